@@ -1,0 +1,91 @@
+"""synergy_stats: statistics for collaborative-governance survey research.
+
+From a survey instrument and its raw responses to the tables of a paper: bilingual
+instruments, survey intake and validation, reliability and validity, CFA/SEM with lavaan's
+numbers, bootstrap inference, invariance and cross-lagged panel models, regressions and
+publication tables.
+
+Public names are imported lazily, so ``import synergy_stats`` and the ``synergy-stats``
+command stay fast; every name listed in ``__all__`` resolves on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (one registry; each issue adds its names here)
+_EXPORTS: dict[str, str] = {
+    # errors
+    "SynergyError": "synergy_stats.errors",
+    "InstrumentError": "synergy_stats.errors",
+    "DataValidationError": "synergy_stats.errors",
+    "SpecificationError": "synergy_stats.errors",
+    "ModelSyntaxError": "synergy_stats.errors",
+    "IdentificationError": "synergy_stats.errors",
+    "EstimationError": "synergy_stats.errors",
+    "ConvergenceError": "synergy_stats.errors",
+    "OptionError": "synergy_stats.errors",
+    "RenderError": "synergy_stats.errors",
+    "SynergyWarning": "synergy_stats.errors",
+    "InstrumentWarning": "synergy_stats.errors",
+    "DroppedDataWarning": "synergy_stats.errors",
+    "HeywoodWarning": "synergy_stats.errors",
+    "ConvergenceWarning": "synergy_stats.errors",
+    # instruments (issue: foundation)
+    "Instrument": "synergy_stats.instrument",
+    "load_instrument": "synergy_stats.instrument",
+    "list_instruments": "synergy_stats.instrument",
+    # intake
+    "read_survey": "synergy_stats.intake",
+    "validate": "synergy_stats.intake",
+    "ValidationReport": "synergy_stats.intake",
+    "score": "synergy_stats.intake",
+    "simulate_example": "synergy_stats.simulate",
+    "load_example": "synergy_stats.simulate",
+    # SEM core
+    "parse_model": "synergy_stats.sem",
+    "ModelSpec": "synergy_stats.sem",
+    "measurement_model": "synergy_stats.sem",
+    "structural_model": "synergy_stats.sem",
+    "sem": "synergy_stats.sem",
+    "cfa": "synergy_stats.sem",
+    "SEMResult": "synergy_stats.sem",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'synergy_stats' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from synergy_stats.errors import (  # noqa: F401
+        ConvergenceError,
+        ConvergenceWarning,
+        DataValidationError,
+        DroppedDataWarning,
+        EstimationError,
+        HeywoodWarning,
+        IdentificationError,
+        InstrumentError,
+        InstrumentWarning,
+        ModelSyntaxError,
+        OptionError,
+        RenderError,
+        SpecificationError,
+        SynergyError,
+        SynergyWarning,
+    )

@@ -1,0 +1,53 @@
+"""Shared typing helpers and the one place where option values are checked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, TypeAlias, get_args
+
+import numpy as np
+
+from synergy_stats.errors import OptionError
+
+SeedLike: TypeAlias = int | np.random.Generator | None
+
+__all__ = ["SeedLike", "check_option", "make_rng"]
+
+
+def check_option(name: str, value: Any, accepted: Any) -> Any:
+    """Check that ``value`` is one of the accepted values of argument ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, used in the error message.
+    value : Any
+        The value the caller passed.
+    accepted : Literal type or iterable
+        A ``typing.Literal`` or an iterable of accepted values.
+
+    Returns
+    -------
+    Any
+        ``value`` unchanged.
+
+    Raises
+    ------
+    OptionError
+        If ``value`` is not accepted; the message lists the accepted values.
+    """
+    choices: Iterable[Any] = get_args(accepted) or accepted
+    choices = tuple(choices)
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise OptionError(f"{name}={value!r} is not accepted; use one of {listed}")
+    return value
+
+
+def make_rng(seed: SeedLike) -> np.random.Generator:
+    """Return a numpy Generator from an int seed, a Generator, or None."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
+        return np.random.default_rng(seed)
+    raise OptionError(f"seed={seed!r} is not accepted; use an int, a numpy Generator or None")

@@ -1,0 +1,1 @@
+"""synergy_stats.measurement."""
