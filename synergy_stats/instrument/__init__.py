@@ -8,6 +8,14 @@ YAML codebook by path with :func:`load_instrument`; the format is documented in
 
 from __future__ import annotations
 
+from synergy_stats.instrument.load import (
+    CodebookError,
+    Problem,
+    bundled_path,
+    instrument_from_dict,
+    list_instruments,
+    load_instrument,
+)
 from synergy_stats.instrument.model import (
     Construct,
     ConstructKind,
@@ -24,6 +32,7 @@ from synergy_stats.instrument.model import (
 )
 
 __all__ = [
+    "CodebookError",
     "Construct",
     "ConstructKind",
     "FeedbackPath",
@@ -32,8 +41,13 @@ __all__ = [
     "Instrument",
     "Item",
     "Language",
+    "Problem",
     "Scale",
     "Sign",
     "Text",
+    "bundled_path",
+    "instrument_from_dict",
+    "list_instruments",
+    "load_instrument",
     "normalize_label",
 ]
