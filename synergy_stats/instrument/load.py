@@ -986,7 +986,7 @@ def _bundled_key(name: str) -> str:
 def _load_bundled(key: str) -> Instrument:
     entry = _bundled()[key]
     text = entry.read_text(encoding="utf-8")
-    return _parse_text(text, f"bundled:{key}", stacklevel=4)
+    return _parse_text(text, str(entry), stacklevel=4)
 
 
 def _parse_text(text: str, source: str, stacklevel: int) -> Instrument:
