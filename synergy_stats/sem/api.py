@@ -1,0 +1,575 @@
+"""``sem()`` and ``cfa()``: from syntax and a DataFrame to an immutable :class:`SEMResult`.
+
+The steps mirror lavaan's: parse the model, check and select the data, build the parameter
+table, compute sample statistics, start, optimise (restarting when needed), check the
+solution, compute standard errors.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from synergy_stats._typing import check_option
+from synergy_stats.errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DataValidationError,
+    DroppedDataWarning,
+    HeywoodWarning,
+    IdentificationError,
+    OptionError,
+    SpecificationError,
+)
+from synergy_stats.sem.estimate import Objective, OptimResult, fisher_scoring, starting_values
+from synergy_stats.sem.inference import (
+    invert_information,
+    observed_information,
+    sandwich_vcov,
+)
+from synergy_stats.sem.model import RamModel
+from synergy_stats.sem.partable import ParTable, build_partable
+from synergy_stats.sem.results import FitOptions, SEMResult
+from synergy_stats.sem.samplestats import GroupData, make_group_data
+from synergy_stats.sem.spec import ModelSpec, Statement
+from synergy_stats.sem.syntax import parse_model
+
+__all__ = ["cfa", "fit_groups", "sem"]
+
+Estimator = Literal["ML", "MLR"]
+Missing = Literal["listwise", "fiml"]
+
+
+def _as_spec(model: str | ModelSpec) -> ModelSpec:
+    if isinstance(model, ModelSpec):
+        return model
+    if isinstance(model, str):
+        return parse_model(model)
+    raise OptionError(
+        f"model={type(model).__name__} is not accepted; give lavaan syntax (str) or a ModelSpec"
+    )
+
+
+def sem(
+    model: str | ModelSpec,
+    data: pd.DataFrame,
+    *,
+    estimator: Estimator = "ML",
+    missing: Missing = "listwise",
+    meanstructure: bool | None = None,
+    group: str | None = None,
+    group_equal: Sequence[str] = (),
+    group_partial: Sequence[str] = (),
+    std_lv: bool = False,
+    auto: bool = True,
+    fixed_x: bool = True,
+    level: float = 0.95,
+) -> SEMResult:
+    """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
+
+    Parameters
+    ----------
+    model : str or ModelSpec
+        lavaan model syntax (``=~``, ``~``, ``~~``, ``~ 1``, labels, fixed values,
+        ``:=``) or a parsed specification.
+    data : pandas.DataFrame
+        One row per respondent; never modified.
+    estimator : {"ML", "MLR"}
+        ML with expected-information standard errors, or MLR: sandwich (Huber-White)
+        standard errors from the observed information and the Yuan-Bentler scaled test.
+    missing : {"listwise", "fiml"}
+        Listwise deletion (warns with the number of rows dropped) or full-information ML
+        (case-wise likelihood, chi-square against the EM saturated model).
+    meanstructure : bool, optional
+        Model intercepts and means. Default: True with FIML or groups, else False.
+    group : str, optional
+        Column defining groups for a multiple-group model.
+    group_equal : sequence of str
+        Constraints across groups: any of ``loadings intercepts means residuals
+        residual_covariances lv_variances lv_covariances regressions``.
+    group_partial : sequence of str
+        Relations freed from ``group_equal``, e.g. ``["visual =~ x2", "x3 ~ 1"]``.
+    std_lv : bool
+        Identify factors by unit variances instead of first loadings.
+    auto : bool
+        Add lavaan's ``sem()`` defaults (True) or fit the model exactly as written, as
+        lavaan's ``lavaan()`` with ``int.ov.free = TRUE`` (False), e.g. an RI-CLPM.
+    fixed_x : bool
+        Treat exogenous observed covariates as fixed, as lavaan does.
+    level : float
+        Confidence level of the Wald intervals.
+
+    Returns
+    -------
+    SEMResult
+
+    Raises
+    ------
+    ModelSyntaxError
+        The syntax cannot be parsed (line and column given).
+    SpecificationError
+        A model variable is not in the data.
+    IdentificationError
+        Negative degrees of freedom, a factor with no scale, or a singular information.
+    DataValidationError
+        Non-numeric or constant columns, fewer rows than variables.
+    ConvergenceError
+        No admissible optimum was reached, even after restarts.
+
+    Examples
+    --------
+    Mirrors lavaan's ``sem(model, data = d)``:
+
+    >>> import synergy_stats as ss  # doctest: +SKIP
+    >>> fit = ss.sem("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
+    >>> fit.fit_measures()["cfi"]  # doctest: +SKIP
+    """
+    check_option("estimator", estimator, Estimator)
+    check_option("missing", missing, Missing)
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(
+            f"data={type(data).__name__} is not accepted; give a pandas DataFrame"
+        )
+    if not 0 < level < 1:
+        raise OptionError(f"level={level!r} must lie strictly between 0 and 1")
+    for name, val in (("group_equal", group_equal), ("group_partial", group_partial)):
+        if isinstance(val, str):
+            raise OptionError(f"{name}={val!r} must be a list of strings, not a string")
+    spec = _as_spec(model)
+    if not spec.statements:
+        raise SpecificationError("model has no statements")
+    if group is not None and group not in data.columns:
+        raise DataValidationError(f"group={group!r} is not a column of data")
+    n_groups = 1
+    group_labels: tuple[Any, ...] = (None,)
+    if group is not None:
+        labels = pd.unique(data[group].dropna())
+        try:
+            labels = np.sort(labels)
+        except TypeError:
+            pass
+        group_labels = tuple(labels.tolist())
+        n_groups = len(group_labels)
+        if n_groups < 2:
+            raise DataValidationError(f"group={group!r} has fewer than two distinct values")
+    fiml = missing == "fiml"
+    ms = bool(meanstructure) if meanstructure is not None else (fiml or n_groups > 1)
+    if fiml:
+        ms = True
+    pt = build_partable(
+        spec,
+        data_columns=list(data.columns),
+        n_groups=n_groups,
+        meanstructure=ms,
+        auto=auto,
+        std_lv=std_lv,
+        fixed_x=fixed_x,
+        group_equal=tuple(group_equal),
+        group_partial=tuple(group_partial),
+    )
+    groups, n_dropped = _prepare_data(data, pt, group, group_labels, fiml=fiml)
+    information = "observed" if (fiml or estimator == "MLR") else "expected"
+    options = FitOptions(
+        estimator=estimator,
+        missing=missing,
+        meanstructure=ms,
+        auto=auto,
+        std_lv=std_lv,
+        fixed_x=fixed_x,
+        group=group,
+        group_equal=tuple(group_equal),
+        group_partial=tuple(group_partial),
+        information=information,
+        level=level,
+    )
+    return fit_groups(spec, pt, groups, options, group_labels=group_labels, n_dropped=n_dropped)
+
+
+def cfa(
+    model: str | ModelSpec,
+    data: pd.DataFrame,
+    *,
+    estimator: Estimator = "ML",
+    missing: Missing = "listwise",
+    meanstructure: bool | None = None,
+    group: str | None = None,
+    group_equal: Sequence[str] = (),
+    group_partial: Sequence[str] = (),
+    std_lv: bool = False,
+    auto: bool = True,
+    fixed_x: bool = True,
+    level: float = 0.95,
+) -> SEMResult:
+    """Fit a confirmatory factor analysis, as lavaan's ``cfa()`` (same defaults as :func:`sem`).
+
+    See :func:`sem` for the parameters, return value and errors.
+
+    Examples
+    --------
+    Mirrors lavaan's ``cfa(HS.model, data = HolzingerSwineford1939)``.
+    """
+    return sem(
+        model,
+        data,
+        estimator=estimator,
+        missing=missing,
+        meanstructure=meanstructure,
+        group=group,
+        group_equal=group_equal,
+        group_partial=group_partial,
+        std_lv=std_lv,
+        auto=auto,
+        fixed_x=fixed_x,
+        level=level,
+    )
+
+
+# ---------------------------------------------------------------------- data
+def _prepare_data(
+    data: pd.DataFrame,
+    pt: ParTable,
+    group: str | None,
+    group_labels: tuple[Any, ...],
+    *,
+    fiml: bool,
+) -> tuple[list[GroupData], int]:
+    cols = list(pt.observed)
+    sub = data[cols]
+    bad = [c for c in cols if not (pd.api.types.is_numeric_dtype(sub[c]) and
+                                   not pd.api.types.is_bool_dtype(sub[c]))]
+    if bad:
+        raise DataValidationError(
+            f"column(s) {bad} are not numeric (dtypes "
+            f"{[str(sub[c].dtype) for c in bad]}); code responses as numbers first "
+            "(synergy_stats.read_survey does this for instrument items)"
+        )
+    x_all = sub.to_numpy(dtype=float)
+    x_all = np.where(np.isfinite(x_all), x_all, np.nan)
+    keep = np.ones(len(data), dtype=bool)
+    if group is not None:
+        keep &= data[group].notna().to_numpy()
+    miss = np.isnan(x_all)
+    n_dropped = 0
+    if fiml:
+        empty = miss.all(axis=1) & keep
+        exo_idx = [cols.index(v) for v in pt.exogenous_x]
+        exo_missing = miss[:, exo_idx].any(axis=1) & keep & ~empty if exo_idx else np.zeros(
+            len(data), dtype=bool)
+        drop = empty | exo_missing
+        if drop.any():
+            warnings.warn(
+                f"{int(drop.sum())} row(s) dropped before FIML: {int(empty.sum())} with no "
+                f"observed model variable, {int(exo_missing.sum())} with a missing exogenous "
+                "covariate (fixed.x)",
+                DroppedDataWarning,
+                stacklevel=3,
+            )
+        keep &= ~drop
+        n_dropped = int(drop.sum())
+    else:
+        incomplete = miss.any(axis=1) & keep
+        if incomplete.any():
+            warnings.warn(
+                f"listwise deletion dropped {int(incomplete.sum())} of {int(keep.sum())} rows "
+                "with missing values on model variables; use missing='fiml' to keep them",
+                DroppedDataWarning,
+                stacklevel=3,
+            )
+        keep &= ~incomplete
+        n_dropped = int(incomplete.sum())
+    if group is not None and (~data[group].notna()).any():
+        n_na = int((~data[group].notna()).sum())
+        warnings.warn(
+            f"{n_na} row(s) with a missing group value ({group!r}) were dropped",
+            DroppedDataWarning,
+            stacklevel=3,
+        )
+        n_dropped += n_na
+    groups: list[GroupData] = []
+    gvals = data[group].to_numpy() if group is not None else None
+    p = len(cols)
+    for lab in group_labels:
+        sel = keep if gvals is None else keep & (gvals == lab)
+        x = x_all[sel]
+        where = "" if gvals is None else f" in group {lab!r}"
+        if x.shape[0] <= p:
+            raise DataValidationError(
+                f"{x.shape[0]} usable row(s){where} for {p} observed variables; a "
+                "covariance-based model needs more rows than variables"
+            )
+        with np.errstate(invalid="ignore"):
+            sd = np.nanstd(x, axis=0)
+        const = [cols[i] for i in range(p) if not (sd[i] > 0)]
+        if const:
+            raise DataValidationError(
+                f"column(s) {const} are constant{where}; a constant variable cannot be modelled"
+            )
+        groups.append(make_group_data(x, fiml=fiml))
+    return groups, n_dropped
+
+
+# ---------------------------------------------------------------------- fitting
+def _optimise(
+    pt: ParTable, groups: list[GroupData], objective: Objective, start: np.ndarray | None = None
+) -> tuple[OptimResult, int]:
+    """Fisher scoring from the default starts, then restarts; raises when all fail."""
+    attempts: list[OptimResult] = []
+    starts: list[np.ndarray] = []
+    if start is not None:
+        starts.append(start)
+    starts.append(starting_values(pt, groups))
+    starts.append(starting_values(pt, groups, simple=True))
+    for i, st in enumerate(starts):
+        res = fisher_scoring(objective, st)
+        attempts.append(res)
+        if res.converged:
+            return res, i
+    # last resort: quasi-Newton from the best point reached
+    from scipy import optimize
+
+    best = min(attempts, key=lambda r: r.fmin if np.isfinite(r.fmin) else np.inf)
+    if np.isfinite(best.fmin):
+        sol = optimize.minimize(
+            objective.value, best.theta, jac=objective.gradient, method="BFGS",
+            options={"gtol": 1e-9, "maxiter": 5000},
+        )
+        res = fisher_scoring(objective, sol.x)
+        if res.converged:
+            return res, len(starts)
+        attempts.append(res)
+    best = min(attempts, key=lambda r: r.fmin if np.isfinite(r.fmin) else np.inf)
+    raise ConvergenceError(
+        f"the optimiser did not converge after {len(attempts)} attempt(s) (best largest "
+        f"gradient {best.grad_max:.3g}, {best.message}); check the model's identification "
+        "and starting values"
+    )
+
+
+def fit_groups(
+    spec: ModelSpec,
+    pt: ParTable,
+    groups: list[GroupData],
+    options: FitOptions,
+    *,
+    group_labels: tuple[Any, ...] = (None,),
+    n_dropped: int = 0,
+    start: np.ndarray | None = None,
+    check: bool = True,
+) -> SEMResult:
+    """Fit a parameter table to prepared group data (the engine behind :func:`sem`).
+
+    Used directly by resampling code, which passes ``start`` (the full-sample estimates)
+    and ``check=False`` to skip warnings.
+    """
+    fiml = options.missing == "fiml"
+    model = RamModel(pt, groups)
+    objective = Objective(model, groups, fiml=fiml)
+    p = len(pt.observed)
+    n_x = len(pt.exogenous_x)
+    per = p * (p + 1) // 2 + (p if pt.meanstructure else 0)
+    per -= n_x * (n_x + 1) // 2 + (n_x if pt.meanstructure else 0)
+    df = per * pt.n_groups - pt.npar
+    if df < 0:
+        raise IdentificationError(
+            f"the model has {pt.npar} free parameters but only {per * pt.n_groups} sample "
+            f"moments (df = {df}); it is not identified"
+        )
+    optim, restarts = _optimise(pt, groups, objective, start)
+    if check and restarts:
+        warnings.warn(
+            f"the first start did not converge; converged after {restarts} restart(s)",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    theta = optim.theta
+    names = pt.parameter_names()
+    n = objective.ntotal
+    if options.information == "observed":
+        info = observed_information(objective, theta)
+    else:
+        info = objective.derivatives(theta)[2]
+    if options.estimator == "MLR":
+        vcov = sandwich_vcov(objective, theta, info, names)
+        invert_information(info, n, names)  # identification check
+    else:
+        vcov = invert_information(info, n, names)
+    result = SEMResult(
+        spec=spec,
+        partable=pt,
+        options=options,
+        theta=theta,
+        vcov_matrix=vcov,
+        nobs=n,
+        group_labels=group_labels,
+        n_dropped=n_dropped,
+        optim=optim,
+        _model=model,
+        _objective=objective,
+        _groups=groups,
+        _restarts=restarts,
+    )
+    if check:
+        _heywood(result)
+    return result
+
+
+def _heywood(result: SEMResult) -> None:
+    est = result.estimates()
+    var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & est["se"].notna()]
+    neg = var[var["est"] < 0]
+    problems = [f"{r.lhs} ~~ {r.rhs} = {r.est:.4g}" for r in neg.itertuples()]
+    std = est[est["op"].isin(["=~", "~"])]
+    big = std[np.abs(std["std_all"]) > 1]
+    problems += [f"{r.lhs} {r.op} {r.rhs} std_all = {r.std_all:.4g}" for r in big.itertuples()]
+    if problems:
+        warnings.warn(
+            "improper solution (Heywood case): " + "; ".join(problems),
+            HeywoodWarning,
+            stacklevel=4,
+        )
+
+
+def _fit_baseline(result: SEMResult) -> SEMResult:
+    """The independence (baseline) model: free variances (and means), fixed-x kept."""
+    pt = result.partable
+    statements = []
+    for v in pt.observed:
+        if v in pt.exogenous_x:
+            continue
+        statements.append(Statement(v, "~~", v))
+    spec = ModelSpec(tuple(statements))
+    base_pt = build_partable(
+        spec,
+        n_groups=pt.n_groups,
+        meanstructure=pt.meanstructure,
+        auto=False,
+        fixed_x=False,
+    )
+    # keep the exogenous covariates' moments fixed at their sample values
+    if pt.exogenous_x:
+        base_pt = _with_fixed_x(base_pt, pt)
+    base_pt = _reorder_observed(base_pt, pt.observed)
+    options = FitOptions(
+        estimator=result.options.estimator,
+        missing=result.options.missing,
+        meanstructure=pt.meanstructure,
+        information=result.options.information,
+    )
+    return fit_groups(spec, base_pt, result._groups, options, check=False)
+
+
+def _reorder_observed(bpt: ParTable, observed: tuple[str, ...]) -> ParTable:
+    from dataclasses import replace
+
+    return replace(bpt, observed=observed)
+
+
+def _with_fixed_x(bpt: ParTable, pt: ParTable) -> ParTable:
+    from dataclasses import replace
+
+    lhs, op, rhs = list(bpt.lhs), list(bpt.op), list(bpt.rhs)
+    group, free, value = list(bpt.group), list(bpt.free), list(bpt.value)
+    label, user, exo = list(bpt.label), list(bpt.user), list(bpt.exo)
+    for r in range(len(pt)):
+        if pt.exo[r]:
+            lhs.append(pt.lhs[r])
+            op.append(pt.op[r])
+            rhs.append(pt.rhs[r])
+            group.append(int(pt.group[r]))
+            free.append(0)
+            value.append(np.nan)
+            label.append("")
+            user.append(False)
+            exo.append(True)
+    return replace(
+        bpt,
+        lhs=tuple(lhs), op=tuple(op), rhs=tuple(rhs),
+        group=np.array(group), free=np.array(free), value=np.array(value),
+        label=tuple(label), user=np.array(user), exo=np.array(exo),
+        exogenous_x=pt.exogenous_x,
+    )
+
+
+# ---------------------------------------------------------------------- modification indices
+def _modification_indices(result: SEMResult) -> pd.DataFrame:
+    pt = result.partable
+    model = result._model
+    objective = result._objective
+    theta = result.theta
+    latent = list(pt.latent)
+    indicators = [v for v in pt.observed if any(
+        o == "=~" and r == v for o, r in zip(pt.op, pt.rhs, strict=True))]
+    present = {
+        (int(g), lh, o, rh)
+        for g, lh, o, rh in zip(pt.group, pt.lhs, pt.op, pt.rhs, strict=True)
+    }
+    pos = {v: i for i, v in enumerate(model.names)}
+    rows = []
+    K = theta.size
+    n = objective.ntotal
+    info_tt = objective.derivatives(theta)[2]
+    try:
+        info_inv = np.linalg.inv(info_tt)
+    except np.linalg.LinAlgError:
+        info_inv = np.linalg.pinv(info_tt)
+    std_lv, std_all = result._std
+    del std_lv, std_all
+    for g in range(pt.n_groups):
+        cands: list[tuple[str, str, str, str, int, int]] = []
+        for f in latent:
+            for x in indicators:
+                if (g + 1, f, "=~", x) not in present:
+                    cands.append((f, "=~", x, "A", pos[x], pos[f]))
+        obs = [v for v in pt.observed if v not in pt.exogenous_x]
+        for i, a in enumerate(obs):
+            for b in obs[i + 1:]:
+                if (g + 1, a, "~~", b) not in present and (g + 1, b, "~~", a) not in present:
+                    cands.append((a, "~~", b, "S", pos[a], pos[b]))
+        if not cands:
+            continue
+        mats = model.matrices(theta, g)
+        sigma, mu, dsig, dmu = model.jacobian(theta, g)
+        gd = result._groups[g]
+        w = gd.n / n
+        inv = np.linalg.inv(sigma)
+        p = model.p
+        G = mats.B[:p]
+        H = mats.B @ mats.S @ G.T
+        V = mats.B @ mats.S @ mats.B.T
+        sd = np.sqrt(np.diag(V))
+        resid = np.diag(mats.S)
+        R = sigma - gd.cov
+        d = gd.mean - mu
+        ms = objective.meanstructure
+        if ms and not objective.fiml:
+            R = R - np.outer(d, d)
+        M = inv @ R @ inv
+        W = np.einsum("ij,kjl->kil", inv, dsig)
+        for lhs, op, rhs, mat, i, j in cands:
+            if mat == "A":
+                ds = np.outer(G[:, i], H[j]) + np.outer(H[j], G[:, i])
+                dm = G[:, i] * (mats.B @ mats.m)[j]
+            else:
+                ds = np.outer(G[:, i], G[:, j]) + np.outer(G[:, j], G[:, i])
+                dm = np.zeros(p)
+            grad = w * (np.sum(M * ds) - (2 * dm @ (inv @ d) if ms else 0.0))
+            wj = inv @ ds
+            i_jj = w * (0.5 * np.sum(wj * wj.T) + (dm @ inv @ dm if ms else 0.0))
+            i_jt = w * (0.5 * np.einsum("ij,kji->k", wj, W) + (dmu @ inv @ dm if ms else 0.0))
+            vjj = i_jj - i_jt @ info_inv @ i_jt
+            if vjj <= 1e-12:
+                continue
+            mi = n * grad**2 / (4 * vjj)
+            epc = -grad / (2 * vjj)
+            if op == "=~":
+                sepc = epc * sd[j] / sd[i]
+            else:
+                sepc = epc / np.sqrt(resid[i] * resid[j])
+            rows.append((lhs, op, rhs, g + 1, mi, epc, sepc))
+    del K
+    out = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
+    return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)

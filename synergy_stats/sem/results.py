@@ -1,0 +1,596 @@
+"""The result of a fit: one immutable object, one tidy estimates table as source of truth.
+
+Every printout and paper table derives from :meth:`SEMResult.estimates` (lavaan's
+``parameterEstimates`` plus ``standardizedSolution`` columns, snake_case) and
+:meth:`SEMResult.fit_measures` (lavaan's ``fitMeasures``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from synergy_stats.sem import fit as fitidx
+from synergy_stats.sem.estimate import Objective, OptimResult, saturated_loglik
+from synergy_stats.sem.inference import (
+    invert_information,
+    observed_information,
+    yuan_bentler_trace,
+)
+from synergy_stats.sem.model import RamModel
+from synergy_stats.sem.partable import ParTable
+from synergy_stats.sem.samplestats import GroupData
+from synergy_stats.sem.spec import ModelSpec
+from synergy_stats.sem.syntax import compile_expression
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+__all__ = ["FitOptions", "SEMResult"]
+
+ESTIMATE_COLUMNS = [
+    "lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue",
+    "ci_lower", "ci_upper", "std_lv", "std_all",
+]
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """The options a model was fitted with."""
+
+    estimator: str = "ML"
+    missing: str = "listwise"
+    meanstructure: bool = False
+    auto: bool = True
+    std_lv: bool = False
+    fixed_x: bool = True
+    group: str | None = None
+    group_equal: tuple[str, ...] = ()
+    group_partial: tuple[str, ...] = ()
+    information: str = "expected"
+    level: float = 0.95
+
+
+@dataclass(frozen=True)
+class _Defined:
+    name: str
+    expression: str
+    function: Callable[[Mapping[str, Any]], Any]
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class SEMResult:
+    """A fitted structural equation model (immutable).
+
+    Do not build it directly: :func:`synergy_stats.sem` and :func:`synergy_stats.cfa`
+    return it. The specification it came from is ``spec``; refitting never changes it.
+
+    Attributes
+    ----------
+    spec : ModelSpec
+        The model as specified.
+    partable : ParTable
+        Every parameter, with defaults.
+    options : FitOptions
+        Estimator, missing-data treatment and the other options used.
+    theta : numpy.ndarray
+        Free-parameter estimates.
+    vcov_matrix : numpy.ndarray
+        Their sampling covariance.
+    nobs : int
+        Rows used (all groups).
+    group_labels : tuple
+        Group values, in group order (``(None,)`` for one group).
+    n_dropped : int
+        Rows dropped before fitting (listwise deletion or empty rows).
+    """
+
+    spec: ModelSpec
+    partable: ParTable
+    options: FitOptions
+    theta: np.ndarray
+    vcov_matrix: np.ndarray
+    nobs: int
+    group_labels: tuple[Any, ...]
+    n_dropped: int
+    optim: OptimResult
+    _model: RamModel = field(repr=False)
+    _objective: Objective = field(repr=False)
+    _groups: list[GroupData] = field(repr=False)
+    _restarts: int = 0
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def observed_variables(self) -> tuple[str, ...]:
+        """Observed variables in model order."""
+        return self.partable.observed
+
+    @property
+    def latent_variables(self) -> tuple[str, ...]:
+        """Latent variables in model order."""
+        return self.partable.latent
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups."""
+        return self.partable.n_groups
+
+    @property
+    def converged(self) -> bool:
+        """Whether the optimiser converged."""
+        return self.optim.converged
+
+    @property
+    def npar(self) -> int:
+        """Number of free parameters."""
+        return self.partable.npar
+
+    @property
+    def df(self) -> int:
+        """Degrees of freedom of the model test."""
+        p = len(self.partable.observed)
+        n_x = len(self.partable.exogenous_x)
+        ms = self.partable.meanstructure
+        per = p * (p + 1) // 2 + (p if ms else 0)
+        per -= n_x * (n_x + 1) // 2 + (n_x if ms else 0)
+        return per * self.n_groups - self.npar
+
+    def parameter_names(self) -> list[str]:
+        """Names of the free parameters (labels where given)."""
+        return self.partable.parameter_names()
+
+    def vcov(self) -> pd.DataFrame:
+        """Sampling covariance matrix of the free parameters."""
+        names = self.parameter_names()
+        return pd.DataFrame(self.vcov_matrix, index=names, columns=names)
+
+    def _group_index(self, group: Any) -> int:
+        if group is None:
+            return 0
+        if isinstance(group, int | np.integer) and 1 <= int(group) <= self.n_groups:
+            return int(group) - 1
+        if group in self.group_labels:
+            return self.group_labels.index(group)
+        from synergy_stats.errors import OptionError
+
+        raise OptionError(
+            f"group={group!r} is not a group of this fit; use 1..{self.n_groups} or one of "
+            f"{list(self.group_labels)}"
+        )
+
+    # ------------------------------------------------------------------ moments
+    def implied_cov(self, group: Any = None) -> pd.DataFrame:
+        """Model-implied covariance matrix of the observed variables."""
+        g = self._group_index(group)
+        sigma, _ = self._model.implied(self.theta, g)
+        names = list(self.observed_variables)
+        return pd.DataFrame(sigma, index=names, columns=names)
+
+    def implied_mean(self, group: Any = None) -> pd.Series:
+        """Model-implied means of the observed variables (sample means without a mean structure)."""
+        g = self._group_index(group)
+        _, mu = self._model.implied(self.theta, g)
+        if not self._objective.meanstructure:
+            mu = self._groups[g].mean
+        return pd.Series(mu, index=list(self.observed_variables))
+
+    def sample_cov(self, group: Any = None) -> pd.DataFrame:
+        """ML sample covariance (EM estimate under FIML) of the observed variables."""
+        g = self._group_index(group)
+        names = list(self.observed_variables)
+        return pd.DataFrame(self._groups[g].cov, index=names, columns=names)
+
+    def sample_mean(self, group: Any = None) -> pd.Series:
+        """Sample means (EM estimates under FIML)."""
+        g = self._group_index(group)
+        return pd.Series(self._groups[g].mean, index=list(self.observed_variables))
+
+    def residual_cov(self, group: Any = None) -> pd.DataFrame:
+        """Sample minus implied covariance."""
+        return self.sample_cov(group) - self.implied_cov(group)
+
+    # ------------------------------------------------------------------ estimates
+    @cached_property
+    def _defined(self) -> list[_Defined]:
+        out = []
+        for d in self.spec.defined:
+            fn, labels = compile_expression(d.expression)
+            out.append(_Defined(d.name, d.expression, fn, labels))
+        return out
+
+    def _label_values(self, theta: np.ndarray) -> dict[str, Any]:
+        pt = self.partable
+        vals: dict[str, Any] = {}
+        for i, lab in enumerate(pt.label):
+            if lab and lab not in vals:
+                f = int(pt.free[i])
+                vals[lab] = theta[f - 1] if f > 0 else pt.value[i]
+        return vals
+
+    def defined_values(self, theta: np.ndarray | None = None) -> np.ndarray:
+        """Values of the ``:=`` parameters at ``theta`` (default: the estimates).
+
+        ``theta`` may be complex (complex-step derivatives) or a 2-D array of draws
+        (one row per draw), in which case one row of defined values per draw is returned.
+        """
+        th = self.theta if theta is None else theta
+        if th.ndim == 2:
+            cols = [th[:, k] for k in range(th.shape[1])]
+            vals = self._label_values(np.array(cols, dtype=object))
+            vals = {k: np.asarray(v) for k, v in vals.items()}
+            out = []
+            for d in self._defined:
+                v = d.function(vals)
+                vals[d.name] = v
+                out.append(np.broadcast_to(np.asarray(v), (th.shape[0],)))
+            return np.column_stack(out) if out else np.zeros((th.shape[0], 0))
+        vals = self._label_values(th)
+        res = []
+        for d in self._defined:
+            v = d.function(vals)
+            vals[d.name] = v
+            res.append(v)
+        return np.array(res, dtype=th.dtype if np.iscomplexobj(th) else float)
+
+    def _defined_jacobian(self) -> np.ndarray:
+        """d(defined)/d(theta) by complex-step differentiation (exact to rounding)."""
+        K = self.theta.size
+        D = len(self._defined)
+        J = np.zeros((D, K))
+        h = 1e-20
+        for k in range(K):
+            th = self.theta.astype(complex)
+            th[k] += 1j * h
+            J[:, k] = np.imag(self.defined_values(th)) / h
+        return J
+
+    @cached_property
+    def _std(self) -> tuple[np.ndarray, np.ndarray]:
+        """Standardized values (std_lv, std_all) of every partable row."""
+        return self._standardize(self.theta)
+
+    def _standardize(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pt = self.partable
+        model = self._model
+        pos = {v: i for i, v in enumerate(model.names)}
+        latent = set(pt.latent)
+        n = len(pt)
+        std_lv = np.full(n, np.nan)
+        std_all = np.full(n, np.nan)
+        for g in range(pt.n_groups):
+            mats = model.matrices(theta, g)
+            V = mats.B @ mats.S @ mats.B.T
+            sd_all = np.sqrt(np.clip(np.diag(V), 0, None))
+            sd_lv = np.where([v in latent for v in model.names], sd_all, 1.0)
+            resid = np.diag(mats.S)
+            for r in pt.rows(g + 1):
+                op, lhs, rhs = pt.op[r], pt.lhs[r], pt.rhs[r]
+                f = int(pt.free[r])
+                val = theta[f - 1] if f > 0 else pt.value[r]
+                if pt.exo[r]:
+                    i = pos[lhs]
+                    val = mats.S[i, pos[rhs]] if op == "~~" else mats.m[i]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    if op == "=~":
+                        i, j = pos[lhs], pos[rhs]
+                        std_lv[r] = val * sd_lv[i] / sd_lv[j]
+                        std_all[r] = val * sd_all[i] / sd_all[j]
+                    elif op == "~":
+                        i, j = pos[lhs], pos[rhs]
+                        std_lv[r] = val * sd_lv[j] / sd_lv[i]
+                        std_all[r] = val * sd_all[j] / sd_all[i]
+                    elif op == "~~":
+                        i, j = pos[lhs], pos[rhs]
+                        if i == j:
+                            std_lv[r] = val / sd_lv[i] ** 2
+                            std_all[r] = val / V[i, i]
+                        else:
+                            # residual covariances are standardized by residual variances
+                            rl = np.sqrt(resid[i] * resid[j])
+                            std_all[r] = val / rl
+                            if lhs in latent and rhs in latent:
+                                std_lv[r] = val / rl
+                            elif lhs in latent or rhs in latent:
+                                std_lv[r] = val / (sd_lv[i] * sd_lv[j])
+                            else:
+                                std_lv[r] = val
+                    else:
+                        i = pos[lhs]
+                        std_lv[r] = val / sd_lv[i]
+                        std_all[r] = val / sd_all[i]
+        return std_lv, std_all
+
+    def _std_defined(self) -> tuple[np.ndarray, np.ndarray]:
+        """Defined parameters evaluated on the standardized solutions (as lavaan)."""
+        pt = self.partable
+        std_lv, std_all = self._std
+        out = []
+        for arr in (std_lv, std_all):
+            vals: dict[str, Any] = {}
+            for i, lab in enumerate(pt.label):
+                if lab and lab not in vals:
+                    vals[lab] = arr[i]
+            res = []
+            for d in self._defined:
+                v = d.function(vals)
+                vals[d.name] = v
+                res.append(float(v))
+            out.append(np.array(res))
+        return out[0], out[1]
+
+    def estimates(self, *, level: float | None = None) -> pd.DataFrame:
+        """Parameter estimates, lavaan's ``parameterEstimates(standardized = TRUE)``.
+
+        Parameters
+        ----------
+        level : float, optional
+            Confidence level of ``ci_lower``/``ci_upper`` (default 0.95).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lhs op rhs label group est se z pvalue ci_lower ci_upper std_lv
+            std_all``; one row per parameter (fixed ones with NaN ``se``, ``z``,
+            ``pvalue``) followed by the ``:=`` rows with delta-method standard errors.
+
+        Examples
+        --------
+        Mirrors lavaan's ``parameterEstimates(fit, standardized = TRUE)``.
+        """
+        level = self.options.level if level is None else level
+        zcrit = float(stats.norm.ppf(0.5 + level / 2))
+        pt = self.partable
+        se_theta = np.sqrt(np.clip(np.diag(self.vcov_matrix), 0, None))
+        est = np.empty(len(pt))
+        se = np.full(len(pt), np.nan)
+        for r in range(len(pt)):
+            f = int(pt.free[r])
+            if f > 0:
+                est[r] = self.theta[f - 1]
+                se[r] = se_theta[f - 1]
+            elif pt.exo[r]:
+                g = int(pt.group[r]) - 1
+                pos = {v: i for i, v in enumerate(self.observed_variables)}
+                gd = self._groups[g]
+                i = pos[pt.lhs[r]]
+                est[r] = gd.cov[i, pos[pt.rhs[r]]] if pt.op[r] == "~~" else gd.mean[i]
+            else:
+                est[r] = pt.value[r]
+        std_lv, std_all = self._std
+        frame = pd.DataFrame(
+            {
+                "lhs": list(pt.lhs),
+                "op": list(pt.op),
+                "rhs": list(pt.rhs),
+                "label": list(pt.label),
+                "group": pt.group.astype(int),
+                "est": est,
+                "se": se,
+                "std_lv": std_lv,
+                "std_all": std_all,
+            }
+        )
+        if self._defined:
+            dv = self.defined_values()
+            J = self._defined_jacobian()
+            dvar = np.einsum("dk,kl,dl->d", J, self.vcov_matrix, J)
+            d_lv, d_all = self._std_defined()
+            extra = pd.DataFrame(
+                {
+                    "lhs": [d.name for d in self._defined],
+                    "op": ":=",
+                    "rhs": [d.expression for d in self._defined],
+                    "label": [d.name for d in self._defined],
+                    "group": 0,
+                    "est": dv.astype(float),
+                    "se": np.sqrt(np.clip(dvar, 0, None)),
+                    "std_lv": d_lv,
+                    "std_all": d_all,
+                }
+            )
+            frame = pd.concat([frame, extra], ignore_index=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = frame["est"] / frame["se"]
+        frame["z"] = z
+        frame["pvalue"] = 2 * stats.norm.sf(np.abs(z))
+        frame["ci_lower"] = frame["est"] - zcrit * frame["se"]
+        frame["ci_upper"] = frame["est"] + zcrit * frame["se"]
+        fixed = frame["se"].isna()
+        frame.loc[fixed, ["ci_lower", "ci_upper"]] = np.nan
+        frame["group"] = frame["group"].astype(int)
+        return frame[ESTIMATE_COLUMNS]
+
+    # ------------------------------------------------------------------ fit
+    @cached_property
+    def _loglik(self) -> float:
+        return self._objective.loglik(self.theta)
+
+    @cached_property
+    def _unrestricted_loglik(self) -> float:
+        return float(
+            sum(saturated_loglik(gd, fiml=self._objective.fiml) for gd in self._groups)
+        )
+
+    @cached_property
+    def _chisq(self) -> float:
+        if self._objective.fiml:
+            return max(2.0 * (self._unrestricted_loglik - self._loglik), 0.0)
+        return float(self._objective.ntotal * self.optim.fmin)
+
+    @cached_property
+    def _baseline(self) -> SEMResult:
+        from synergy_stats.sem.api import _fit_baseline
+
+        return _fit_baseline(self)
+
+    @cached_property
+    def _scaling_factor(self) -> float:
+        if self.df <= 0:
+            return float("nan")
+        info = self._information_for_test()
+        e_inv = invert_information(info, 1, self.parameter_names())
+        return yuan_bentler_trace(self._objective, self.theta, e_inv) / self.df
+
+    def _information_for_test(self) -> np.ndarray:
+        if self.options.information == "observed":
+            return observed_information(self._objective, self.theta)
+        return self._objective.derivatives(self.theta)[2]
+
+    def fit_measures(self) -> pd.Series:
+        """Fit measures, lavaan's ``fitMeasures()`` in snake_case.
+
+        Returns
+        -------
+        pandas.Series
+            ``npar n chisq df pvalue baseline_chisq baseline_df cfi tli rmsea
+            rmsea_ci_lower rmsea_ci_upper rmsea_pvalue srmr loglik unrestricted_loglik aic
+            bic sabic``; under MLR also ``chisq_scaled df_scaled pvalue_scaled
+            scaling_factor cfi_robust tli_robust rmsea_robust``.
+
+        Notes
+        -----
+        Formulas in :mod:`synergy_stats.sem.fit`. The chi-square is ``N F_min`` for
+        complete data and ``2 (logL_h1 - logL_h0)`` under FIML.
+        """
+        n = self._objective.ntotal
+        G = self.n_groups
+        chisq, df = self._chisq, self.df
+        base = self._baseline
+        bchisq, bdf = base._chisq, base.df
+        out: dict[str, float] = {
+            "npar": float(self.npar),
+            "n": float(n),
+            "chisq": chisq,
+            "df": float(df),
+            "pvalue": fitidx.chisq_pvalue(chisq, df),
+            "baseline_chisq": bchisq,
+            "baseline_df": float(bdf),
+            "cfi": fitidx.cfi(chisq, df, bchisq, bdf),
+            "tli": fitidx.tli(chisq, df, bchisq, bdf),
+            "rmsea": fitidx.rmsea(chisq, df, n, G),
+        }
+        lo, hi = fitidx.rmsea_ci(chisq, df, n, G)
+        out["rmsea_ci_lower"], out["rmsea_ci_upper"] = lo, hi
+        out["rmsea_pvalue"] = fitidx.rmsea_pvalue(chisq, df, n, G)
+        out["srmr"] = self._srmr()
+        ll = self._loglik
+        out["loglik"] = ll
+        out["unrestricted_loglik"] = self._unrestricted_loglik
+        out.update(fitidx.information_criteria(ll, self.npar, n))
+        if self.options.estimator == "MLR":
+            c = self._scaling_factor
+            c0 = base._scaling_factor
+            out["chisq_scaled"] = chisq / c
+            out["df_scaled"] = float(df)
+            out["pvalue_scaled"] = fitidx.chisq_pvalue(chisq / c, df)
+            out["scaling_factor"] = c
+            out["cfi_robust"] = fitidx.cfi(chisq, df, bchisq, bdf, c, c0)
+            out["tli_robust"] = fitidx.tli(chisq, df, bchisq, bdf, c, c0)
+            out["rmsea_robust"] = fitidx.rmsea(chisq, df, n, G, c_hat=c)
+        return pd.Series(out, name="fit_measures", dtype=float)
+
+    def _srmr(self) -> float:
+        samples = [(gd.cov, gd.mean) for gd in self._groups]
+        implied = []
+        for g, gd in enumerate(self._groups):
+            sig, mu = self._model.implied(self.theta, g)
+            if not self._objective.meanstructure:
+                mu = gd.mean
+            implied.append((sig, mu))
+        w = [gd.n / self._objective.ntotal for gd in self._groups]
+        return fitidx.srmr(samples, implied, w, meanstructure=self._objective.meanstructure)
+
+    def r2(self) -> pd.Series:
+        """R-squared of every endogenous variable (``lavInspect(fit, "r2")``).
+
+        Notes
+        -----
+        ``R2 = 1 - psi_v / Var(v)`` with ``psi_v`` the residual variance and ``Var(v)`` the
+        model-implied total variance.
+        """
+        pt = self.partable
+        model = self._model
+        endo = [v for v in model.names if any(
+            (o == "=~" and rh == v) or (o == "~" and lh == v)
+            for lh, o, rh in zip(pt.lhs, pt.op, pt.rhs, strict=True)
+        )]
+        frames = []
+        for g in range(self.n_groups):
+            mats = model.matrices(self.theta, g)
+            V = mats.B @ mats.S @ mats.B.T
+            vals = {}
+            for v in endo:
+                i = model.names.index(v)
+                vals[v] = 1.0 - mats.S[i, i] / V[i, i]
+            frames.append(pd.Series(vals, name="r2"))
+        if self.n_groups == 1:
+            return frames[0]
+        return pd.concat(frames, keys=list(self.group_labels), names=["group", "variable"])
+
+    # ------------------------------------------------------------------ modification indices
+    def modification_indices(self, *, minimum: float = 0.0) -> pd.DataFrame:
+        """Score tests for parameters fixed to zero (``modindices()`` in lavaan).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lhs op rhs group mi epc sepc_all``, sorted by ``mi``.
+
+        Notes
+        -----
+        For a candidate parameter j with derivative ``g_j`` of F and unit expected
+        information ``I`` over (theta, j), ``V_jj = I_jj - I_jt I_tt^-1 I_tj``,
+        ``MI = N g_j^2 / (4 V_jj)`` and ``EPC = -g_j / (2 V_jj)`` (Sorbom 1989).
+        ``sepc_all`` standardizes the EPC as ``std_all`` does.
+        """
+        from synergy_stats.sem.api import _modification_indices
+
+        out = _modification_indices(self)
+        return out[out["mi"] >= minimum].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ text
+    def summary(self) -> str:
+        """A readable summary in the spirit of lavaan's ``summary(fit, fit.measures=TRUE)``."""
+        fm = self.fit_measures()
+        o = self.options
+        lines = [
+            f"synergy_stats SEM ({o.estimator}, missing={o.missing}) "
+            f"{'converged' if self.converged else 'NOT converged'} after "
+            f"{self.optim.iterations} iterations",
+            f"  observations: {self.nobs}  (dropped: {self.n_dropped})  groups: {self.n_groups}",
+            f"  free parameters: {self.npar}",
+            "",
+            "Model test",
+            f"  chi-square = {fm['chisq']:.3f}, df = {int(fm['df'])}, p = {fm['pvalue']:.4f}",
+        ]
+        if "chisq_scaled" in fm:
+            lines.append(
+                f"  scaled chi-square = {fm['chisq_scaled']:.3f} "
+                f"(scaling factor {fm['scaling_factor']:.4f}), p = {fm['pvalue_scaled']:.4f}"
+            )
+        lines += [
+            f"  CFI = {fm['cfi']:.3f}  TLI = {fm['tli']:.3f}  RMSEA = {fm['rmsea']:.3f} "
+            f"[{fm['rmsea_ci_lower']:.3f}, {fm['rmsea_ci_upper']:.3f}]  SRMR = {fm['srmr']:.3f}",
+            f"  logL = {fm['loglik']:.3f}  AIC = {fm['aic']:.3f}  BIC = {fm['bic']:.3f}",
+            "",
+            "Parameter estimates",
+        ]
+        est = self.estimates()
+        show = est[["lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue", "std_all"]]
+        if self.n_groups == 1:
+            show = show.drop(columns="group")
+        lines.append(show.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"SEMResult(estimator={self.options.estimator!r}, missing={self.options.missing!r}, "
+            f"nobs={self.nobs}, npar={self.npar}, df={self.df}, converged={self.converged})"
+        )
