@@ -147,11 +147,7 @@ def sem(
     n_groups = 1
     group_labels: tuple[Any, ...] = (None,)
     if group is not None:
-        labels = pd.unique(data[group].dropna())
-        try:
-            labels = np.sort(labels)
-        except TypeError:
-            pass
+        labels = pd.unique(data[group].dropna())  # order of appearance, as lavaan
         group_labels = tuple(labels.tolist())
         n_groups = len(group_labels)
         if n_groups < 2:
