@@ -1,1 +1,40 @@
-"""synergy_stats.tables."""
+"""synergy_stats.tables: one table model, four renderers (LaTeX, Word, HTML, Markdown).
+
+Build tables with :func:`regression_table` or the SEM table builders (:func:`fit_table`,
+:func:`paths_table`, :func:`measurement_table`, :func:`discriminant_table`,
+:func:`indirect_table`, :func:`invariance_table`, :func:`lags_table`), then call
+``.to_latex()``, ``.to_docx(path)``, ``.to_html()``, ``.to_markdown()`` or ``.save(path)``.
+"""
+
+from __future__ import annotations
+
+from synergy_stats.tables.model import Cell, Notes, Panel, Row, Table
+from synergy_stats.tables.regression import regression_table
+from synergy_stats.tables.sem import (
+    discriminant_table,
+    fit_table,
+    indirect_table,
+    invariance_table,
+    lags_table,
+    measurement_table,
+    paths_table,
+)
+from synergy_stats.tables.style import Style, get_style
+
+__all__ = [
+    "Cell",
+    "Notes",
+    "Panel",
+    "Row",
+    "Style",
+    "Table",
+    "discriminant_table",
+    "fit_table",
+    "get_style",
+    "indirect_table",
+    "invariance_table",
+    "lags_table",
+    "measurement_table",
+    "paths_table",
+    "regression_table",
+]
