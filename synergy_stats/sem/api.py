@@ -355,6 +355,7 @@ def fit_groups(
     n_dropped: int = 0,
     start: np.ndarray | None = None,
     check: bool = True,
+    se: bool = True,
 ) -> SEMResult:
     """Fit a parameter table to prepared group data (the engine behind :func:`sem`).
 
@@ -384,11 +385,15 @@ def fit_groups(
     theta = optim.theta
     names = pt.parameter_names()
     n = objective.ntotal
-    if options.information == "observed":
+    if not se:
+        vcov = np.full((theta.size, theta.size), np.nan)
+    elif options.information == "observed":
         info = observed_information(objective, theta)
     else:
         info = objective.derivatives(theta)[2]
-    if options.estimator == "MLR":
+    if not se:
+        pass
+    elif options.estimator == "MLR":
         vcov = sandwich_vcov(objective, theta, info, names)
         invert_information(info, n, names)  # identification check
     else:
@@ -455,7 +460,7 @@ def _fit_baseline(result: SEMResult) -> SEMResult:
         meanstructure=pt.meanstructure,
         information=result.options.information,
     )
-    return fit_groups(spec, base_pt, result._groups, options, check=False)
+    return fit_groups(spec, base_pt, result._groups, options, check=False, se=False)
 
 
 def _reorder_observed(bpt: ParTable, observed: tuple[str, ...]) -> ParTable:

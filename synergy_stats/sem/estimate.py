@@ -76,7 +76,7 @@ class Objective:
                     inv, logdet = res
                     d = pat.mean - mu[o]
                     f += pat.n * (logdet + np.sum(inv * pat.cov) + d @ inv @ d)
-                total += f / self.ntotal
+                total += f / self.ntotal  # = w_g * sum_pat (n_pat / n_g) (...)
             else:
                 res = _chol_inv(sigma)
                 if res is None:
@@ -90,61 +90,79 @@ class Objective:
         return float(total)
 
     # -- value, gradient, information -------------------------------------------------
-    def derivatives(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    def derivatives(
+        self, theta: np.ndarray, *, info: bool = True
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         """F, its gradient, and the expected information per observation.
 
         The information returned is ``sum_g w_g I_g`` with the unit Fisher information
         ``I_g[k,l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l``,
-        so that the expected Hessian of F is twice it.
+        so that the expected Hessian of F is twice it. Under FIML the complete-data
+        information at the implied moments is returned: it serves as the scoring matrix of
+        the optimiser (standard errors use the observed information). With
+        ``info=False`` an empty matrix is returned and the work skipped.
         """
         K = self.model.npar
         grad = np.zeros(K)
-        info = np.zeros((K, K))
+        information = np.zeros((K, K) if info else (0, 0))
         total = 0.0
         for g, gd in enumerate(self.groups):
             sigma, mu, dsig, dmu = self.model.jacobian(theta, g)
+            w = self.weights[g]
+            p = sigma.shape[0]
             if self.fiml:
+                M = np.zeros((p, p))
+                v = np.zeros(p)
+                f = 0.0
                 for pat in gd.patterns:
                     o = pat.obs
                     res = _chol_inv(sigma[np.ix_(o, o)])
                     if res is None:
-                        return np.inf, grad, info
-                    inv, logdet = res
-                    w = pat.n / self.ntotal
+                        return np.inf, grad, information
+                    inv_o, logdet = res
                     d = pat.mean - mu[o]
-                    total += w * (logdet + np.sum(inv * pat.cov) + d @ inv @ d)
-                    M = inv @ (sigma[np.ix_(o, o)] - pat.cov - np.outer(d, d)) @ inv
-                    ds = dsig[:, o][:, :, o]
-                    dm = dmu[:, o]
-                    grad += w * (np.einsum("ij,kij->k", M, ds) - 2 * dm @ (inv @ d))
-                    W = np.einsum("ij,kjl->kil", inv, ds)
-                    info += w * (
-                        0.5 * np.einsum("kij,lji->kl", W, W) + dm @ inv @ dm.T
+                    wp = pat.n / gd.n
+                    f += wp * (logdet + np.sum(inv_o * pat.cov) + d @ inv_o @ d)
+                    M[np.ix_(o, o)] += wp * (
+                        inv_o @ (sigma[np.ix_(o, o)] - pat.cov - np.outer(d, d)) @ inv_o
                     )
-            else:
-                res = _chol_inv(sigma)
-                if res is None:
-                    return np.inf, grad, info
-                inv, logdet = res
-                w = self.weights[g]
-                f = logdet + np.sum(inv * gd.cov) - self._logdet_s[g] - self.model.p
-                R = sigma - gd.cov
-                if self.model.meanstructure:
-                    d = gd.mean - mu
-                    f += d @ inv @ d
-                    R = R - np.outer(d, d)
-                    grad += w * (-2 * dmu @ (inv @ d))
-                    info += w * (dmu @ inv @ dmu.T)
-                M = inv @ R @ inv
-                grad += w * np.einsum("ij,kij->k", M, dsig)
-                W = np.einsum("ij,kjl->kil", inv, dsig)
-                info += w * 0.5 * np.einsum("kij,lji->kl", W, W)
+                    v[o] += wp * (inv_o @ d)
                 total += w * f
-        return float(total), grad, info
+                grad += w * (np.einsum("ij,kij->k", M, dsig) - 2 * dmu @ v)
+                if info:
+                    res = _chol_inv(sigma)
+                    if res is None:
+                        return np.inf, grad, information
+                    inv = res[0]
+                    W = np.einsum("ij,kjl->kil", inv, dsig)
+                    information += w * (
+                        0.5 * np.einsum("kij,lji->kl", W, W) + dmu @ inv @ dmu.T
+                    )
+                continue
+            res = _chol_inv(sigma)
+            if res is None:
+                return np.inf, grad, information
+            inv, logdet = res
+            f = logdet + np.sum(inv * gd.cov) - self._logdet_s[g] - self.model.p
+            R = sigma - gd.cov
+            if self.model.meanstructure:
+                d = gd.mean - mu
+                f += d @ inv @ d
+                R = R - np.outer(d, d)
+                grad += w * (-2 * dmu @ (inv @ d))
+                if info:
+                    information += w * (dmu @ inv @ dmu.T)
+            M = inv @ R @ inv
+            grad += w * np.einsum("ij,kij->k", M, dsig)
+            if info:
+                W = np.einsum("ij,kjl->kil", inv, dsig)
+                information += w * 0.5 * np.einsum("kij,lji->kl", W, W)
+            total += w * f
+        return float(total), grad, information
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         """Gradient of F."""
-        return self.derivatives(theta)[1]
+        return self.derivatives(theta, info=False)[1]
 
     # -- log-likelihood ---------------------------------------------------------------
     def loglik(self, theta: np.ndarray) -> float:
