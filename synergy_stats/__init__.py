@@ -53,6 +53,16 @@ _EXPORTS: dict[str, str] = {
     "sem": "synergy_stats.sem",
     "cfa": "synergy_stats.sem",
     "SEMResult": "synergy_stats.sem",
+    # measurement quality (issue 4)
+    "reliability": "synergy_stats.measurement",
+    "item_statistics": "synergy_stats.measurement",
+    "htmt": "synergy_stats.measurement",
+    "fornell_larcker": "synergy_stats.measurement",
+    "cross_loadings": "synergy_stats.measurement",
+    "kmo": "synergy_stats.measurement",
+    "bartlett": "synergy_stats.measurement",
+    "efa": "synergy_stats.measurement",
+    "parallel_analysis": "synergy_stats.measurement",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
