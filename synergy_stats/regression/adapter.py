@@ -10,6 +10,7 @@ table code never touches statsmodels.
 
 from __future__ import annotations
 
+import ast
 import re
 import warnings
 from collections.abc import Sequence
@@ -752,7 +753,19 @@ _Q_TERM = re.compile(r"""Q\((["'])(.*)\1\)""")
 
 def _clean_term(term: str) -> str:
     """Strip patsy's ``Q("...")`` quoting so terms carry the column's own name."""
-    return _Q_TERM.sub(lambda m: m.group(2), term)
+    return _Q_TERM.sub(_unquote, term)
+
+
+def _unquote(match: re.Match[str]) -> str:
+    literal = match.group(1) + match.group(2) + match.group(1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError):
+        return match.group(2)
+    return str(value)
 
 
 def _level_label(value: Any) -> str:
