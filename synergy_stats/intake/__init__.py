@@ -1,1 +1,29 @@
-"""synergy_stats.intake."""
+"""Survey intake: reading questionnaire exports, validating them, and scoring constructs.
+
+* :func:`read_survey` maps a DataFrame or a CSV/XLSX/SAV/DTA export onto an instrument;
+* :func:`validate` lists every problem in a :class:`ValidationReport`;
+* :func:`score` builds first- and second-order construct scores.
+"""
+
+from __future__ import annotations
+
+from synergy_stats.intake.read import (
+    BLANK_TOKENS,
+    CSV_ENCODINGS,
+    SurveyData,
+    read_survey,
+)
+from synergy_stats.intake.score import score, scored_constructs
+from synergy_stats.intake.validate import KINDS, ValidationReport, validate
+
+__all__ = [
+    "BLANK_TOKENS",
+    "CSV_ENCODINGS",
+    "KINDS",
+    "SurveyData",
+    "ValidationReport",
+    "read_survey",
+    "score",
+    "scored_constructs",
+    "validate",
+]

@@ -1,0 +1,231 @@
+"""The ``synergy-stats`` command.
+
+Subcommands:
+
+``synergy-stats report --example [--out DIR]``
+    The main job on the bundled example survey.
+``synergy-stats report DATA --instrument NAME [--id COL --wave COL --group COL]``
+    The main job on your own export (CSV, XLSX, SAV, DTA): validation, scores, descriptives
+    and whatever later steps add, written to ``--out`` (default ``synergy_report``).
+``synergy-stats validate DATA --instrument NAME``
+    Print the validation report; exit status 1 when errors were found.
+``synergy-stats instruments``
+    List the bundled instruments.
+
+Only the standard library is imported at start-up, so ``--help`` answers at once; the
+statistics stack is imported inside the subcommands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1  # validate found errors, or a report step failed
+EXIT_USAGE = 2  # bad arguments or unusable input
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--instrument", metavar="NAME", help="bundled instrument name or YAML path")
+    parser.add_argument("--id", metavar="COL", help="respondent id column")
+    parser.add_argument("--wave", metavar="COL", help="wave column (long panel data)")
+    parser.add_argument("--group", metavar="COL", help="group column, e.g. department")
+    parser.add_argument(
+        "--covariates",
+        metavar="COLS",
+        help="comma-separated other expected columns (not reported as unknown)",
+    )
+    parser.add_argument("--sheet", default="0", help="XLSX sheet name or 0-based number")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``synergy-stats``."""
+    from synergy_stats import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="synergy-stats",
+        description=(
+            "Statistics for collaborative-governance surveys: validate a questionnaire "
+            "export against an instrument, score its constructs and write a report."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    rep = sub.add_parser(
+        "report",
+        help="run the main job and write a report folder",
+        description=(
+            "Read a survey, validate it, score its constructs and describe them; write "
+            "report.md and CSV tables to --out."
+        ),
+    )
+    rep.add_argument("data", nargs="?", metavar="DATA", help="CSV, XLSX, SAV or DTA file")
+    rep.add_argument(
+        "--example", action="store_true", help="use the bundled example survey instead of DATA"
+    )
+    _add_data_options(rep)
+    rep.add_argument("--out", default="synergy_report", metavar="DIR", help="output folder")
+    rep.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into an existing non-empty folder (replaces report files)",
+    )
+
+    val = sub.add_parser(
+        "validate",
+        help="print the validation report of a survey file",
+        description="Check a survey file against an instrument and print every problem.",
+    )
+    val.add_argument("data", metavar="DATA", help="CSV, XLSX, SAV or DTA file")
+    _add_data_options(val)
+    val.add_argument(
+        "--problems", metavar="FILE", help="also write the problems table to this CSV file"
+    )
+
+    sub.add_parser("instruments", help="list the bundled instruments")
+    return parser
+
+
+def _sheet(value: str) -> str | int:
+    return int(value) if value.isdigit() else value
+
+
+def _covariates(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _read(args: argparse.Namespace) -> Any:
+    from synergy_stats.intake import read_survey
+
+    if args.instrument is None:
+        raise _UsageError(
+            "--instrument NAME is required with DATA (see: synergy-stats instruments)"
+        )
+    return read_survey(
+        args.data,
+        args.instrument,
+        id=args.id,
+        wave=args.wave,
+        group=args.group,
+        covariates=_covariates(args.covariates),
+        sheet=_sheet(args.sheet),
+    )
+
+
+class _UsageError(Exception):
+    """A command-line usage problem (reported without a traceback)."""
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from synergy_stats.report import run_report
+
+    if args.example:
+        if args.data is not None:
+            raise _UsageError("give either DATA or --example, not both")
+        from importlib import resources
+
+        from synergy_stats.intake import read_survey
+        from synergy_stats.simulate import example as ex
+
+        with resources.as_file(ex.example_path()) as path:
+            survey = read_survey(
+                path,
+                args.instrument or ex.EXAMPLE_INSTRUMENT,
+                id=ex.EXAMPLE_ID,
+                wave=ex.EXAMPLE_WAVE,
+                group=ex.EXAMPLE_GROUP,
+                covariates=ex.EXAMPLE_COVARIATES,
+            )
+        title = "Survey report: bundled example (street work-safety leading group, 3 waves)"
+    else:
+        if args.data is None:
+            raise _UsageError("give a DATA file or --example")
+        survey = _read(args)
+        title = f"Survey report: {args.data}"
+    result = run_report(survey, args.out, overwrite=args.overwrite, title=title)
+    validation = result.results.get("validation")
+    if validation is not None:
+        print(repr(validation))
+    for name, message in result.failed:
+        print(f"synergy-stats: step {name} failed: {message}", file=sys.stderr)
+    print(f"wrote {result.path} and {len(result.files) - 1} more files to {args.out}")
+    return EXIT_PROBLEMS if result.failed else EXIT_OK
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from synergy_stats.intake import validate
+
+    survey = _read(args)
+    report = validate(survey.instrument, survey)
+    print(report.to_markdown())
+    if args.problems:
+        target = Path(args.problems)
+        if target.exists():
+            raise _UsageError(f"--problems {target} exists; choose a new file name")
+        report.problems.to_csv(target, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return EXIT_OK if report.ok else EXIT_PROBLEMS
+
+
+def _cmd_instruments(args: argparse.Namespace) -> int:
+    from synergy_stats.instrument import list_instruments, load_instrument
+
+    for name in list_instruments():
+        inst = load_instrument(name)
+        print(
+            f"{name}\tversion {inst.version}\t{len(inst.items)} items\t"
+            f"{inst.title.en} / {inst.title.zh}"
+        )
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``synergy-stats`` with ``argv`` (default: the process arguments).
+
+    Returns
+    -------
+    int
+        0 on success; 1 when ``validate`` found errors or a report step failed; 2 for
+        usage errors and unusable input (the message goes to stderr).
+    """
+    import warnings
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    commands = {
+        "report": _cmd_report,
+        "validate": _cmd_validate,
+        "instruments": _cmd_instruments,
+    }
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    from synergy_stats.errors import SynergyError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            status = commands[args.command](args)
+        except (SynergyError, _UsageError) as exc:
+            print(f"synergy-stats {args.command}: error: {exc}", file=sys.stderr)
+            status = EXIT_USAGE
+    seen: set[str] = set()
+    for w in caught:
+        text = f"synergy-stats: {w.category.__name__}: {w.message}"
+        if text not in seen:
+            seen.add(text)
+            print(text, file=sys.stderr)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

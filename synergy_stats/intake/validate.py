@@ -1,0 +1,617 @@
+"""Checking survey data against an instrument: :func:`validate` and :class:`ValidationReport`."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from numbers import Real
+from typing import TYPE_CHECKING, Any, Literal
+
+from synergy_stats.errors import DataValidationError, OptionError
+from synergy_stats.intake._common import column_key, format_value, markdown_table
+from synergy_stats.intake.read import (
+    PROBLEM_COLUMNS,
+    SurveyData,
+    _build_survey,
+    problems_frame,
+    resolve_instrument,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from synergy_stats.instrument import Instrument
+
+__all__ = ["KINDS", "Severity", "ValidationReport", "validate"]
+
+Severity = Literal["error", "warning"]
+
+#: Every problem kind: its severity and what it means. Errors make ``ValidationReport.ok``
+#: False; warnings flag data quality without making the data unusable.
+KINDS: Mapping[str, tuple[Severity, str]] = {
+    "missing_item": ("error", "an item of the instrument has no column in the data"),
+    "out_of_range": ("error", "a number outside the scale that is not a missing code"),
+    "invalid_value": (
+        "error",
+        "a value that is neither a valid code, a missing code nor a response label",
+    ),
+    "missing_id": ("error", "a row without respondent id (or without wave)"),
+    "duplicate_id_wave": ("error", "a repeated (id, wave) pair; reported on the later rows"),
+    "unknown_column": (
+        "warning",
+        "a column that is neither an item, the id/wave/group column nor a declared covariate",
+    ),
+    "constant_item": ("warning", "an item answered with one and the same code by everyone"),
+    "straight_lining": (
+        "warning",
+        "identical answers to every item of a top-level construct block (>= 3 items)",
+    ),
+    "high_missingness": (
+        "warning",
+        "an item or respondent with a share of missing answers above the threshold",
+    ),
+}
+
+_KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
+
+
+@dataclass(frozen=True, eq=False)
+class ValidationReport:
+    """The result of :func:`validate`: every problem found, with summaries.
+
+    Parameters
+    ----------
+    problems : pandas.DataFrame
+        One row per problem, columns ``row`` (index label of the input row; NaN for a
+        column-level problem), ``column`` (the column name as in the input; the item id for
+        ``missing_item``, the construct id for ``straight_lining``; NaN for a respondent-level
+        problem), ``value`` (the offending value, NaN if none), ``kind`` (see :data:`KINDS`)
+        and ``message``.
+    item_missingness : pandas.DataFrame
+        Per item: ``item``, ``column``, ``n``, ``n_missing``, ``share_missing``,
+        ``n_no_answer``, ``n_missing_code``, ``n_invalid``.
+    respondent_missingness : pandas.DataFrame
+        Per input row: ``row``, the id and wave values (if declared), ``n_items``,
+        ``n_missing``, ``share_missing``.
+    instrument_id : str
+        Id of the instrument checked against.
+    n_rows : int
+        Number of rows checked.
+    max_missing_item, max_missing_respondent : float
+        The thresholds used for ``high_missingness``.
+    """
+
+    problems: pd.DataFrame
+    item_missingness: pd.DataFrame
+    respondent_missingness: pd.DataFrame
+    instrument_id: str
+    n_rows: int
+    max_missing_item: float
+    max_missing_respondent: float
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of problems of each kind (every kind listed, zeros included)."""
+        found = self.problems["kind"].value_counts()
+        return {kind: int(found.get(kind, 0)) for kind in KINDS}
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Counts by kind: a DataFrame indexed by kind with ``severity``, ``count``, ``meaning``.
+
+        Missingness per item and per respondent is in :attr:`item_missingness` and
+        :attr:`respondent_missingness`.
+        """
+        import pandas as pd
+
+        counts = self.counts
+        return pd.DataFrame(
+            {
+                "severity": [KINDS[k][0] for k in KINDS],
+                "count": [counts[k] for k in KINDS],
+                "meaning": [KINDS[k][1] for k in KINDS],
+            },
+            index=pd.Index(list(KINDS), name="kind"),
+        )
+
+    @property
+    def errors(self) -> pd.DataFrame:
+        """The problems of severity ``"error"``."""
+        mask = self.problems["kind"].map(lambda k: KINDS[k][0] == "error").astype(bool)
+        return self.problems.loc[mask.to_numpy()]
+
+    @property
+    def warnings(self) -> pd.DataFrame:
+        """The problems of severity ``"warning"``."""
+        mask = self.problems["kind"].map(lambda k: KINDS[k][0] == "warning").astype(bool)
+        return self.problems.loc[mask.to_numpy()]
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem of severity ``"error"`` was found (warnings are allowed)."""
+        return len(self.errors) == 0
+
+    def raise_if_errors(self) -> None:
+        """Raise :class:`DataValidationError` if any error was found.
+
+        Raises
+        ------
+        DataValidationError
+            Listing every problem (errors, then warnings), one per line.
+        """
+        if self.ok:
+            return
+        lines = [
+            f"survey data do not fit instrument {self.instrument_id!r}: "
+            f"{len(self.errors)} errors, {len(self.warnings)} warnings"
+        ]
+        for frame in (self.errors, self.warnings):
+            for rec in frame.itertuples(index=False):
+                lines.append(f"- {_where(rec.row, rec.column)}{rec.kind}: {rec.message}")
+        raise DataValidationError("\n".join(lines))
+
+    def to_markdown(self, *, max_problems: int | None = None) -> str:
+        """Return the report as markdown: status, counts by kind, and the problems.
+
+        Parameters
+        ----------
+        max_problems : int, optional
+            Show at most this many problems (all by default).
+        """
+        if max_problems is not None and (
+            isinstance(max_problems, bool) or not isinstance(max_problems, int) or max_problems < 0
+        ):
+            raise OptionError(
+                f"max_problems={max_problems!r} is not accepted; use a non-negative int or None"
+            )
+        status = "OK" if self.ok else "ERRORS FOUND"
+        parts = [
+            f"**{status}**: {len(self.problems)} problems ({len(self.errors)} errors, "
+            f"{len(self.warnings)} warnings) in {self.n_rows} rows checked against instrument "
+            f"`{self.instrument_id}`. Thresholds for high missingness: item "
+            f"> {self.max_missing_item:.0%}, respondent > {self.max_missing_respondent:.0%}.",
+            "",
+            markdown_table(
+                ["kind", "severity", "count", "meaning"],
+                [(k, KINDS[k][0], n, KINDS[k][1]) for k, n in self.counts.items()],
+            ),
+        ]
+        if len(self.problems):
+            shown = self.problems if max_problems is None else self.problems.head(max_problems)
+            parts += [
+                "",
+                markdown_table(
+                    list(PROBLEM_COLUMNS),
+                    [
+                        (
+                            _cell(r.row),
+                            _cell(r.column),
+                            _cell(r.value, quote=True),
+                            r.kind,
+                            r.message,
+                        )
+                        for r in shown.itertuples(index=False)
+                    ],
+                ),
+            ]
+            if len(shown) < len(self.problems):
+                parts.append(f"\n({len(self.problems) - len(shown)} more problems not shown)")
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        found = ", ".join(f"{k}={n}" for k, n in self.counts.items() if n)
+        return (
+            f"ValidationReport(instrument={self.instrument_id!r}, rows={self.n_rows}, "
+            f"ok={self.ok}, problems={len(self.problems)}" + (f": {found}" if found else "") + ")"
+        )
+
+    def __str__(self) -> str:
+        return self.to_markdown(max_problems=20)
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _cell(value: Any, *, quote: bool = False) -> str:
+    if value is None or _is_nan(value):
+        return ""
+    return format_value(value) if quote else str(value)
+
+
+def _where(row: Any, column: Any) -> str:
+    bits = []
+    if not _is_nan(row):
+        bits.append(f"row {row}")
+    if not _is_nan(column):
+        bits.append(f"column {column!r}")
+    return (", ".join(bits) + ": ") if bits else ""
+
+
+def _check_share(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= float(value) <= 1:
+        raise OptionError(f"{name}={value!r} is not accepted; use a share between 0 and 1")
+    return float(value)
+
+
+def as_survey(
+    instrument: Instrument | str,
+    data: Any,
+    *,
+    id: str | None = None,
+    wave: str | None = None,
+    group: str | None = None,
+    covariates: str | Iterable[str] | None = None,
+    warn: bool = False,
+) -> SurveyData:
+    """Return ``data`` as :class:`SurveyData` read against ``instrument``.
+
+    A :class:`SurveyData` is returned as is (its roles must not be given again); a DataFrame
+    is read with the rules of :func:`read_survey`. Used by :func:`validate` and
+    :func:`synergy_stats.intake.score`.
+
+    Raises
+    ------
+    DataValidationError
+        If ``data`` is neither, or a SurveyData read against a different instrument.
+    OptionError
+        If roles are given together with a SurveyData.
+    """
+    import pandas as pd
+
+    inst = resolve_instrument(instrument)
+    if isinstance(data, SurveyData):
+        given = {"id": id, "wave": wave, "group": group, "covariates": covariates}
+        clash = [k for k, v in given.items() if v is not None]
+        if clash:
+            raise OptionError(
+                f"{', '.join(clash)} cannot be given with SurveyData: the roles were set by "
+                "read_survey()"
+            )
+        if data.instrument != inst:
+            raise DataValidationError(
+                f"data were read against instrument {data.instrument.id!r} "
+                f"(version {data.instrument.version}); instrument={inst.id!r} "
+                f"(version {inst.version}) differs"
+            )
+        return data
+    if isinstance(data, pd.DataFrame):
+        return _build_survey(
+            data,
+            inst,
+            id=id,
+            wave=wave,
+            group=group,
+            covariates=covariates,
+            source_name=None,
+            from_file=False,
+            warn=warn,
+        )
+    raise DataValidationError(
+        f"data={type(data).__name__} is not accepted; pass the result of read_survey() or a "
+        "pandas DataFrame"
+    )
+
+
+def validate(
+    instrument: Instrument | str,
+    data: SurveyData | pd.DataFrame,
+    *,
+    id: str | None = None,
+    wave: str | None = None,
+    group: str | None = None,
+    covariates: str | Iterable[str] | None = None,
+    max_missing_item: float = 0.2,
+    max_missing_respondent: float = 0.5,
+) -> ValidationReport:
+    """Check survey data against an instrument and list every problem.
+
+    Parameters
+    ----------
+    instrument : Instrument or str
+        The instrument, or the name of a bundled one.
+    data : SurveyData or pandas.DataFrame
+        The result of :func:`read_survey`, or a DataFrame, which is read with the same rules
+        (its id/wave/group/covariates given here).
+    id, wave, group : str, optional
+        Column roles, for a DataFrame only. Without ``id`` no duplicate check is made.
+    covariates : str or iterable of str, optional
+        Expected extra columns (not reported as unknown), for a DataFrame only.
+    max_missing_item : float, default 0.2
+        An item is flagged when more than this share of rows lacks a valid answer.
+    max_missing_respondent : float, default 0.5
+        A row is flagged when more than this share of the instrument's items present in
+        the data lacks a valid answer.
+
+    Returns
+    -------
+    ValidationReport
+        ``.problems``, ``.summary``, ``.ok``, ``.raise_if_errors()``, ``.to_markdown()``.
+
+    Raises
+    ------
+    DataValidationError
+        If the data cannot be read at all (see :func:`read_survey`).
+    OptionError
+        If a threshold is not a share in [0, 1].
+
+    Notes
+    -----
+    The rules, one problem each (see :data:`KINDS` for the severities):
+
+    * ``out_of_range`` / ``invalid_value``: per cell, from the reading rules of
+      :func:`read_survey` (a number outside ``minimum..maximum`` that is not a missing code;
+      anything that is neither a code, a missing code nor a label).
+    * ``missing_item``: per instrument item without a column.
+    * ``unknown_column``: per column that is neither an item, the id/wave/group column nor a
+      declared covariate; the message suggests a close item name or alias if there is one.
+    * ``missing_id``: per row whose id (or wave, when declared) is empty.
+    * ``duplicate_id_wave``: per row whose (id, wave) pair (id alone without a wave column)
+      already occurred in an earlier row.
+    * ``constant_item``: per item with at least two valid answers, all the same code.
+    * ``straight_lining``: per row and top-level construct (each construct that is not a
+      component of another, e.g. motivation, mechanism, process, results) with at least 3
+      items present, when the row answered all of them with one and the same raw code.
+      Reverse-keyed items make identical raw answers contradictory, which is why raw codes
+      are compared.
+    * ``high_missingness``: per item whose share of rows without a valid answer exceeds
+      ``max_missing_item``, and per row whose share of items without a valid answer
+      exceeds ``max_missing_respondent`` (blank cells, missing codes and unusable values
+      all count as missing).
+
+    Problems are ordered: column-level problems first (in column order), then rows in
+    input order. The input is never modified.
+
+    Examples
+    --------
+    Plays the role of ``psych::describe()`` plus the hand-written range and duplicate
+    checks usually done in R before ``lavaan::cfa()``.
+
+    >>> import synergy_stats as ss
+    >>> survey = ss.read_survey(ss.load_example(), "synergy-execution",
+    ...                         id="respondent_id", wave="wave", group="department")
+    >>> report = ss.validate("synergy-execution", survey)
+    >>> report.ok
+    False
+    """
+    import numpy as np
+    import pandas as pd
+
+    max_item = _check_share("max_missing_item", max_missing_item)
+    max_resp = _check_share("max_missing_respondent", max_missing_respondent)
+    inst = resolve_instrument(instrument)
+    survey = as_survey(inst, data, id=id, wave=wave, group=group, covariates=covariates)
+    frame = survey.data
+    n = len(frame)
+    index = frame.index
+    col_pos = {_key(c): k for k, c in enumerate(frame.columns)}
+
+    # (row position or -1, kind, column position, row label, column, value, message)
+    found: list[tuple[int, str, int, Any, Any, Any, str]] = []
+
+    def add(pos: int, kind: str, cpos: int, column: Any, value: Any, message: str) -> None:
+        label = index[pos] if pos >= 0 else math.nan
+        found.append((pos, kind, cpos, label, column, value, message))
+
+    # missing items ------------------------------------------------------------------------
+    n_cols = len(frame.columns)
+    for k, item_id in enumerate(survey.absent_items):
+        aliases = inst.item(item_id).aliases
+        alias_text = f" (aliases: {', '.join(aliases)})" if aliases else ""
+        add(
+            -1,
+            "missing_item",
+            n_cols + k,
+            item_id,
+            math.nan,
+            f"item {item_id!r}{alias_text} of instrument {inst.id!r} has no column in the data",
+        )
+
+    # unknown columns ----------------------------------------------------------------------
+    names = list(inst.column_map())
+    keyed = {column_key(nm): nm for nm in names}
+    for label in survey.unknown:
+        close = difflib.get_close_matches(column_key(label), list(keyed), n=1, cutoff=0.8)
+        hint = f"; did you mean {keyed[close[0]]!r}?" if close else ""
+        add(
+            -1,
+            "unknown_column",
+            col_pos.get(_key(label), n_cols),
+            label,
+            math.nan,
+            f"column {label!r} is not an item of instrument {inst.id!r} nor the id, wave, "
+            f"group or a covariate{hint}",
+        )
+
+    # cell-level problems found while reading -------------------------------------------------
+    positions = list(survey.raw_positions)
+    if len(positions) != len(survey.raw_problems):  # a SurveyData built by hand
+        first_pos: dict[Any, int] = {}
+        for pos, label in enumerate(index):
+            first_pos.setdefault(_key(label), pos)
+        positions = [first_pos.get(_key(r), 0) for r in survey.raw_problems["row"]]
+    for pos, rec in zip(positions, survey.raw_problems.itertuples(index=False), strict=True):
+        item_id = _item_of_column(survey, rec.column)
+        cpos = col_pos.get(_key(item_id), n_cols)
+        add(pos, str(rec.kind), cpos, rec.column, rec.value, str(rec.message))
+
+    items = survey.items
+    values = frame[items].to_numpy(dtype=float) if items else np.empty((n, 0))
+    answered = ~np.isnan(values)
+
+    # constant items -----------------------------------------------------------------------
+    for j, item_id in enumerate(items):
+        col = values[answered[:, j], j]
+        if col.size >= 2 and np.all(col == col[0]):
+            add(
+                -1,
+                "constant_item",
+                col_pos[_key(item_id)],
+                survey.columns[item_id],
+                float(col[0]),
+                f"every one of the {col.size} valid answers to item {item_id!r} is "
+                f"{format_value(float(col[0]))}",
+            )
+
+    # item missingness ---------------------------------------------------------------------
+    miss = survey.missing
+    item_rows = []
+    for j, item_id in enumerate(items):
+        sub = miss.loc[(miss["item"] == item_id).to_numpy()]
+        n_missing = int(n - answered[:, j].sum())
+        share = n_missing / n if n else math.nan
+        n_no_answer = int((sub["reason"] == "no answer").sum())
+        n_invalid = int((sub["reason"] == "invalid value").sum())
+        item_rows.append(
+            (
+                item_id,
+                survey.columns[item_id],
+                n,
+                n_missing,
+                share,
+                n_no_answer,
+                n_missing - n_no_answer - n_invalid,
+                n_invalid,
+            )
+        )
+        if n and share > max_item:
+            add(
+                -1,
+                "high_missingness",
+                col_pos[_key(item_id)],
+                survey.columns[item_id],
+                share,
+                f"item {item_id!r} lacks a valid answer in {n_missing} of {n} rows "
+                f"({share:.1%} > {max_item:.0%})",
+            )
+    item_missingness = pd.DataFrame(
+        item_rows,
+        columns=[
+            "item",
+            "column",
+            "n",
+            "n_missing",
+            "share_missing",
+            "n_no_answer",
+            "n_missing_code",
+            "n_invalid",
+        ],
+    )
+    item_missingness["column"] = item_missingness["column"].astype(object)
+
+    # respondent missingness ---------------------------------------------------------------
+    k_items = len(items)
+    n_missing_row = (k_items - answered.sum(axis=1)).astype(int)
+    share_row = n_missing_row / k_items if k_items else np.full(n, np.nan)
+    resp: dict[str, Any] = {"row": pd.Series(list(index), dtype=object)}
+    for role in ("id", "wave"):
+        col = getattr(survey, role)
+        if col is not None:
+            resp[str(role)] = frame[col].to_numpy()
+    resp["n_items"] = np.full(n, k_items, dtype=int)
+    resp["n_missing"] = n_missing_row
+    resp["share_missing"] = share_row
+    respondent_missingness = pd.DataFrame(resp)
+    if k_items:
+        for p in np.flatnonzero(share_row > max_resp).tolist():
+            add(
+                int(p),
+                "high_missingness",
+                n_cols,
+                math.nan,
+                float(share_row[p]),
+                f"row {index[p]!r} lacks a valid answer to {n_missing_row[p]} of {k_items} "
+                f"items ({share_row[p]:.1%} > {max_resp:.0%})",
+            )
+
+    # straight-lining ----------------------------------------------------------------------
+    where = {item_id: j for j, item_id in enumerate(items)}
+    for block in inst.top_level():
+        block_items = [i for i in inst.items_of(block) if i in where]
+        if len(block_items) < 3:
+            continue
+        answers = values[:, [where[i] for i in block_items]]
+        full = ~np.isnan(answers).any(axis=1)
+        same = full & np.all(answers == answers[:, :1], axis=1)
+        for p in np.flatnonzero(same).tolist():
+            add(
+                int(p),
+                "straight_lining",
+                n_cols,
+                block,
+                float(answers[p, 0]),
+                f"row {index[p]!r} answered all {len(block_items)} items of {block!r} "
+                f"with {format_value(float(answers[p, 0]))}",
+            )
+
+    # ids and duplicates -------------------------------------------------------------------
+    if survey.id is not None:
+        key_cols = [survey.id] + ([survey.wave] if survey.wave is not None else [])
+        keys = frame[key_cols]
+        blank = keys.isna().any(axis=1).to_numpy()
+        for p in np.flatnonzero(blank).tolist():
+            empty = [c for c in key_cols if _is_missing(frame[c].iloc[p])]
+            add(
+                int(p),
+                "missing_id",
+                col_pos[_key(empty[0])],
+                empty[0],
+                math.nan,
+                f"row {index[p]!r} has no value in column {empty[0]!r}",
+            )
+        first: dict[tuple[Any, ...], int] = {}
+        id_pos = col_pos[_key(survey.id)]
+        for pos, key in enumerate(keys.itertuples(index=False, name=None)):
+            if blank[pos]:
+                continue
+            if key in first:
+                what = f"respondent {format_value(key[0])}" + (
+                    f" at wave {format_value(key[1])}" if len(key) > 1 else ""
+                )
+                add(
+                    pos,
+                    "duplicate_id_wave",
+                    id_pos,
+                    survey.id,
+                    key[0],
+                    f"{what} already appears in row {index[first[key]]!r}",
+                )
+            else:
+                first[key] = pos
+
+    found.sort(key=lambda r: (r[0], r[2], _KIND_RANK[r[1]]))
+    problems = problems_frame([(r[3], r[4], r[5], r[1], r[6]) for r in found])
+    return ValidationReport(
+        problems=problems,
+        item_missingness=item_missingness,
+        respondent_missingness=respondent_missingness,
+        instrument_id=inst.id,
+        n_rows=n,
+        max_missing_item=max_item,
+        max_missing_respondent=max_resp,
+    )
+
+
+def _key(label: Any) -> Any:
+    if isinstance(label, float) and math.isnan(label):
+        return ("nan-label",)
+    try:
+        hash(label)
+    except TypeError:
+        return ("unhashable", repr(label))
+    return (type(label).__name__ == "str", label)
+
+
+def _is_missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _item_of_column(survey: SurveyData, column: Hashable) -> str:
+    for item_id, source in survey.columns.items():
+        if _key(source) == _key(column):
+            return item_id
+    return str(column)

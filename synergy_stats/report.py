@@ -1,0 +1,471 @@
+"""The main job: a folder with a markdown report and CSV tables for one survey.
+
+:func:`run_report` runs the steps listed in :data:`REPORT_STEPS` in order. Each step is a
+function that takes the :class:`ReportContext` (the survey, its instrument, the output folder
+and the results of earlier steps), writes its files through the context and returns a
+:class:`Section` of ``report.md``. A later feature adds its step by appending one
+``"module:function"`` entry to :data:`REPORT_STEPS` (or, at run time, with
+:func:`register_step`); the command line does not change.
+
+The steps shipped here: validation (``problems.csv`` and summaries), scoring
+(``scores.csv`` with ``n_items_<construct>`` columns) and descriptives per wave.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synergy_stats.errors import OptionError, RenderError, SynergyError
+from synergy_stats.intake._common import markdown_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from synergy_stats.instrument import Instrument
+    from synergy_stats.intake import SurveyData
+
+__all__ = [
+    "REPORT_STEPS",
+    "ReportContext",
+    "ReportResult",
+    "Section",
+    "Step",
+    "descriptives_step",
+    "register_step",
+    "report_steps",
+    "run_report",
+    "scoring_step",
+    "validation_step",
+]
+
+
+@dataclass
+class ReportContext:
+    """What a report step sees: the survey, where to write, and earlier results.
+
+    Parameters
+    ----------
+    survey : SurveyData
+        The survey read with :func:`synergy_stats.read_survey`.
+    out_dir : pathlib.Path
+        The output folder (created by :func:`run_report`).
+    results : dict
+        Results shared between steps: the validation step stores ``"validation"`` (a
+        ValidationReport), the scoring step ``"scores"`` (a DataFrame).
+    files : list of pathlib.Path
+        Every file written so far.
+    """
+
+    survey: SurveyData
+    out_dir: Path
+    results: dict[str, Any] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def instrument(self) -> Instrument:
+        """The survey's instrument."""
+        return self.survey.instrument
+
+    def _target(self, name: str) -> Path:
+        path = self.out_dir / name
+        if path.parent != self.out_dir or not name or name.startswith("."):
+            raise RenderError(f"report file name={name!r} must be a plain file name")
+        if path in self.files:
+            raise RenderError(f"report file {name!r} was already written by another step")
+        return path
+
+    def write_csv(self, name: str, frame: pd.DataFrame, *, index: bool = False) -> Path:
+        """Write a table as UTF-8 CSV with a byte-order mark (opens cleanly in Excel)."""
+        path = self._target(name)
+        frame.to_csv(path, index=index, encoding="utf-8-sig", lineterminator="\n")
+        self.files.append(path)
+        return path
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Write a UTF-8 text file."""
+        path = self._target(name)
+        path.write_text(text, encoding="utf-8")
+        self.files.append(path)
+        return path
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of ``report.md``.
+
+    Parameters
+    ----------
+    title : str
+        Section heading.
+    body : str
+        Markdown text.
+    files : tuple of str
+        Names of the files the step wrote (listed under the section).
+    """
+
+    title: str
+    body: str
+    files: tuple[str, ...] = ()
+
+
+Step = Callable[[ReportContext], Section | None]
+
+#: The steps of the main job, in order, as ``"module:function"``. A feature that adds
+#: output to ``synergy-stats report`` appends its step here.
+REPORT_STEPS: list[str] = [
+    "synergy_stats.report:validation_step",
+    "synergy_stats.report:scoring_step",
+    "synergy_stats.report:descriptives_step",
+]
+
+_EXTRA_STEPS: list[Step] = []
+
+
+def register_step(step: Step) -> Step:
+    """Add a step to every later :func:`run_report` call (after :data:`REPORT_STEPS`).
+
+    Usable as a decorator. Returns ``step`` unchanged.
+    """
+    if not callable(step):
+        raise OptionError(f"step={step!r} is not accepted; give a function of a ReportContext")
+    if step not in _EXTRA_STEPS:
+        _EXTRA_STEPS.append(step)
+    return step
+
+
+def _resolve(spec: str | Step) -> tuple[str, Step]:
+    if callable(spec):
+        return getattr(spec, "__name__", repr(spec)), spec
+    if not isinstance(spec, str) or spec.count(":") != 1:
+        raise OptionError(f"report step {spec!r} must be 'module:function' or a function")
+    module_name, func_name = spec.split(":")
+    try:
+        func = getattr(importlib.import_module(module_name), func_name)
+    except (ImportError, AttributeError) as exc:
+        raise OptionError(f"report step {spec!r} cannot be found: {exc}") from exc
+    return func_name, func
+
+
+def report_steps() -> list[tuple[str, Step]]:
+    """Return the ``(name, function)`` of every step :func:`run_report` runs by default."""
+    specs: list[str | Step] = [*REPORT_STEPS, *_EXTRA_STEPS]
+    return [_resolve(s) for s in specs]
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What :func:`run_report` did.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``report.md`` written.
+    files : tuple of pathlib.Path
+        Every file written, ``report.md`` last.
+    sections : tuple of Section
+        The sections, in order.
+    failed : tuple of (str, str)
+        ``(step name, error message)`` of steps that raised a :class:`SynergyError`; their
+        sections say so and the other steps still ran.
+    results : dict
+        The results the steps shared (``"validation"``, ``"scores"``, ...).
+    """
+
+    path: Path
+    files: tuple[Path, ...]
+    sections: tuple[Section, ...]
+    failed: tuple[tuple[str, str], ...]
+    results: dict[str, Any]
+
+
+def _prepare(out_dir: Path, overwrite: bool) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RenderError(f"out_dir={str(out_dir)!r} exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not overwrite:
+        raise RenderError(
+            f"out_dir={str(out_dir)!r} exists and is not empty; choose another folder or pass "
+            "overwrite=True (--overwrite) to replace the report files in it"
+        )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"out_dir={str(out_dir)!r} cannot be created: {exc}") from exc
+
+
+def run_report(
+    survey: SurveyData,
+    out_dir: str | Path,
+    *,
+    overwrite: bool = False,
+    steps: Sequence[str | Step] | None = None,
+    title: str | None = None,
+) -> ReportResult:
+    """Run the main job: every report step, then ``report.md``.
+
+    Parameters
+    ----------
+    survey : SurveyData
+        The survey, read with :func:`synergy_stats.read_survey`.
+    out_dir : str or path
+        Output folder. It is created if needed; an existing non-empty folder is refused
+        unless ``overwrite`` is True (then files of the same name are replaced and other
+        files are left alone).
+    overwrite : bool, default False
+        Allow writing into a non-empty folder.
+    steps : sequence of "module:function" or functions, optional
+        The steps to run (default :func:`report_steps`).
+    title : str, optional
+        Heading of ``report.md``.
+
+    Returns
+    -------
+    ReportResult
+
+    Raises
+    ------
+    RenderError
+        If the folder cannot be used or a file cannot be written.
+    OptionError
+        If a step cannot be found.
+
+    Examples
+    --------
+    >>> import synergy_stats as ss
+    >>> from synergy_stats.report import run_report
+    >>> survey = ss.read_survey(ss.load_example(), "synergy-execution",
+    ...                         id="respondent_id", wave="wave", group="department")
+    >>> run_report(survey, "synergy_report").path  # doctest: +SKIP
+    PosixPath('synergy_report/report.md')
+    """
+    from synergy_stats.intake import SurveyData
+
+    if not isinstance(survey, SurveyData):
+        raise OptionError(
+            f"survey={type(survey).__name__} is not accepted; pass the result of read_survey()"
+        )
+    if not isinstance(overwrite, bool):
+        raise OptionError(f"overwrite={overwrite!r} is not accepted; use True or False")
+    resolved = report_steps() if steps is None else [_resolve(s) for s in steps]
+    out = Path(out_dir)
+    _prepare(out, overwrite)
+    ctx = ReportContext(survey=survey, out_dir=out)
+    sections: list[Section] = []
+    failed: list[tuple[str, str]] = []
+    for name, func in resolved:
+        try:
+            section = func(ctx)
+        except SynergyError as exc:
+            failed.append((name, str(exc)))
+            section = Section(
+                title=name.removesuffix("_step").replace("_", " ").capitalize(),
+                body=f"**This step failed** ({type(exc).__name__}):\n\n```\n{exc}\n```",
+            )
+        if section is not None:
+            sections.append(section)
+    text = _render(ctx, sections, title)
+    try:
+        path = ctx.write_text("report.md", text)
+    except OSError as exc:
+        raise RenderError(f"cannot write {str(out / 'report.md')!r}: {exc}") from exc
+    return ReportResult(
+        path=path,
+        files=tuple(ctx.files),
+        sections=tuple(sections),
+        failed=tuple(failed),
+        results=dict(ctx.results),
+    )
+
+
+def _render(ctx: ReportContext, sections: Sequence[Section], title: str | None) -> str:
+    from synergy_stats import __version__
+
+    survey = ctx.survey
+    inst = survey.instrument
+    frame = survey.data
+    facts = [
+        ("data", survey.source or "a DataFrame"),
+        ("instrument", f"{inst.id} {inst.version}: {inst.title.en} / {inst.title.zh}"),
+        ("rows", len(frame)),
+        ("items found", f"{len(survey.items)} of {len(inst.items)}"),
+    ]
+    if survey.id is not None:
+        facts.append(("respondents", int(frame[survey.id].nunique())))
+    if survey.wave is not None:
+        waves = sorted(frame[survey.wave].dropna().unique().tolist(), key=str)
+        facts.append(("waves", ", ".join(str(w) for w in waves)))
+    if survey.group is not None:
+        facts.append((f"groups ({survey.group})", int(frame[survey.group].nunique())))
+    facts.append(("synergy_stats", __version__))
+    parts = [
+        f"# {title or 'Survey report'}",
+        "",
+        markdown_table(["", ""], facts),
+    ]
+    for k, section in enumerate(sections, start=1):
+        parts += ["", f"## {k}. {section.title}", "", section.body.rstrip()]
+        if section.files:
+            parts += ["", "Files: " + ", ".join(f"[`{f}`]({f})" for f in section.files)]
+    return "\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------- steps
+def validation_step(ctx: ReportContext) -> Section:
+    """Validate the survey: ``problems.csv``, ``validation_summary.csv`` and missingness.
+
+    Stores the :class:`~synergy_stats.intake.ValidationReport` as
+    ``ctx.results["validation"]``.
+    """
+    from synergy_stats.intake import validate
+
+    report = validate(ctx.instrument, ctx.survey)
+    ctx.results["validation"] = report
+    files = (
+        ctx.write_csv("problems.csv", report.problems),
+        ctx.write_csv("validation_summary.csv", report.summary, index=True),
+        ctx.write_csv("missingness_items.csv", report.item_missingness),
+        ctx.write_csv("missingness_respondents.csv", report.respondent_missingness),
+    )
+    reasons = ctx.survey.missing["reason"].value_counts()
+    reason_rows = [(r, int(n)) for r, n in reasons.items()]
+    body = [
+        report.to_markdown(max_problems=30),
+        "",
+        "Why item cells are missing:",
+        "",
+        markdown_table(["reason", "cells"], reason_rows) if reason_rows else "(none missing)",
+        "",
+        "The full list of problems is in `problems.csv`; missingness per item and per "
+        "respondent in `missingness_items.csv` and `missingness_respondents.csv`.",
+    ]
+    return Section("Validation", "\n".join(body), tuple(f.name for f in files))
+
+
+def scoring_step(ctx: ReportContext, *, method: Any = "mean", min_items: float = 0.5) -> Section:
+    """Score every construct: ``scores.csv`` (with ``n_items_<construct>`` columns).
+
+    Stores the scores as ``ctx.results["scores"]``.
+    """
+    import warnings
+
+    import numpy as np
+
+    from synergy_stats.intake import score, scored_constructs
+
+    with warnings.catch_warnings():
+        # missing items and unreadable values are already reported by the validation step
+        warnings.simplefilter("ignore")
+        scores = score(ctx.instrument, ctx.survey, method=method, min_items=min_items)
+    ctx.results["scores"] = scores
+    path = ctx.write_csv("scores.csv", scores)
+    inst = ctx.instrument
+    rows = []
+    for cid in scored_constructs(inst):
+        values = scores[cid].to_numpy(dtype=float)
+        ok = ~np.isnan(values)
+        rows.append(
+            (
+                cid,
+                inst.constructs[cid].label.en,
+                inst.constructs[cid].label.zh,
+                len(inst.items_of(cid)),
+                int(ok.sum()),
+                int((~ok).sum()),
+                float(values[ok].mean()) if ok.any() else float("nan"),
+                float(values[ok].std(ddof=1)) if ok.sum() > 1 else float("nan"),
+            )
+        )
+    skipped = [c.id for c in inst.constructs.values() if c.kind == "correlated"]
+    body = [
+        f"Scores are the {method} of a construct's items after reverse coding "
+        f"((min + max) - x); a score needs at least {min_items:g} "
+        f"{'of its items' if min_items < 1 else 'items'} answered, otherwise it is empty. "
+        "Second-order scores are the mean of all their items. "
+        "`n_items_<construct>` counts the items answered.",
+        "",
+        markdown_table(
+            ["construct", "label", "标签", "items", "scored", "empty", "mean", "sd"], rows
+        ),
+    ]
+    if skipped:
+        body += [
+            "",
+            "No composite score for the blocks of correlated factors "
+            f"({', '.join(skipped)}): their components may run in opposite directions.",
+        ]
+    return Section("Construct scores", "\n".join(body), (path.name,))
+
+
+def _describe(values: pd.Series) -> tuple[int, float, float, float, float, float]:
+    v = values.dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        nan = float("nan")
+        return 0, nan, nan, nan, nan, nan
+    sd = float(v.std(ddof=1)) if v.size > 1 else float("nan")
+    import numpy as np
+
+    return (
+        int(v.size),
+        float(v.mean()),
+        sd,
+        float(v.min()),
+        float(np.median(v)),
+        float(v.max()),
+    )
+
+
+def descriptives_step(ctx: ReportContext) -> Section:
+    """Descriptive statistics of construct scores and items, per wave.
+
+    Writes ``descriptives.csv`` (construct scores) and ``item_descriptives.csv`` (raw item
+    codes). Uses ``ctx.results["scores"]`` if the scoring step ran.
+    """
+    import pandas as pd
+
+    from synergy_stats.intake import score, scored_constructs
+
+    survey = ctx.survey
+    scores = ctx.results.get("scores")
+    if scores is None:
+        scores = score(ctx.instrument, survey)
+    wave = survey.wave
+    waves: list[Any] = (
+        sorted(survey.data[wave].dropna().unique().tolist(), key=str)
+        if wave is not None
+        else [None]
+    )
+    stats = ["n", "mean", "sd", "min", "median", "max"]
+
+    def table(frame: pd.DataFrame, columns: Sequence[str], key: str) -> pd.DataFrame:
+        rows = []
+        for col in columns:
+            for w in waves:
+                sub = frame[col] if w is None else frame.loc[(frame[wave] == w).to_numpy(), col]
+                rows.append((col, w, *_describe(sub)))
+        out = pd.DataFrame(rows, columns=[key, "wave", *stats])
+        return out if wave is not None else out.drop(columns="wave")
+
+    constructs = scored_constructs(ctx.instrument)
+    desc = table(scores, constructs, "construct")
+    items = table(survey.data, survey.items, "item")
+    f1 = ctx.write_csv("descriptives.csv", desc)
+    f2 = ctx.write_csv("item_descriptives.csv", items)
+    inst = ctx.instrument
+    headline: list[str] = []
+    for cid in inst.top_level():
+        node = inst.constructs[cid]
+        headline += list(node.components) if node.kind == "correlated" else [cid]
+    order = {c: k for k, c in enumerate(headline)}
+    shown = desc.loc[desc["construct"].isin(headline).to_numpy()]
+    shown = shown.iloc[sorted(range(len(shown)), key=lambda k: order[shown["construct"].iloc[k]])]
+    header = ["construct", *(["wave"] if wave is not None else []), *stats]
+    body = [
+        "Top-level construct scores" + (" by wave" if wave is not None else "") + " (every "
+        "scored construct is in `descriptives.csv`, items in `item_descriptives.csv`):",
+        "",
+        markdown_table(header, list(shown.itertuples(index=False))),
+    ]
+    return Section("Descriptives", "\n".join(body), (f1.name, f2.name))
