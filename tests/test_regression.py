@@ -212,7 +212,9 @@ def test_binary_tidy_equals_statsmodels(df, factory):
 def test_as_result_wraps_statsmodels(df):
     import statsmodels.formula.api as smf
 
-    raw = smf.ols("y ~ x", df).fit(cov_type="cluster", cov_kwds={"groups": df["dept"].factorize()[0]})
+    raw = smf.ols("y ~ x", df).fit(
+        cov_type="cluster", cov_kwds={"groups": df["dept"].factorize()[0]}
+    )
     res = as_result(raw)
     assert res.model == "ols" and res.n_clusters == 15 and res.cov_type == "cluster"
     assert_allclose(res.estimates()["se"], raw.bse)

@@ -120,7 +120,7 @@ class RegressionResult:
         return _tidy(self, level)
 
     def fit_measures(self) -> pd.Series:
-        """Return the fit measures of the model.
+        r"""Return the fit measures of the model.
 
         Returns
         -------
@@ -128,7 +128,7 @@ class RegressionResult:
             Always ``nobs``, ``loglik``, ``aic``, ``bic`` (NaN where undefined, e.g. AIC
             under REML), ``n_clusters`` (NaN without clusters); plus ``r2``, ``r2_adj``,
             ``fvalue``, ``f_pvalue`` for OLS/WLS; ``pseudo_r2`` (McFadden's
-            :math:`1 - \\ell/\\ell_0`), ``loglik_null``, ``lr_chisq``, ``lr_pvalue`` for
+            :math:`1 - \ell/\ell_0`), ``loglik_null``, ``lr_chisq``, ``lr_pvalue`` for
             logit, probit and ordered models; ``group_var``, ``resid_var``, ``icc`` (random
             intercept variance over total) for MixedLM.
 
@@ -176,9 +176,7 @@ def _formula_columns(formula: str, data: pd.DataFrame) -> list[str]:
     return [c for c in data.columns if str(c) in tokens or str(c) in quoted]
 
 
-def _complete_cases(
-    data: pd.DataFrame, columns: Sequence[str], *, what: str
-) -> pd.DataFrame:
+def _complete_cases(data: pd.DataFrame, columns: Sequence[str], *, what: str) -> pd.DataFrame:
     """Keep rows complete on ``columns``; warn with the count if any are dropped."""
     cols = list(dict.fromkeys(columns))
     keep = data[cols].notna().all(axis=1)
@@ -235,7 +233,7 @@ def regress(
     cluster: str | None = None,
     weights: str | None = None,
 ) -> RegressionResult:
-    """Fit a linear regression by OLS (or WLS with ``weights``).
+    r"""Fit a linear regression by OLS (or WLS with ``weights``).
 
     Parameters
     ----------
@@ -270,9 +268,9 @@ def regress(
 
     Notes
     -----
-    OLS: :math:`\\hat\\beta = (X'X)^{-1}X'y`; WLS: :math:`(X'WX)^{-1}X'Wy`. Cluster-robust
+    OLS: :math:`\hat\beta = (X'X)^{-1}X'y`; WLS: :math:`(X'WX)^{-1}X'Wy`. Cluster-robust
     standard errors use the CR1 sandwich with the small-sample factor
-    :math:`\\frac{G}{G-1}\\frac{N-1}{N-K}` (Stata's and ``sandwich::vcovCL``'s default).
+    :math:`\frac{G}{G-1}\frac{N-1}{N-K}` (Stata's and ``sandwich::vcovCL``'s default).
 
     References
     ----------
@@ -303,7 +301,9 @@ def regress(
         else:
             w = frame[weights].to_numpy(dtype=float)
             if np.any(w <= 0):
-                raise DataValidationError(f"weights={weights!r} has values <= 0; use positive weights")
+                raise DataValidationError(
+                    f"weights={weights!r} has values <= 0; use positive weights"
+                )
             model = smf.wls(formula, data=frame, weights=w)
         raw = model.fit(**kwargs)
     except (ValueError, np.linalg.LinAlgError) as exc:
@@ -373,7 +373,7 @@ def logit(
     cov_type: CovType = "nonrobust",
     cluster: str | None = None,
 ) -> RegressionResult:
-    """Fit a binary logit model by maximum likelihood.
+    r"""Fit a binary logit model by maximum likelihood.
 
     Parameters
     ----------
@@ -397,8 +397,8 @@ def logit(
 
     Notes
     -----
-    :math:`P(y=1\\mid x) = 1/(1+e^{-x'\\beta})`. ``fit_measures()["pseudo_r2"]`` is
-    McFadden's :math:`1-\\ell(\\hat\\beta)/\\ell_0`.
+    :math:`P(y=1\mid x) = 1/(1+e^{-x'\beta})`. ``fit_measures()["pseudo_r2"]`` is
+    McFadden's :math:`1-\ell(\hat\beta)/\ell_0`.
 
     Examples
     --------
@@ -416,7 +416,7 @@ def probit(
     cov_type: CovType = "nonrobust",
     cluster: str | None = None,
 ) -> RegressionResult:
-    """Fit a binary probit model by maximum likelihood.
+    r"""Fit a binary probit model by maximum likelihood.
 
     Parameters
     ----------
@@ -440,7 +440,7 @@ def probit(
 
     Notes
     -----
-    :math:`P(y=1\\mid x) = \\Phi(x'\\beta)`.
+    :math:`P(y=1\mid x) = \Phi(x'\beta)`.
 
     Examples
     --------
@@ -457,7 +457,7 @@ def ordered_logit(
     *,
     distr: Literal["logit", "probit"] = "logit",
 ) -> RegressionResult:
-    """Fit an ordered (proportional-odds) logit or probit model.
+    r"""Fit an ordered (proportional-odds) logit or probit model.
 
     Parameters
     ----------
@@ -473,7 +473,7 @@ def ordered_logit(
     -------
     RegressionResult
         ``estimates()`` holds the slopes (``kind="coef"``) and the cut points
-        :math:`\\tau_1 < \\dots < \\tau_{K-1}` (``kind="threshold"``), with delta-method
+        :math:`\tau_1 < \dots < \tau_{K-1}` (``kind="threshold"``), with delta-method
         standard errors for the cut points.
 
     Raises
@@ -483,11 +483,11 @@ def ordered_logit(
 
     Notes
     -----
-    :math:`P(y \\le k \\mid x) = F(\\tau_k - x'\\beta)`. statsmodels parametrises the cut
-    points as :math:`\\tau_1` and :math:`\\log(\\tau_k-\\tau_{k-1})`; they are transformed back
+    :math:`P(y \le k \mid x) = F(\tau_k - x'\beta)`. statsmodels parametrises the cut
+    points as :math:`\tau_1` and :math:`\log(\tau_k-\tau_{k-1})`; they are transformed back
     here, and their covariance by the delta method with Jacobian
-    :math:`\\partial\\tau_k/\\partial\\theta_1 = 1`,
-    :math:`\\partial\\tau_k/\\partial\\theta_j = e^{\\theta_j}` for :math:`2 \\le j \\le k`.
+    :math:`\partial\tau_k/\partial\theta_1 = 1`,
+    :math:`\partial\tau_k/\partial\theta_j = e^{\theta_j}` for :math:`2 \le j \le k`.
 
     Examples
     --------
@@ -528,7 +528,7 @@ def mixedlm(
     groups: str,
     reml: bool = True,
 ) -> RegressionResult:
-    """Fit a linear mixed model with a random intercept per group.
+    r"""Fit a linear mixed model with a random intercept per group.
 
     Parameters
     ----------
@@ -556,9 +556,9 @@ def mixedlm(
 
     Notes
     -----
-    :math:`y_{ij} = x_{ij}'\\beta + u_j + e_{ij}`, :math:`u_j \\sim N(0, \\tau^2)`,
-    :math:`e_{ij} \\sim N(0, \\sigma^2)`. statsmodels' ``params`` holds :math:`\\tau^2/\\sigma^2`;
-    the variance reported here is :math:`\\tau^2` (``cov_re``).
+    :math:`y_{ij} = x_{ij}'\beta + u_j + e_{ij}`, :math:`u_j \sim N(0, \tau^2)`,
+    :math:`e_{ij} \sim N(0, \sigma^2)`. statsmodels' ``params`` holds :math:`\tau^2/\sigma^2`;
+    the variance reported here is :math:`\tau^2` (``cov_re``).
 
     Examples
     --------
@@ -646,7 +646,7 @@ def as_result(obj: Any) -> RegressionResult:
             formula=formula,
             raw=obj,
             cluster="group",
-            n_clusters=int(model.n_groups),
+            n_clusters=int(getattr(model, "n_groups", 0)) or None,
             dependent=dependent,
             reml=bool(getattr(obj, "method", "REML") == "REML"),
         )
@@ -693,7 +693,16 @@ def _tidy(res: RegressionResult, level: float) -> pd.DataFrame:
         q = stats.norm.ppf(1 - alpha / 2)
         for i in range(k_fe):
             rows.append(
-                _row(names[i], "coef", est[i], se[i], z[i], p[i], est[i] - q * se[i], est[i] + q * se[i])
+                _row(
+                    names[i],
+                    "coef",
+                    est[i],
+                    se[i],
+                    z[i],
+                    p[i],
+                    est[i] - q * se[i],
+                    est[i] + q * se[i],
+                )
             )
         cov_re = np.asarray(raw.cov_re, dtype=float)
         re_names = [str(n) for n in getattr(raw.cov_re, "columns", range(cov_re.shape[0]))]
@@ -701,7 +710,11 @@ def _tidy(res: RegressionResult, level: float) -> pd.DataFrame:
         for i in range(cov_re.shape[0]):
             for j in range(i + 1):
                 if i == j:
-                    label = f"Var({group})" if re_names[i] in (group, "Group") or cov_re.shape[0] == 1 else f"Var({re_names[i]} | {group})"
+                    label = (
+                        f"Var({group})"
+                        if re_names[i] in (group, "Group") or cov_re.shape[0] == 1
+                        else f"Var({re_names[i]} | {group})"
+                    )
                 else:
                     label = f"Cov({re_names[j]}, {re_names[i]} | {group})"
                 rows.append(_row(label, "variance", cov_re[i, j]))

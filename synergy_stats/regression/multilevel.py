@@ -61,13 +61,11 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     try:
         return frame[columns].to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
-        raise DataValidationError(
-            f"columns {', '.join(columns)} must be numeric: {exc}"
-        ) from exc
+        raise DataValidationError(f"columns {', '.join(columns)} must be numeric: {exc}") from exc
 
 
 def icc(data: pd.DataFrame, *, value: str, group: str) -> pd.Series:
-    """ICC(1) and ICC(2) from a one-way random-effects ANOVA.
+    r"""ICC(1) and ICC(2) from a one-way random-effects ANOVA.
 
     Parameters
     ----------
@@ -101,8 +99,8 @@ def icc(data: pd.DataFrame, *, value: str, group: str) -> pd.Series:
 
     .. math::
 
-        ICC(1) = \\frac{MSB - MSW}{MSB + (k-1)\\,MSW}, \\qquad
-        ICC(2) = \\frac{MSB - MSW}{MSB}.
+        ICC(1) = \frac{MSB - MSW}{MSB + (k-1)\,MSW}, \qquad
+        ICC(2) = \frac{MSB - MSW}{MSB}.
 
     ICC(1) is the share of variance between groups; ICC(2) the reliability of the group
     means.
@@ -122,9 +120,7 @@ def icc(data: pd.DataFrame, *, value: str, group: str) -> pd.Series:
     import pandas as pd
     from scipy import stats
 
-    frame = _complete(
-        _frame(data), _columns(data, [value, group], "value/group"), "icc"
-    )
+    frame = _complete(_frame(data), _columns(data, [value, group], "value/group"), "icc")
     y = _numeric(frame, [value])[:, 0]
     codes, uniques = pd.factorize(frame[group], sort=True)
     n_groups = len(uniques)
@@ -166,7 +162,7 @@ def icc(data: pd.DataFrame, *, value: str, group: str) -> pd.Series:
 
 
 def design_effect(icc1: float, mean_cluster_size: float) -> float:
-    """Design effect of cluster sampling: the variance inflation from nesting.
+    r"""Design effect of cluster sampling: the variance inflation from nesting.
 
     Parameters
     ----------
@@ -178,7 +174,7 @@ def design_effect(icc1: float, mean_cluster_size: float) -> float:
     Returns
     -------
     float
-        :math:`\\mathit{deff} = 1 + (m - 1)\\,ICC(1)`.
+        :math:`\mathit{deff} = 1 + (m - 1)\,ICC(1)`.
 
     Raises
     ------
@@ -187,7 +183,7 @@ def design_effect(icc1: float, mean_cluster_size: float) -> float:
 
     Notes
     -----
-    The effective sample size is :math:`N / \\mathit{deff}` (Kish 1965).
+    The effective sample size is :math:`N / \mathit{deff}` (Kish 1965).
 
     References
     ----------
@@ -215,14 +211,14 @@ def design_effect(icc1: float, mean_cluster_size: float) -> float:
 
 
 def null_variance(scale_points: int, null: NullDistribution | float = "uniform") -> float:
-    """Expected variance of answers under the null of no agreement.
+    r"""Return the expected variance of answers under the null of no agreement.
 
     Parameters
     ----------
     scale_points : int
         Number of response options A (e.g. 5).
     null : "uniform" or float
-        ``"uniform"`` gives :math:`\\sigma^2_{EU} = (A^2 - 1)/12`; a positive number is used
+        ``"uniform"`` gives :math:`\sigma^2_{EU} = (A^2 - 1)/12`; a positive number is used
         as the null variance directly (e.g. a skewed null from LeBreton & Senter 2008).
 
     Returns
@@ -255,7 +251,7 @@ def rwg(
     scale_points: int = 5,
     null: NullDistribution | float = "uniform",
 ) -> pd.DataFrame:
-    """Within-group agreement rwg for a single item (rwg(j) when several ``items`` are given).
+    r"""Within-group agreement rwg for a single item (rwg(j) when several ``items`` are given).
 
     Parameters
     ----------
@@ -291,7 +287,7 @@ def rwg(
 
     Notes
     -----
-    :math:`r_{wg} = 1 - s^2_x / \\sigma^2_{EU}`, with :math:`s^2_x` the within-group sample
+    :math:`r_{wg} = 1 - s^2_x / \sigma^2_{EU}`, with :math:`s^2_x` the within-group sample
     variance (denominator :math:`n-1`); values below 0 are set to 0. A group with a single
     member has no variance; its rwg is NaN.
 
@@ -318,7 +314,8 @@ def rwg(
         if not cols:
             raise OptionError("items=[] is not accepted; give at least one column")
         value = cols[0]
-    assert value is not None  # for the type checker; guaranteed above
+    if value is None:  # unreachable: checked above; keeps the type checker informed
+        raise OptionError("give value= or items=")
     return _agreement(data, [value], group, scale_points, null, "rwg")
 
 
@@ -330,7 +327,7 @@ def rwg_j(
     scale_points: int = 5,
     null: NullDistribution | float = "uniform",
 ) -> pd.DataFrame:
-    """Within-group agreement rwg(j) for a scale of J parallel items.
+    r"""Within-group agreement rwg(j) for a scale of J parallel items.
 
     Parameters
     ----------
@@ -365,14 +362,14 @@ def rwg_j(
 
     Notes
     -----
-    With :math:`\\bar s^2` the mean of the J within-group item variances,
+    With :math:`\bar s^2` the mean of the J within-group item variances,
 
     .. math::
 
-        r_{wg(j)} = \\frac{J(1 - \\bar s^2/\\sigma^2_{EU})}
-                          {J(1 - \\bar s^2/\\sigma^2_{EU}) + \\bar s^2/\\sigma^2_{EU}},
+        r_{wg(j)} = \frac{J(1 - \bar s^2/\sigma^2_{EU})}
+                          {J(1 - \bar s^2/\sigma^2_{EU}) + \bar s^2/\sigma^2_{EU}},
 
-    set to 0 when :math:`\\bar s^2 > \\sigma^2_{EU}`.
+    set to 0 when :math:`\bar s^2 > \sigma^2_{EU}`.
 
     References
     ----------

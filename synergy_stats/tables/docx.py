@@ -77,9 +77,18 @@ def _cell_rule(cell: Any, edge: str, size: str) -> None:
     el.set(_qn("w:color"), "000000")
 
 
-def _fill(cell: Any, text: str, *, stars: str = "", marks: tuple[str, ...] = (),
-          bold: bool = False, italic: bool = False, align: str = "c", indent: int = 0,
-          style_fonts: tuple[str, str] = ("Times New Roman", "SimSun")) -> None:
+def _fill(
+    cell: Any,
+    text: str,
+    *,
+    stars: str = "",
+    marks: tuple[str, ...] = (),
+    bold: bool = False,
+    italic: bool = False,
+    align: str = "c",
+    indent: int = 0,
+    style_fonts: tuple[str, str] = ("Times New Roman", "SimSun"),
+) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
@@ -153,16 +162,30 @@ def add_table(table: Table, document: Any) -> None:
             merged = row.cells[0].merge(row.cells[n])
             _fill(merged, line.label, italic=True, align="l", style_fonts=fonts)
             continue
-        _fill(row.cells[0], line.label, marks=line.marks, bold=line.bold, align="l",
-              indent=line.indent, style_fonts=fonts)
+        _fill(
+            row.cells[0],
+            line.label,
+            marks=line.marks,
+            bold=line.bold,
+            align="l",
+            indent=line.indent,
+            style_fonts=fonts,
+        )
         pos = 1
-        for c in line.cells:
+        for lc in line.cells:
             target = row.cells[pos]
-            if c.span > 1:
-                target = target.merge(row.cells[pos + c.span - 1])
-            _fill(target, c.text, stars=c.stars, marks=c.marks, bold=c.bold, align=c.align,
-                  style_fonts=fonts)
-            pos += c.span
+            if lc.span > 1:
+                target = target.merge(row.cells[pos + lc.span - 1])
+            _fill(
+                target,
+                lc.text,
+                stars=lc.stars,
+                marks=lc.marks,
+                bold=lc.bold,
+                align=lc.align,
+                style_fonts=fonts,
+            )
+            pos += lc.span
     last = grid.rows[nh + len(lines) - 1] if lines else grid.rows[nh - 1]
     for k in range(n + 1):
         _cell_rule(last.cells[k], "bottom", _RULE_THICK)
@@ -170,7 +193,9 @@ def add_table(table: Table, document: Any) -> None:
     notes = table.notes
     if notes.general:
         para = document.add_paragraph()
-        head = para.add_run(escape_docx(style.note_prefix + (" " if style.language == "en" else "")))
+        head = para.add_run(
+            escape_docx(style.note_prefix + (" " if style.language == "en" else ""))
+        )
         head.italic = style.language == "en" or None
         _set_fonts(head, *fonts)
         _set_fonts(para.add_run(escape_docx(" ".join(notes.general))), *fonts)

@@ -41,9 +41,7 @@ _LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX))
 
 _MD_SPECIAL = set("\\`*_{}[]<>#|~^$&")
 
-_CJK_RE = re.compile(
-    "[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
-)
+_CJK_RE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -53,9 +51,9 @@ def has_cjk(text: str) -> bool:
 
 
 def escape_latex(text: str) -> str:
-    """Escape text for LaTeX (pdflatex with T1 fonts, or xelatex with ctex).
+    r"""Escape text for LaTeX (pdflatex with T1 fonts, or xelatex with ctex).
 
-    Every special character ``\\ & % $ # _ { } ~ ^ < > |`` is replaced by a command that
+    Every special character ``\ & % $ # _ { } ~ ^ < > |`` is replaced by a command that
     prints it; a few Greek letters and symbols common in table labels become math-mode
     commands so that pdflatex can typeset them.
 
@@ -78,9 +76,9 @@ def escape_html(text: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """Escape text for a GitHub-flavoured Markdown pipe-table cell or paragraph.
+    r"""Escape text for a GitHub-flavoured Markdown pipe-table cell or paragraph.
 
-    Markdown punctuation (``\\ ` * _ { } [ ] < > # | ~ ^ $ &``) is backslash-escaped, which
+    Markdown punctuation (``\ ` * _ { } [ ] < > # | ~ ^ $ &``) is backslash-escaped, which
     CommonMark allows for any ASCII punctuation; newlines become spaces.
     """
     out = []

@@ -67,8 +67,11 @@ def render(table: Table, *, standalone: bool = False) -> str:
         cells = [f'<th style="text-align:left;padding:2px 8px;{css}">{stub}</th>']
         for c in hrow:
             span = f' colspan="{c.span}"' if c.span > 1 else ""
-            rule = "border-bottom:1px solid black;" if (c.span > 1 and c.text and i < nh - 1
-                                                        and not table.style.three_line) else ""
+            rule = (
+                "border-bottom:1px solid black;"
+                if (c.span > 1 and c.text and i < nh - 1 and not table.style.three_line)
+                else ""
+            )
             cells.append(
                 f'<th{span} style="text-align:center;padding:2px 8px;{css}{rule}">'
                 f"{_content(c.text, '', False, c.marks)}</th>"

@@ -36,9 +36,7 @@ def instrument_labels(instrument: Any, language: str) -> dict[str, str]:
     return out
 
 
-def make_labeller(
-    style: Style, labels: Mapping[str, str] | None, instrument: Any = None
-) -> Any:
+def make_labeller(style: Style, labels: Mapping[str, str] | None, instrument: Any = None) -> Any:
     """Return a function name -> display label."""
     table: dict[str, str] = instrument_labels(instrument, style.language)
     if labels:

@@ -23,7 +23,7 @@ def engine_for(table: Table) -> str:
 
 
 def preamble(table: Table) -> str:
-    """The document preamble a standalone file needs for ``table``."""
+    """Return the document preamble a standalone file needs for ``table``."""
     packages = "\\usepackage{booktabs}\n\\usepackage{threeparttable}\n\\usepackage{array}\n"
     if engine_for(table) == "xelatex":
         return "\\documentclass[UTF8,zihao=5]{ctexart}\n" + packages
@@ -125,7 +125,11 @@ def render(table: Table, *, standalone: bool = False) -> str:
         out.append("\\footnotesize")
         if notes.general:
             prefix = style.note_prefix
-            head = f"\\textit{{{escape_latex(prefix)}}}" if style.language == "en" else escape_latex(prefix)
+            head = (
+                f"\\textit{{{escape_latex(prefix)}}}"
+                if style.language == "en"
+                else escape_latex(prefix)
+            )
             sep = " " if style.language == "en" else ""
             out.append(f"\\item {head}{sep}{escape_latex(' '.join(notes.general))}")
         for mark, text in notes.specific:

@@ -139,7 +139,7 @@ class Line:
 
 @dataclass(frozen=True)
 class Table:
-    """A publication table.
+    r"""A publication table.
 
     Parameters
     ----------
@@ -155,7 +155,7 @@ class Table:
     number : int, optional
         Table number (``Table 2`` / ``表 2``).
     label : str, optional
-        LaTeX ``\\label`` key.
+        LaTeX ``\label`` key.
     notes : Notes
         General, specific and probability notes.
     style : Style
@@ -200,8 +200,7 @@ class Table:
             for row in panel.rows:
                 if row.width != width:
                     raise RenderError(
-                        f"row {row.label!r} covers {row.width} columns; the header covers "
-                        f"{width}"
+                        f"row {row.label!r} covers {row.width} columns; the header covers {width}"
                     )
 
     # -- structure ---------------------------------------------------------------------
@@ -271,8 +270,14 @@ class Table:
                     stars = c.stars
                     if c.statistic and self.layout == "beside":
                         main.append(
-                            LineCell(f"{text}{stars} {c.statistic}" if text else c.statistic,
-                                     "", c.span, c.align, c.bold, c.marks)
+                            LineCell(
+                                f"{text}{stars} {c.statistic}" if text else c.statistic,
+                                "",
+                                c.span,
+                                c.align,
+                                c.bold,
+                                c.marks,
+                            )
                         )
                         continue
                     main.append(LineCell(text, stars, c.span, c.align, c.bold, c.marks))
@@ -339,7 +344,7 @@ class Table:
     # -- rendering ---------------------------------------------------------------------
 
     def to_latex(self, *, standalone: bool = False) -> str:
-        """Render as LaTeX (booktabs + threeparttable); see :func:`synergy_stats.tables.latex.render`."""
+        """Render as LaTeX (booktabs + threeparttable); see :mod:`~synergy_stats.tables.latex`."""
         from synergy_stats.tables.latex import render
 
         return render(self, standalone=standalone)

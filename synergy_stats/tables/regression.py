@@ -37,12 +37,19 @@ _TEMPLATES = {
     "pvalue": "({pvalue})",
     "p": "({pvalue})",
 }
-_STAT_NOTES = {"se": "se_note", "ci": "ci_note", "stat": "t_note", "t": "t_note",
-               "z": "t_note", "pvalue": "p_note", "p": "p_note"}
+_STAT_NOTES = {
+    "se": "se_note",
+    "ci": "ci_note",
+    "stat": "t_note",
+    "t": "t_note",
+    "z": "t_note",
+    "pvalue": "p_note",
+    "p": "p_note",
+}
 
 
 def stars_note(style: Style, stars: Sequence[tuple[str, float]]) -> str:
-    """The probability note for the star cut-offs, e.g. ``* p < .05. ** p < .01.``."""
+    """Return the probability note for the star cut-offs, e.g. ``* p < .05. ** p < .01.``."""
     ordered = sorted(stars, key=lambda s: -s[1])
     parts = [
         f"{sym} p < {fmt_num(cut, _cut_digits(cut), leading_zero=style.bounded_leading_zero)}"
@@ -196,8 +203,11 @@ def regression_table(
         display = lab
 
     panels: list[Panel] = []
-    for kind, title in (("coef", None), ("threshold", st.word("threshold")),
-                        ("variance", st.word("random"))):
+    for kind, title in (
+        ("coef", None),
+        ("threshold", st.word("threshold")),
+        ("variance", st.word("random")),
+    ):
         rows = []
         for term in order[kind]:
             cells = []
@@ -207,8 +217,16 @@ def regression_table(
                     cells.append(Cell(""))
                     continue
                 rec = hit.iloc[0]
-                cells.append(_coef_cell(rec, st, nd, template, use_stars and kind != "variance",
-                                        with_stat=kind != "variance"))
+                cells.append(
+                    _coef_cell(
+                        rec,
+                        st,
+                        nd,
+                        template,
+                        use_stars and kind != "variance",
+                        with_stat=kind != "variance",
+                    )
+                )
             rows.append(Row(_term_label(term, display, results), tuple(cells)))
         if rows:
             panels.append(Panel(title if panels or kind != "coef" else None, tuple(rows)))
@@ -229,18 +247,22 @@ def regression_table(
             if f in ("nobs", "n_clusters"):
                 cells.append(Cell(fmt_int(v), value=None if is_missing(v) else v))
             elif f in _BOUNDED_FIT:
-                cells.append(Cell(fmt_num(v, nd, leading_zero=st.bounded_leading_zero),
-                                  value=None if is_missing(v) else v))
+                cells.append(
+                    Cell(
+                        fmt_num(v, nd, leading_zero=st.bounded_leading_zero),
+                        value=None if is_missing(v) else v,
+                    )
+                )
             else:
                 cells.append(Cell(fmt_num(v, 2), value=None if is_missing(v) else v))
         fit_list.append(Row(st.word(f), tuple(cells)))
-    for row_label, values in add_rows:
-        vals = list(values)
-        if len(vals) != k:
+    for row_label, extra in add_rows:
+        texts = [str(v) for v in extra]
+        if len(texts) != k:
             raise OptionError(
-                f"add_rows entry {row_label!r} has {len(vals)} values; give one per model ({k})"
+                f"add_rows entry {row_label!r} has {len(texts)} values; give one per model ({k})"
             )
-        fit_list.append(Row(str(row_label), tuple(Cell(str(v)) for v in vals)))
+        fit_list.append(Row(str(row_label), tuple(Cell(t) for t in texts)))
     if fit_list:
         panels.append(Panel(None, tuple(fit_list)))
 
@@ -317,8 +339,9 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return _FIELD.sub(lambda m: values[m.group(1)], template)
 
 
-def _coef_cell(rec: Any, st: Style, nd: int, template: str, use_stars: bool,
-               *, with_stat: bool) -> Cell:
+def _coef_cell(
+    rec: Any, st: Style, nd: int, template: str, use_stars: bool, *, with_stat: bool
+) -> Cell:
     est = float(rec["est"])
     values = {
         "est": fmt_num(est, nd),

@@ -98,18 +98,24 @@ def _get(rec: Any, key: str) -> float:
 
 def _num(value: float, digits: int, st: Style, *, bounded: bool = False) -> Cell:
     lead = st.bounded_leading_zero or not bounded
-    return Cell(fmt_num(value, digits, leading_zero=lead), value=None if is_missing(value) else value)
+    return Cell(
+        fmt_num(value, digits, leading_zero=lead), value=None if is_missing(value) else value
+    )
 
 
 def _p(value: float, st: Style) -> Cell:
-    return Cell(fmt_p(value, 3, leading_zero=st.bounded_leading_zero),
-                value=None if is_missing(value) else value)
+    return Cell(
+        fmt_p(value, 3, leading_zero=st.bounded_leading_zero),
+        value=None if is_missing(value) else value,
+    )
 
 
 def _ci(lo: float, hi: float, digits: int, *, lead: bool = True) -> Cell:
     if is_missing(lo) or is_missing(hi):
         return Cell("")
-    return Cell(f"[{fmt_num(lo, digits, leading_zero=lead)}, {fmt_num(hi, digits, leading_zero=lead)}]")
+    return Cell(
+        f"[{fmt_num(lo, digits, leading_zero=lead)}, {fmt_num(hi, digits, leading_zero=lead)}]"
+    )
 
 
 def _digits(st: Style, digits: int | None) -> int:
@@ -148,7 +154,7 @@ def fit_table(
     notes: Sequence[str] = (),
     digits: int | None = None,
 ) -> Table:
-    """Fit indices of several models side by side (one row per model).
+    r"""Fit indices of several models side by side (one row per model).
 
     Parameters
     ----------
@@ -176,7 +182,7 @@ def fit_table(
 
     Notes
     -----
-    :math:`\\chi^2/df` is computed from the shown chi-square and degrees of freedom.
+    :math:`\chi^2/df` is computed from the shown chi-square and degrees of freedom.
 
     Examples
     --------
@@ -187,8 +193,19 @@ def fit_table(
     """
     st = get_style(style)
     nd = _digits(st, digits)
-    allowed = ("chisq", "df", "chisq_df", "pvalue", "cfi", "tli", "rmsea", "srmr", "aic", "bic",
-               "npar")
+    allowed = (
+        "chisq",
+        "df",
+        "chisq_df",
+        "pvalue",
+        "cfi",
+        "tli",
+        "rmsea",
+        "srmr",
+        "aic",
+        "bic",
+        "npar",
+    )
     for m in measures:
         check_option("measures", m, allowed)
     if isinstance(models, Mapping):
@@ -202,12 +219,21 @@ def fit_table(
     use_scaled = all("chisq_scaled" in s.index for s in series) if scaled is None else scaled
     chi = "χ²"
     titles = {
-        "chisq": chi, "df": "df", "chisq_df": f"{chi}/df", "pvalue": "p", "cfi": "CFI",
-        "tli": "TLI", "rmsea": "RMSEA [90% CI]", "srmr": "SRMR", "aic": "AIC", "bic": "BIC",
+        "chisq": chi,
+        "df": "df",
+        "chisq_df": f"{chi}/df",
+        "pvalue": "p",
+        "cfi": "CFI",
+        "tli": "TLI",
+        "rmsea": "RMSEA [90% CI]",
+        "srmr": "SRMR",
+        "aic": "AIC",
+        "bic": "BIC",
         "npar": "npar",
     }
     rows = []
     for name, s in zip(names, series, strict=True):
+
         def g(key: str, robust_key: str | None = None, s: pd.Series = s) -> float:
             if use_scaled and robust_key is not None:
                 return _get(s, robust_key)
@@ -233,8 +259,10 @@ def fit_table(
                 lead = st.bounded_leading_zero
                 text = fmt_num(r, nd, leading_zero=lead)
                 if not (is_missing(lo) or is_missing(hi)) and text:
-                    text += (f" [{fmt_num(lo, nd, leading_zero=lead)}, "
-                             f"{fmt_num(hi, nd, leading_zero=lead)}]")
+                    text += (
+                        f" [{fmt_num(lo, nd, leading_zero=lead)}, "
+                        f"{fmt_num(hi, nd, leading_zero=lead)}]"
+                    )
                 cells.append(Cell(text, value=None if is_missing(r) else r))
             elif m == "srmr":
                 cells.append(_num(g("srmr"), nd, st, bounded=True))
@@ -246,7 +274,8 @@ def fit_table(
     general = []
     if use_scaled:
         general.append(
-            "χ² and fit indices are scaled/robust (MLR)." if st.language == "en"
+            "χ² and fit indices are scaled/robust (MLR)."
+            if st.language == "en"
             else "χ² 与拟合指数为稳健（MLR）校正值。"
         )
     general += [str(n) for n in notes]
@@ -254,7 +283,9 @@ def fit_table(
         header=_header([titles[m] for m in measures]),
         panels=(Panel(None, tuple(rows)),),
         stub=st.word("model"),
-        caption=caption, number=number, label=label,
+        caption=caption,
+        number=number,
+        label=label,
         notes=Notes(general=tuple(general)),
         style=st,
     )
@@ -280,7 +311,7 @@ def paths_table(
     notes: Sequence[str] = (),
     digits: int | None = None,
 ) -> Table:
-    """Structural paths with the hypothesis each tests and whether it is supported.
+    r"""Structural paths with the hypothesis each tests and whether it is supported.
 
     Parameters
     ----------
@@ -320,7 +351,7 @@ def paths_table(
     Notes
     -----
     A hypothesis is supported when the sign of b matches the hypothesised sign and
-    :math:`p < \\alpha`.
+    :math:`p < \alpha`.
 
     Examples
     --------
@@ -375,7 +406,9 @@ def paths_table(
                 supported = ""
             beta_cell = _num(beta, nd, st, bounded=True)
             if use_stars:
-                beta_cell = Cell(beta_cell.text, value=beta_cell.value, stars=stars_for(p, st.stars))
+                beta_cell = Cell(
+                    beta_cell.text, value=beta_cell.value, stars=stars_for(p, st.stars)
+                )
             cells = (
                 Cell(hid),
                 beta_cell,
@@ -388,12 +421,17 @@ def paths_table(
             )
             name = f"{lab(str(rec['rhs']))} {ARROW} {lab(str(rec['lhs']))}"
             rows.append(Row(name, cells))
-        title = None if g is None else (f"Group {int(g)}" if st.language == "en" else f"组 {int(g)}")
+        title = (
+            None if g is None else (f"Group {int(g)}" if st.language == "en" else f"组 {int(g)}")
+        )
         panels.append(Panel(title, tuple(rows)))
     header = [st.word("hypothesis"), "β", "b", "SE", "z", "p", "95% CI", st.word("supported")]
     general = []
+    alpha_text = fmt_num(alpha, 2, leading_zero=st.bounded_leading_zero)
     if st.language == "zh":
-        general.append(f"β 为完全标准化系数，b 为非标准化系数；支持标准：方向一致且 p < {fmt_num(alpha, 2, leading_zero=st.bounded_leading_zero)}。")
+        general.append(
+            f"β 为完全标准化系数，b 为非标准化系数；支持标准：方向一致且 p < {alpha_text}。"
+        )
     else:
         general.append(
             "β = standardized (std.all) coefficient; b = unstandardized coefficient. "
@@ -407,9 +445,12 @@ def paths_table(
         header=_header(header),
         panels=tuple(panels),
         stub=st.word("path"),
-        caption=caption, number=number, label=label,
-        notes=Notes(general=tuple(general),
-                    probability=stars_note(st, st.stars) if use_stars else None),
+        caption=caption,
+        number=number,
+        label=label,
+        notes=Notes(
+            general=tuple(general), probability=stars_note(st, st.stars) if use_stars else None
+        ),
         style=st,
     )
 
@@ -443,7 +484,7 @@ def measurement_table(
     notes: Sequence[str] = (),
     digits: int | None = None,
 ) -> Table:
-    """Loadings with alpha, composite reliability (omega) and AVE per construct.
+    """Tabulate loadings with alpha, composite reliability (omega) and AVE per construct.
 
     Parameters
     ----------
@@ -513,8 +554,14 @@ def measurement_table(
         panels.append(Panel(lab(str(construct)), tuple(rows)))
     specific = []
     if fixed_mark:
-        specific.append(("a", "Fixed to 1 to set the scale; not tested." if st.language == "en"
-                         else "固定为 1 以设定尺度，不做检验。"))
+        specific.append(
+            (
+                "a",
+                "Fixed to 1 to set the scale; not tested."
+                if st.language == "en"
+                else "固定为 1 以设定尺度，不做检验。",
+            )
+        )
     general = [
         "λ = standardized loading (std.all); CR = composite reliability (ω); "
         "AVE = average variance extracted."
@@ -526,7 +573,9 @@ def measurement_table(
         header=_header(["λ", "b", "SE", "z", "p", "α", "CR", "AVE"]),
         panels=tuple(panels),
         stub=f"{st.word('construct')} / {st.word('item')}",
-        caption=caption, number=number, label=label,
+        caption=caption,
+        number=number,
+        label=label,
         notes=Notes(general=tuple(general), specific=tuple(specific)),
         style=st,
     )
@@ -551,13 +600,13 @@ def discriminant_table(
     notes: Sequence[str] = (),
     digits: int | None = None,
 ) -> Table:
-    """Discriminant validity: the Fornell-Larcker matrix or the HTMT matrix.
+    r"""Discriminant validity: the Fornell-Larcker matrix or the HTMT matrix.
 
     Parameters
     ----------
     matrix : DataFrame
         Square, constructs on both axes in the same order. Fornell-Larcker: the diagonal
-        holds :math:`\\sqrt{AVE}` and the lower triangle the factor correlations. HTMT: the
+        holds :math:`\sqrt{AVE}` and the lower triangle the factor correlations. HTMT: the
         lower triangle holds the ratios (the diagonal is ignored).
     kind : {"fornell_larcker", "htmt"}
         Which criterion the matrix holds.
@@ -570,7 +619,7 @@ def discriminant_table(
     -------
     Table
         Lower triangle shown; the Fornell-Larcker diagonal in bold; a correlation larger
-        than either construct's :math:`\\sqrt{AVE}` (or an HTMT above ``threshold``) is
+        than either construct's :math:`\sqrt{AVE}` (or an HTMT above ``threshold``) is
         marked ``a``.
 
     Raises
@@ -595,8 +644,11 @@ def discriminant_table(
     check_option("kind", kind, Literal["fornell_larcker", "htmt"])
     st = get_style(style)
     nd = _digits(st, digits)
-    if not isinstance(matrix, pd.DataFrame) or matrix.shape[0] != matrix.shape[1] or list(
-        map(str, matrix.index)) != list(map(str, matrix.columns)):
+    if (
+        not isinstance(matrix, pd.DataFrame)
+        or matrix.shape[0] != matrix.shape[1]
+        or list(map(str, matrix.index)) != list(map(str, matrix.columns))
+    ):
         raise DataValidationError(
             "matrix must be a square DataFrame with the same constructs as index and columns"
         )
@@ -633,21 +685,27 @@ def discriminant_table(
             if st.language == "en"
             else "对角线（加粗）为 AVE 的平方根，对角线下方为因子相关系数。"
         ]
-        spec_text = ("Correlation exceeds the square root of AVE." if st.language == "en"
-                     else "相关系数大于 AVE 的平方根。")
+        spec_text = (
+            "Correlation exceeds the square root of AVE."
+            if st.language == "en"
+            else "相关系数大于 AVE 的平方根。"
+        )
     else:
         general = [
-            "Heterotrait-monotrait ratios (HTMT)." if st.language == "en"
+            "Heterotrait-monotrait ratios (HTMT)."
+            if st.language == "en"
             else "异质-单质比率（HTMT）。"
         ]
         thr = fmt_num(threshold, 2, leading_zero=st.bounded_leading_zero)
-        spec_text = (f"HTMT above {thr}." if st.language == "en" else f"HTMT 大于 {thr}。")
+        spec_text = f"HTMT above {thr}." if st.language == "en" else f"HTMT 大于 {thr}。"
     general += [str(x) for x in notes]
     return Table(
         header=_header([str(k + 1) for k in range(n)]),
         panels=(Panel(None, tuple(rows)),),
         stub=st.word("construct"),
-        caption=caption, number=number, label=label,
+        caption=caption,
+        number=number,
+        label=label,
         notes=Notes(general=tuple(general), specific=(("a", spec_text),) if flagged else ()),
         style=st,
     )
@@ -756,7 +814,9 @@ def indirect_table(
         header=_header(header),
         panels=(Panel(None, tuple(rows)),),
         stub=st.word("effect"),
-        caption=caption, number=number, label=label,
+        caption=caption,
+        number=number,
+        label=label,
         notes=Notes(general=tuple(general)),
         style=st,
     )
@@ -766,8 +826,21 @@ def indirect_table(
 # invariance ladder
 # --------------------------------------------------------------------------------------
 
-_INV_COLUMNS = ("npar", "chisq", "df", "delta_chisq", "delta_df", "pvalue", "cfi", "tli",
-                "rmsea", "srmr", "delta_cfi", "delta_rmsea", "decision")
+_INV_COLUMNS = (
+    "npar",
+    "chisq",
+    "df",
+    "delta_chisq",
+    "delta_df",
+    "pvalue",
+    "cfi",
+    "tli",
+    "rmsea",
+    "srmr",
+    "delta_cfi",
+    "delta_rmsea",
+    "decision",
+)
 
 
 def invariance_table(
@@ -780,7 +853,7 @@ def invariance_table(
     notes: Sequence[str] = (),
     digits: int | None = None,
 ) -> Table:
-    """The measurement-invariance ladder (configural, metric, scalar, strict).
+    """Tabulate the measurement-invariance ladder (configural, metric, scalar, strict).
 
     Parameters
     ----------
@@ -833,10 +906,28 @@ def invariance_table(
             Cell(st.word(dec.lower()) if dec.lower() in ("accept", "reject") else dec),
         )
         name = str(level)
-        rows.append(Row(st.word(name.lower()) if name.lower() in (
-            "configural", "metric", "scalar", "strict") else name, cells))
-    header = ["χ²", "df", "Δχ²", "Δdf", "p", "CFI", "TLI", "RMSEA", "SRMR", "ΔCFI", "ΔRMSEA",
-              st.word("decision")]
+        rows.append(
+            Row(
+                st.word(name.lower())
+                if name.lower() in ("configural", "metric", "scalar", "strict")
+                else name,
+                cells,
+            )
+        )
+    header = [
+        "χ²",
+        "df",
+        "Δχ²",
+        "Δdf",
+        "p",
+        "CFI",
+        "TLI",
+        "RMSEA",
+        "SRMR",
+        "ΔCFI",
+        "ΔRMSEA",
+        st.word("decision"),
+    ]
     general = [
         "Δ values compare each model with the one above it; p is from the χ² difference test."
         if st.language == "en"
@@ -847,7 +938,9 @@ def invariance_table(
         header=_header(header),
         panels=(Panel(None, tuple(rows)),),
         stub=st.word("level"),
-        caption=caption, number=number, label=label,
+        caption=caption,
+        number=number,
+        label=label,
         notes=Notes(general=tuple(general)),
         style=st,
     )
@@ -943,7 +1036,8 @@ def lags_table(
         panels.append(Panel(st.word("cross_lagged"), tuple(cross)))
     general = [
         "β = standardized coefficient (std.all); b = unstandardized coefficient."
-        if st.language == "en" else "β 为标准化系数，b 为非标准化系数。"
+        if st.language == "en"
+        else "β 为标准化系数，b 为非标准化系数。"
     ]
     general += [str(n) for n in notes]
     label_word = "Label" if st.language == "en" else "标签"
@@ -951,8 +1045,11 @@ def lags_table(
         header=_header([label_word, "β", "b", "SE", "p"]),
         panels=tuple(panels),
         stub=st.word("path"),
-        caption=caption, number=number, label=label,
-        notes=Notes(general=tuple(general),
-                    probability=stars_note(st, st.stars) if use_stars else None),
+        caption=caption,
+        number=number,
+        label=label,
+        notes=Notes(
+            general=tuple(general), probability=stars_note(st, st.stars) if use_stars else None
+        ),
         style=st,
     )
