@@ -12,6 +12,8 @@ command stay fast; every name listed in ``__all__`` resolves on first use.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -98,6 +100,25 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+class _Package(types.ModuleType):
+    """The package module, guarding public functions against same-named subpackages.
+
+    ``synergy_stats.sem`` is the public function *and* the name of the subpackage that
+    implements it. Importing a submodule (``from synergy_stats.sem.spec import ...``) makes
+    the import system set the parent's attribute to the subpackage; this class ignores that
+    binding for public names, so ``synergy_stats.sem`` stays the function. Submodules are
+    reached with from-imports or through ``sys.modules``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

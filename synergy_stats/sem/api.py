@@ -42,6 +42,7 @@ __all__ = ["cfa", "fit_groups", "sem"]
 
 Estimator = Literal["ML", "MLR"]
 Missing = Literal["listwise", "fiml"]
+Engine = Literal["numpy", "semopy"]
 
 
 def _as_spec(model: str | ModelSpec) -> ModelSpec:
@@ -68,6 +69,7 @@ def sem(
     auto: bool = True,
     fixed_x: bool = True,
     level: float = 0.95,
+    engine: Engine = "numpy",
 ) -> SEMResult:
     """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
 
@@ -102,6 +104,10 @@ def sem(
         Treat exogenous observed covariates as fixed, as lavaan does.
     level : float
         Confidence level of the Wald intervals.
+    engine : {"numpy", "semopy"}
+        Who finds the point estimates: our Fisher-scoring optimiser, or semopy (through
+        :mod:`synergy_stats.sem.semopy_adapter`, single-group complete-data models without a
+        mean structure). Everything else is computed here either way.
 
     Returns
     -------
@@ -130,6 +136,7 @@ def sem(
     """
     check_option("estimator", estimator, Estimator)
     check_option("missing", missing, Missing)
+    check_option("engine", engine, Engine)
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(
             f"data={type(data).__name__} is not accepted; give a pandas DataFrame"
@@ -181,6 +188,7 @@ def sem(
         group_partial=tuple(group_partial),
         information=information,
         level=level,
+        engine=engine,
     )
     return fit_groups(spec, pt, groups, options, group_labels=group_labels, n_dropped=n_dropped)
 
@@ -199,6 +207,7 @@ def cfa(
     auto: bool = True,
     fixed_x: bool = True,
     level: float = 0.95,
+    engine: Engine = "numpy",
 ) -> SEMResult:
     """Fit a confirmatory factor analysis, as lavaan's ``cfa()`` (same defaults as :func:`sem`).
 
@@ -221,6 +230,7 @@ def cfa(
         auto=auto,
         fixed_x=fixed_x,
         level=level,
+        engine=engine,
     )
 
 
@@ -375,7 +385,21 @@ def fit_groups(
             f"the model has {pt.npar} free parameters but only {per * pt.n_groups} sample "
             f"moments (df = {df}); it is not identified"
         )
-    optim, restarts = _optimise(pt, groups, objective, start)
+    if options.engine == "semopy":
+        from synergy_stats.sem.semopy_adapter import semopy_estimates
+
+        theta0 = semopy_estimates(spec, pt, groups[0])
+        fval, grad, _ = objective.derivatives(theta0, info=False)
+        gmax = float(np.max(np.abs(grad))) if grad.size else 0.0
+        optim = OptimResult(theta0, fval, gmax, 0, gmax < 1e-5, "semopy (SLSQP, MLW)")
+        restarts = 0
+        if not optim.converged:
+            raise ConvergenceError(
+                f"semopy stopped at a point with largest gradient {gmax:.3g}; use "
+                "engine='numpy'"
+            )
+    else:
+        optim, restarts = _optimise(pt, groups, objective, start)
     if check and restarts:
         warnings.warn(
             f"the first start did not converge; converged after {restarts} restart(s)",

@@ -116,18 +116,58 @@ def sandwich_vcov(
     return (V + V.T) / 2
 
 
-def _h1_scores(gd, meanstructure: bool) -> np.ndarray:  # noqa: ANN001
-    """Casewise scores of the saturated model for (mu, vech Sigma), complete data."""
+def _h1_scores(gd, meanstructure: bool, mean=None, cov=None) -> np.ndarray:  # noqa: ANN001
+    """Casewise scores of the saturated model for (mu, vech Sigma).
+
+    With missing data each case contributes through its observed part only (FIML).
+    """
     x = gd.raw
     p = x.shape[1]
-    inv = np.linalg.inv(gd.cov)
-    e = x - gd.mean
-    u = e @ inv
+    mean = gd.mean if mean is None else mean
+    cov = gd.cov if cov is None else cov
     iu, ju = np.triu_indices(p)
-    # d logL / d sigma_ij (symmetric, counted once): (2 - delta_ij)/2 (u_i u_j - inv_ij)
     fac = np.where(iu == ju, 0.5, 1.0)
-    cov_scores = fac * (u[:, iu] * u[:, ju] - inv[iu, ju])
-    return np.hstack([u, cov_scores]) if meanstructure else cov_scores
+    out = np.zeros((gd.n, p + len(iu)))
+    for pat in gd.patterns:
+        o = pat.obs
+        inv = np.zeros((p, p))
+        inv[np.ix_(o, o)] = np.linalg.inv(cov[np.ix_(o, o)])
+        u = np.zeros((len(pat.rows), p))
+        u[:, o] = (x[np.ix_(pat.rows, o)] - mean[o]) @ inv[np.ix_(o, o)]
+        present = np.zeros(p, dtype=bool)
+        present[o] = True
+        mask = present[iu] & present[ju]
+        out[pat.rows, :p] = u
+        out[pat.rows, p:] = fac * (u[:, iu] * u[:, ju] - inv[iu, ju]) * mask
+    return out if meanstructure else out[:, p:]
+
+
+def _h1_observed_info(gd, *, h: float = 1e-6) -> np.ndarray:  # noqa: ANN001
+    """Observed unit information of the saturated FIML model (mean structure included).
+
+    Central differences of the summed casewise scores at the EM estimates.
+    """
+    p = gd.cov.shape[0]
+    iu, ju = np.triu_indices(p)
+    theta = np.concatenate([gd.mean, gd.cov[iu, ju]])
+    K = theta.size
+
+    def total_score(th: np.ndarray) -> np.ndarray:
+        mean = th[:p]
+        cov = np.zeros((p, p))
+        cov[iu, ju] = th[p:]
+        cov[ju, iu] = th[p:]
+        return _h1_scores(gd, True, mean, cov).sum(axis=0)
+
+    H = np.empty((K, K))
+    for k in range(K):
+        step = h * max(1.0, abs(theta[k]))
+        tp = theta.copy()
+        tm = theta.copy()
+        tp[k] += step
+        tm[k] -= step
+        H[:, k] = (total_score(tp) - total_score(tm)) / (2 * step)
+    return -(H + H.T) / 2 / gd.n
 
 
 def _h1_expected_info(gd, meanstructure: bool) -> np.ndarray:  # noqa: ANN001
@@ -173,10 +213,92 @@ def yuan_bentler_trace(
     for g, gd in enumerate(objective.groups):
         s1 = _h1_scores(gd, ms)
         B1 = s1.T @ s1 / gd.n
-        A1 = _h1_expected_info(gd, ms)
+        A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
         trace_h1 = float(np.sum(B1 * np.linalg.inv(A1).T))
         B0 = scores0[g].T @ scores0[g] / gd.n
         fg = gd.n / objective.ntotal
         trace_h0 = fg * float(np.sum(B0 * e_inv.T))
         total += trace_h1 - trace_h0
     return total
+
+
+def _moment_jacobian(model, theta: np.ndarray, g: int) -> np.ndarray:  # noqa: ANN001
+    """d(mean, vech Sigma)/d theta of group ``g``, rows ordered as the h1 scores."""
+    _, _, dsig, dmu = model.jacobian(theta, g)
+    iu, ju = np.triu_indices(model.p)
+    return np.hstack([dmu, dsig[:, iu, ju]]).T
+
+
+def fiml_corrected(result) -> dict[str, float]:  # noqa: ANN001
+    """Ingredients of the FIML-corrected robust CFI/TLI/RMSEA (Zhang & Savalei 2023, V3).
+
+    Returns
+    -------
+    dict
+        ``XX3`` (the complete-data ML statistic at the FIML estimates, evaluated on the EM
+        moments), ``df3``, ``c3`` (its scaling factor), and the same for the baseline
+        model (``XX3_null``, ``df3_null``, ``c3_null``).
+
+    Notes
+    -----
+    With ``W_m`` the observed information of the saturated FIML model, ``J_m`` the mean
+    outer product of its casewise scores, ``W_c`` the complete-data information at the EM
+    moments, ``Gamma = W_m^-1 J_m W_m^-1``, ``E = Delta' W_m Delta`` and
+    ``U = W_m - W_m Delta E^-1 Delta' W_m`` (group blocks weighted by N_g/N),
+    ``k = tr(U W_m^-1 W_c W_m^-1 U Gamma)`` and ``c3 = k / df``. As lavaan's
+    ``lav_fit_fiml_corrected`` (version "V3").
+    """
+    groups = result._groups
+    ntot = result.nobs
+    fg = [gd.n / ntot for gd in groups]
+    Wm = [_h1_observed_info(gd) for gd in groups]
+    Jm = []
+    for gd in groups:
+        s = _h1_scores(gd, True)
+        Jm.append(s.T @ s / gd.n)
+    Wc = [_h1_expected_info(gd, True) for gd in groups]
+    Wmi = [np.linalg.inv(w) for w in Wm]
+
+    def bdiag(blocks: list[np.ndarray]) -> np.ndarray:
+        n = sum(b.shape[0] for b in blocks)
+        out = np.zeros((n, n))
+        i = 0
+        for b in blocks:
+            k = b.shape[0]
+            out[i : i + k, i : i + k] = b
+            i += k
+        return out
+
+    Wm_all = bdiag([f * w for f, w in zip(fg, Wm, strict=True)])
+    Wmi_all = bdiag([w / f for f, w in zip(fg, Wmi, strict=True)])
+    Wc_all = bdiag([f * w for f, w in zip(fg, Wc, strict=True)])
+    Gamma_all = bdiag([wi @ j @ wi / f for f, wi, j in zip(fg, Wmi, Jm, strict=True)])
+
+    def trace_for(res) -> float:  # noqa: ANN001
+        D = np.vstack([_moment_jacobian(res._model, res.theta, g) for g in range(len(groups))])
+        E_inv = np.linalg.inv(D.T @ Wm_all @ D)
+        U = Wm_all - Wm_all @ D @ E_inv @ D.T @ Wm_all
+        return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ Gamma_all))
+
+    def complete_stat(res) -> float:  # noqa: ANN001
+        total = 0.0
+        for g, gd in enumerate(groups):
+            sig, mu = res._model.implied(res.theta, g)
+            inv = np.linalg.inv(sig)
+            d = gd.mean - mu
+            total += gd.n * (
+                np.linalg.slogdet(sig)[1] + np.sum(inv * gd.cov)
+                - np.linalg.slogdet(gd.cov)[1] - gd.cov.shape[0] + d @ inv @ d
+            )
+        return float(total)
+
+    base = result._baseline
+    df3, df3_null = result.df, base.df
+    return {
+        "XX3": complete_stat(result),
+        "df3": float(df3),
+        "c3": trace_for(result) / df3 if df3 > 0 else float("nan"),
+        "XX3_null": complete_stat(base),
+        "df3_null": float(df3_null),
+        "c3_null": trace_for(base) / df3_null if df3_null > 0 else float("nan"),
+    }

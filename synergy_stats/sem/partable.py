@@ -286,6 +286,11 @@ def build_partable(
                         continue
                     if not has(a, "~~", b):
                         add(a, "~~", b, g)
+        else:
+            # lavaan() lists the variances it does not estimate as rows fixed at 0
+            for v in [*observed, *latent]:
+                if v not in ov_x and not has(v, "~~", v):
+                    add(v, "~~", v, g, fixed=0.0)
         # fixed-x covariates: moments at sample values (filled in at fit time)
         for i, a in enumerate(ov_x):
             for b in ov_x[i:]:

@@ -19,6 +19,7 @@ from scipy import stats
 from synergy_stats.sem import fit as fitidx
 from synergy_stats.sem.estimate import Objective, OptimResult, saturated_loglik
 from synergy_stats.sem.inference import (
+    fiml_corrected,
     invert_information,
     observed_information,
     yuan_bentler_trace,
@@ -55,6 +56,7 @@ class FitOptions:
     group_partial: tuple[str, ...] = ()
     information: str = "expected"
     level: float = 0.95
+    engine: str = "numpy"
 
 
 @dataclass(frozen=True)
@@ -409,14 +411,34 @@ class SEMResult:
 
     # ------------------------------------------------------------------ fit
     @cached_property
+    def _x_loglik(self) -> float:
+        """Log-likelihood of the fixed exogenous covariates (lavaan leaves it out).
+
+        With ``fixed_x`` the reported log-likelihoods are those of the dependent variables
+        given the covariates: the covariates' own (saturated) normal log-likelihood is
+        subtracted from the joint one.
+        """
+        x = self.partable.exogenous_x
+        if not x:
+            return 0.0
+        idx = [self.observed_variables.index(v) for v in x]
+        total = 0.0
+        for gd in self._groups:
+            cov = gd.cov[np.ix_(idx, idx)]
+            k = len(idx)
+            total += -0.5 * gd.n * (
+                k * np.log(2 * np.pi) + np.linalg.slogdet(cov)[1] + k
+            )
+        return float(total)
+
+    @cached_property
     def _loglik(self) -> float:
-        return self._objective.loglik(self.theta)
+        return self._objective.loglik(self.theta) - self._x_loglik
 
     @cached_property
     def _unrestricted_loglik(self) -> float:
-        return float(
-            sum(saturated_loglik(gd, fiml=self._objective.fiml) for gd in self._groups)
-        )
+        joint = sum(saturated_loglik(gd, fiml=self._objective.fiml) for gd in self._groups)
+        return float(joint) - self._x_loglik
 
     @cached_property
     def _chisq(self) -> float:
@@ -491,9 +513,18 @@ class SEMResult:
             out["df_scaled"] = float(df)
             out["pvalue_scaled"] = fitidx.chisq_pvalue(chisq / c, df)
             out["scaling_factor"] = c
-            out["cfi_robust"] = fitidx.cfi(chisq, df, bchisq, bdf, c, c0)
-            out["tli_robust"] = fitidx.tli(chisq, df, bchisq, bdf, c, c0)
-            out["rmsea_robust"] = fitidx.rmsea(chisq, df, n, G, c_hat=c)
+            if self._objective.fiml:
+                # FIML-corrected robust indices (Zhang & Savalei 2023), as lavaan
+                fc = fiml_corrected(self)
+                x3, d3, c3 = fc["XX3"], fc["df3"], fc["c3"]
+                x0, d0, c30 = fc["XX3_null"], fc["df3_null"], fc["c3_null"]
+                out["cfi_robust"] = fitidx.cfi(x3, d3, x0, d0, c3, c30)
+                out["tli_robust"] = fitidx.tli(x3, d3, x0, d0, c3, c30)
+                out["rmsea_robust"] = fitidx.rmsea(x3, d3, n, G, c_hat=c3)
+            else:
+                out["cfi_robust"] = fitidx.cfi(chisq, df, bchisq, bdf, c, c0)
+                out["tli_robust"] = fitidx.tli(chisq, df, bchisq, bdf, c, c0)
+                out["rmsea_robust"] = fitidx.rmsea(chisq, df, n, G, c_hat=c)
         return pd.Series(out, name="fit_measures", dtype=float)
 
     def _srmr(self) -> float:

@@ -329,7 +329,7 @@ def _parse_full_expression(
 ) -> tuple[_Node, list[tuple[str, _Token]]]:
     if not tokens:
         raise _error(f"missing {what}", end, after=True)
-    cur = _Cursor(tokens, end)
+    cur = _Cursor(tokens, tokens[-1])
     found: list[tuple[str, _Token]] = []
     node = _parse_expression(cur, found)
     if not cur.at_end():
