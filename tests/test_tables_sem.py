@@ -293,3 +293,86 @@ def test_lags_table_riclpm():
     assert t.cell("w_r1 → w_m2", 0).text == "arm"
     with pytest.raises(DataValidationError):
         lags_table(est[est["op"] != "~"])
+
+
+# --- integration with the package's own SEM fit and bundled instrument ---------------------
+
+
+def test_tables_from_sem_fit_with_instrument():
+    from synergy_stats import load_instrument, sem
+
+    data = pd.read_csv(Path(__file__).parent / "data" / "synergy_sim_n1000.csv")
+    model = """
+    motivation =~ mot1 + mot2 + mot3 + mot4
+    mechanism =~ mech1 + mech2 + mech3 + mech4
+    process =~ proc1 + proc2 + proc3 + proc4
+    results =~ res1 + res2 + res3 + res4
+    mechanism ~ motivation
+    process ~ mechanism + motivation
+    results ~ process + mechanism
+    """
+    fit = sem(model, data)
+    inst = load_instrument("synergy-execution")
+    t = paths_table(fit, instrument=inst, style="cn")
+    est = fit.estimates()
+    rec = est[(est["op"] == "~") & (est["lhs"] == "mechanism")].iloc[0]
+    zh = {c: inst.constructs[c].label.zh for c in ("motivation", "mechanism")}
+    row = f"{zh['motivation']} → {zh['mechanism']}"
+    assert t.cell(row, 0).text == "H1"
+    assert t.cell(row, "b").value == rec["est"]
+    assert t.cell(row, "β").text == fmt_num(rec["std_all"], 3, leading_zero=False)
+    expected = "支持" if rec["est"] > 0 and rec["pvalue"] < 0.05 else "不支持"
+    assert t.cell(row, "是否支持").text == expected
+    fm = fit.fit_measures()
+    ft = fit_table({"SEM": fit})
+    assert ft.cell("SEM", "CFI").value == fm["cfi"]
+    assert ft.cell("SEM", "df").text == str(int(fm["df"]))
+    mt = measurement_table(fit, instrument=inst, style="cn")
+    assert mt.panels[0].title == inst.constructs["motivation"].label.zh
+
+
+def _compile(tex: str, engine: str, tmp_path: Path) -> str:
+    import shutil
+    import subprocess
+
+    if shutil.which(engine) is None or shutil.which("pdftotext") is None:
+        pytest.skip(f"{engine} or pdftotext not installed (TeX Live is installed by .ci/run)")
+    (tmp_path / "t.tex").write_text(tex, encoding="utf-8")
+    proc = subprocess.run(
+        [engine, "-halt-on-error", "-interaction=nonstopmode", "t.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return subprocess.run(
+        ["pdftotext", "t.pdf", "-"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize(("style", "engine"), [("apa", "pdflatex"), ("cn", "xelatex")])
+def test_sem_tables_compile(sem_est, tmp_path, style, engine):
+    tables = [
+        paths_table(sem_est, hypotheses=Inst.hypotheses, instrument=Inst(), style=style),
+        fit_table({"SEM": _measures(REF["synergy_sem_ml"]["fit_measures"])}, style=style),
+        lags_table(_estimates(REF["riclpm_bivariate"]["estimates"]), style=style),
+    ]
+    for k, t in enumerate(tables):
+        tex = t.to_latex(standalone=True)
+        assert ("ctexart" in tex) == (style == "cn")
+        folder = tmp_path / str(k)
+        folder.mkdir()
+        text = _compile(tex, engine, folder)
+        assert "¡" not in text and "¿" not in text
+        flat = re.sub(r"\s+", "", text)
+        for row in t.rows:
+            for c in row.cells:
+                if c.text:
+                    assert c.text.replace(" ", "") in flat, c.text
+        if style == "cn":
+            assert "注：" in flat
+        if style == "cn" and k == 0:
+            assert "协同动因" in flat and "支持" in flat
