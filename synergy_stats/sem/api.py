@@ -245,8 +245,11 @@ def _prepare_data(
 ) -> tuple[list[GroupData], int]:
     cols = list(pt.observed)
     sub = data[cols]
-    bad = [c for c in cols if not (pd.api.types.is_numeric_dtype(sub[c]) and
-                                   not pd.api.types.is_bool_dtype(sub[c]))]
+    bad = [
+        c
+        for c in cols
+        if not (pd.api.types.is_numeric_dtype(sub[c]) and not pd.api.types.is_bool_dtype(sub[c]))
+    ]
     if bad:
         raise DataValidationError(
             f"column(s) {bad} are not numeric (dtypes "
@@ -263,8 +266,11 @@ def _prepare_data(
     if fiml:
         empty = miss.all(axis=1) & keep
         exo_idx = [cols.index(v) for v in pt.exogenous_x]
-        exo_missing = miss[:, exo_idx].any(axis=1) & keep & ~empty if exo_idx else np.zeros(
-            len(data), dtype=bool)
+        exo_missing = (
+            miss[:, exo_idx].any(axis=1) & keep & ~empty
+            if exo_idx
+            else np.zeros(len(data), dtype=bool)
+        )
         drop = empty | exo_missing
         if drop.any():
             warnings.warn(
@@ -340,7 +346,10 @@ def _optimise(
     best = min(attempts, key=lambda r: r.fmin if np.isfinite(r.fmin) else np.inf)
     if np.isfinite(best.fmin):
         sol = optimize.minimize(
-            objective.value, best.theta, jac=objective.gradient, method="BFGS",
+            objective.value,
+            best.theta,
+            jac=objective.gradient,
+            method="BFGS",
             options={"gtol": 1e-9, "maxiter": 5000},
         )
         res = fisher_scoring(objective, sol.x)
@@ -395,8 +404,7 @@ def fit_groups(
         restarts = 0
         if not optim.converged:
             raise ConvergenceError(
-                f"semopy stopped at a point with largest gradient {gmax:.3g}; use "
-                "engine='numpy'"
+                f"semopy stopped at a point with largest gradient {gmax:.3g}; use engine='numpy'"
             )
     else:
         optim, restarts = _optimise(pt, groups, objective, start)
@@ -512,9 +520,15 @@ def _with_fixed_x(bpt: ParTable, pt: ParTable) -> ParTable:
             exo.append(True)
     return replace(
         bpt,
-        lhs=tuple(lhs), op=tuple(op), rhs=tuple(rhs),
-        group=np.array(group), free=np.array(free), value=np.array(value),
-        label=tuple(label), user=np.array(user), exo=np.array(exo),
+        lhs=tuple(lhs),
+        op=tuple(op),
+        rhs=tuple(rhs),
+        group=np.array(group),
+        free=np.array(free),
+        value=np.array(value),
+        label=tuple(label),
+        user=np.array(user),
+        exo=np.array(exo),
         exogenous_x=pt.exogenous_x,
     )
 
@@ -526,11 +540,13 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
     objective = result._objective
     theta = result.theta
     latent = list(pt.latent)
-    indicators = [v for v in pt.observed if any(
-        o == "=~" and r == v for o, r in zip(pt.op, pt.rhs, strict=True))]
+    indicators = [
+        v
+        for v in pt.observed
+        if any(o == "=~" and r == v for o, r in zip(pt.op, pt.rhs, strict=True))
+    ]
     present = {
-        (int(g), lh, o, rh)
-        for g, lh, o, rh in zip(pt.group, pt.lhs, pt.op, pt.rhs, strict=True)
+        (int(g), lh, o, rh) for g, lh, o, rh in zip(pt.group, pt.lhs, pt.op, pt.rhs, strict=True)
     }
     pos = {v: i for i, v in enumerate(model.names)}
     rows = []
@@ -551,7 +567,7 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
                     cands.append((f, "=~", x, "A", pos[x], pos[f]))
         obs = [v for v in pt.observed if v not in pt.exogenous_x]
         for i, a in enumerate(obs):
-            for b in obs[i + 1:]:
+            for b in obs[i + 1 :]:
                 if (g + 1, a, "~~", b) not in present and (g + 1, b, "~~", a) not in present:
                     cands.append((a, "~~", b, "S", pos[a], pos[b]))
         if not cands:

@@ -135,9 +135,7 @@ class Objective:
                         return np.inf, grad, information
                     inv = res[0]
                     W = np.einsum("ij,kjl->kil", inv, dsig)
-                    information += w * (
-                        0.5 * np.einsum("kij,lji->kl", W, W) + dmu @ inv @ dmu.T
-                    )
+                    information += w * (0.5 * np.einsum("kij,lji->kl", W, W) + dmu @ inv @ dmu.T)
                 continue
             res = _chol_inv(sigma)
             if res is None:
@@ -282,9 +280,7 @@ def fisher_scoring(
     return OptimResult(theta, f, gmax, max_iter, gmax < 1e-6, "iteration limit reached")
 
 
-def starting_values(
-    pt: ParTable, groups: list[GroupData], *, simple: bool = False
-) -> np.ndarray:
+def starting_values(pt: ParTable, groups: list[GroupData], *, simple: bool = False) -> np.ndarray:
     """Starting values for the free parameters.
 
     By default a FABIN-like rule: a latent variable's variance is started from triads of its
@@ -392,8 +388,6 @@ def _is_indicator(pt: ParTable, v: str) -> bool:
 
 def _lv_var_guess(pt: ParTable, v: str, lv_var: dict[str, float]) -> float:
     """A latent variable without observed indicators: take its components' variance scale."""
-    comps = [
-        pt.rhs[r] for r in range(len(pt)) if pt.op[r] == "=~" and pt.lhs[r] == v
-    ]
+    comps = [pt.rhs[r] for r in range(len(pt)) if pt.op[r] == "=~" and pt.lhs[r] == v]
     vals = [lv_var[c] for c in comps if c in lv_var]
     return 0.5 * float(np.mean(vals)) if vals else 0.05

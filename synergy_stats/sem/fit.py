@@ -18,8 +18,8 @@ import numpy as np
 from scipy import optimize, stats
 
 __all__ = [
-    "chisq_pvalue",
     "cfi",
+    "chisq_pvalue",
     "information_criteria",
     "rmsea",
     "rmsea_ci",
@@ -37,8 +37,12 @@ def chisq_pvalue(chisq: float, df: float) -> float:
 
 
 def cfi(
-    chisq: float, df: float, base_chisq: float, base_df: float,
-    c_hat: float = 1.0, c_hat_null: float = 1.0,
+    chisq: float,
+    df: float,
+    base_chisq: float,
+    base_df: float,
+    c_hat: float = 1.0,
+    c_hat_null: float = 1.0,
 ) -> float:
     """Comparative fit index (Bentler 1990), robust when scaling factors are given.
 
@@ -56,8 +60,12 @@ def cfi(
 
 
 def tli(
-    chisq: float, df: float, base_chisq: float, base_df: float,
-    c_hat: float = 1.0, c_hat_null: float = 1.0,
+    chisq: float,
+    df: float,
+    base_chisq: float,
+    base_df: float,
+    c_hat: float = 1.0,
+    c_hat_null: float = 1.0,
 ) -> float:
     """Tucker-Lewis index (non-normed fit index).
 
@@ -93,8 +101,10 @@ def _ncp_for(chisq: float, df: float, target: float) -> float:
         return 0.0
 
     def f(lam: float) -> float:
-        return float(stats.ncx2.cdf(chisq, df, lam) - target) if lam > 0 else float(
-            stats.chi2.cdf(chisq, df) - target
+        return (
+            float(stats.ncx2.cdf(chisq, df, lam) - target)
+            if lam > 0
+            else float(stats.chi2.cdf(chisq, df) - target)
         )
 
     hi = max(chisq, 1.0)

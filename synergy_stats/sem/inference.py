@@ -26,9 +26,7 @@ def expected_information(objective: Objective, theta: np.ndarray) -> np.ndarray:
     return objective.derivatives(theta)[2]
 
 
-def observed_information(
-    objective: Objective, theta: np.ndarray, *, h: float = 1e-6
-) -> np.ndarray:
+def observed_information(objective: Objective, theta: np.ndarray, *, h: float = 1e-6) -> np.ndarray:
     """Observed information per observation: half the Hessian of F.
 
     Notes
@@ -116,7 +114,7 @@ def sandwich_vcov(
     return (V + V.T) / 2
 
 
-def _h1_scores(gd, meanstructure: bool, mean=None, cov=None) -> np.ndarray:  # noqa: ANN001
+def _h1_scores(gd, meanstructure: bool, mean=None, cov=None) -> np.ndarray:
     """Casewise scores of the saturated model for (mu, vech Sigma).
 
     With missing data each case contributes through its observed part only (FIML).
@@ -142,7 +140,7 @@ def _h1_scores(gd, meanstructure: bool, mean=None, cov=None) -> np.ndarray:  # n
     return out if meanstructure else out[:, p:]
 
 
-def _h1_observed_info(gd, *, h: float = 1e-6) -> np.ndarray:  # noqa: ANN001
+def _h1_observed_info(gd, *, h: float = 1e-6) -> np.ndarray:
     """Observed unit information of the saturated FIML model (mean structure included).
 
     Central differences of the summed casewise scores at the EM estimates.
@@ -170,7 +168,7 @@ def _h1_observed_info(gd, *, h: float = 1e-6) -> np.ndarray:  # noqa: ANN001
     return -(H + H.T) / 2 / gd.n
 
 
-def _h1_expected_info(gd, meanstructure: bool) -> np.ndarray:  # noqa: ANN001
+def _h1_expected_info(gd, meanstructure: bool) -> np.ndarray:
     """Expected unit information of the saturated model for (mu, vech Sigma).
 
     For covariance elements a = (i, j) and b = (k, l) it is
@@ -193,9 +191,7 @@ def _h1_expected_info(gd, meanstructure: bool) -> np.ndarray:  # noqa: ANN001
     return out
 
 
-def yuan_bentler_trace(
-    objective: Objective, theta: np.ndarray, e_inv: np.ndarray
-) -> float:
+def yuan_bentler_trace(objective: Objective, theta: np.ndarray, e_inv: np.ndarray) -> float:
     """``tr(U Gamma)`` of the Yuan-Bentler scaled test, Mplus variant (complete data).
 
     Notes
@@ -222,14 +218,14 @@ def yuan_bentler_trace(
     return total
 
 
-def _moment_jacobian(model, theta: np.ndarray, g: int) -> np.ndarray:  # noqa: ANN001
+def _moment_jacobian(model, theta: np.ndarray, g: int) -> np.ndarray:
     """d(mean, vech Sigma)/d theta of group ``g``, rows ordered as the h1 scores."""
     _, _, dsig, dmu = model.jacobian(theta, g)
     iu, ju = np.triu_indices(model.p)
     return np.hstack([dmu, dsig[:, iu, ju]]).T
 
 
-def fiml_corrected(result) -> dict[str, float]:  # noqa: ANN001
+def fiml_corrected(result) -> dict[str, float]:
     """Ingredients of the FIML-corrected robust CFI/TLI/RMSEA (Zhang & Savalei 2023, V3).
 
     Returns
@@ -274,21 +270,24 @@ def fiml_corrected(result) -> dict[str, float]:  # noqa: ANN001
     Wc_all = bdiag([f * w for f, w in zip(fg, Wc, strict=True)])
     Gamma_all = bdiag([wi @ j @ wi / f for f, wi, j in zip(fg, Wmi, Jm, strict=True)])
 
-    def trace_for(res) -> float:  # noqa: ANN001
+    def trace_for(res) -> float:
         D = np.vstack([_moment_jacobian(res._model, res.theta, g) for g in range(len(groups))])
         E_inv = np.linalg.inv(D.T @ Wm_all @ D)
         U = Wm_all - Wm_all @ D @ E_inv @ D.T @ Wm_all
         return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ Gamma_all))
 
-    def complete_stat(res) -> float:  # noqa: ANN001
+    def complete_stat(res) -> float:
         total = 0.0
         for g, gd in enumerate(groups):
             sig, mu = res._model.implied(res.theta, g)
             inv = np.linalg.inv(sig)
             d = gd.mean - mu
             total += gd.n * (
-                np.linalg.slogdet(sig)[1] + np.sum(inv * gd.cov)
-                - np.linalg.slogdet(gd.cov)[1] - gd.cov.shape[0] + d @ inv @ d
+                np.linalg.slogdet(sig)[1]
+                + np.sum(inv * gd.cov)
+                - np.linalg.slogdet(gd.cov)[1]
+                - gd.cov.shape[0]
+                + d @ inv @ d
             )
         return float(total)
 

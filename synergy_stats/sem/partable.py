@@ -230,13 +230,29 @@ def build_partable(
     rows: list[dict] = []
     user_keys: set[tuple[str, str, str, int]] = set()
 
-    def add(lhs: str, op: str, rhs: str, g: int, *, fixed=None, label=None, start=None,
-            user=False, exo=False) -> None:
+    def add(
+        lhs: str,
+        op: str,
+        rhs: str,
+        g: int,
+        *,
+        fixed=None,
+        label=None,
+        start=None,
+        user=False,
+        exo=False,
+    ) -> None:
         rows.append(
             {
-                "lhs": lhs, "op": op, "rhs": rhs, "group": g,
-                "fixed": fixed, "label": label or "", "start": start,
-                "user": user, "exo": exo,
+                "lhs": lhs,
+                "op": op,
+                "rhs": rhs,
+                "group": g,
+                "fixed": fixed,
+                "label": label or "",
+                "start": start,
+                "user": user,
+                "exo": exo,
             }
         )
 
@@ -259,7 +275,9 @@ def build_partable(
             elif s.op == "=~":
                 first_loading_done.add(s.lhs)
             add(s.lhs, s.op, s.rhs, g, fixed=fixed, label=label, start=start, user=True)
-        present = {(*_key(r["lhs"], r["op"], r["rhs"]), r["group"]) for r in rows[group_rows_start:]}
+        present = {
+            (*_key(r["lhs"], r["op"], r["rhs"]), r["group"]) for r in rows[group_rows_start:]
+        }
 
         def has(lhs: str, op: str, rhs: str, g: int = g, present=present) -> bool:
             return (*_key(lhs, op, rhs), g) in present
@@ -276,12 +294,12 @@ def build_partable(
                 add(v, "~~", v, g, fixed=1.0 if (std_lv and v in lv_x) else None)
             # exogenous latent covariances
             for i, a in enumerate(lv_x):
-                for b in lv_x[i + 1:]:
+                for b in lv_x[i + 1 :]:
                     if not has(a, "~~", b):
                         add(a, "~~", b, g)
             # dependent variables that predict nothing
             for i, a in enumerate(pure_y):
-                for b in pure_y[i + 1:]:
+                for b in pure_y[i + 1 :]:
                     if (a in latent_set) != (b in latent_set):
                         continue
                     if not has(a, "~~", b):
@@ -336,20 +354,20 @@ def build_partable(
             free[i] = by_label[lab]
             continue
         kind = _kind(r, latent_set)
-        key = _key(r["lhs"], r["op"], r["rhs"])
+        rel = _key(r["lhs"], r["op"], r["rhs"])
         eq = (
             n_groups > 1
             and not lab
             and kind in equal_kinds
-            and (key[0] + key[1] + key[2]) not in partial
+            and (rel[0] + rel[1] + rel[2]) not in partial
         )
-        if eq and key in by_equal:
-            free[i] = by_equal[key]
+        if eq and rel in by_equal:
+            free[i] = by_equal[rel]
         else:
             nxt += 1
             free[i] = nxt
             if eq:
-                by_equal[key] = nxt
+                by_equal[rel] = nxt
         if lab:
             by_label[lab] = int(free[i])
 
@@ -413,8 +431,11 @@ def _check_scales(rows: list[dict], latent: list[str], *, auto: bool) -> None:
     """Every latent variable needs a scale: a fixed loading or a fixed variance."""
     for v in latent:
         fixed_loading = any(
-            r["op"] == "=~" and r["lhs"] == v and r["fixed"] is not None
-            and r["fixed"] == r["fixed"] and r["fixed"] != 0
+            r["op"] == "=~"
+            and r["lhs"] == v
+            and r["fixed"] is not None
+            and r["fixed"] == r["fixed"]
+            and r["fixed"] != 0
             for r in rows
         )
         fixed_var = any(

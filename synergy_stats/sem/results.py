@@ -36,8 +36,19 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["FitOptions", "SEMResult"]
 
 ESTIMATE_COLUMNS = [
-    "lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue",
-    "ci_lower", "ci_upper", "std_lv", "std_all",
+    "lhs",
+    "op",
+    "rhs",
+    "label",
+    "group",
+    "est",
+    "se",
+    "z",
+    "pvalue",
+    "ci_lower",
+    "ci_upper",
+    "std_lv",
+    "std_all",
 ]
 
 
@@ -426,9 +437,7 @@ class SEMResult:
         for gd in self._groups:
             cov = gd.cov[np.ix_(idx, idx)]
             k = len(idx)
-            total += -0.5 * gd.n * (
-                k * np.log(2 * np.pi) + np.linalg.slogdet(cov)[1] + k
-            )
+            total += -0.5 * gd.n * (k * np.log(2 * np.pi) + np.linalg.slogdet(cov)[1] + k)
         return float(total)
 
     @cached_property
@@ -548,10 +557,14 @@ class SEMResult:
         """
         pt = self.partable
         model = self._model
-        endo = [v for v in model.names if any(
-            (o == "=~" and rh == v) or (o == "~" and lh == v)
-            for lh, o, rh in zip(pt.lhs, pt.op, pt.rhs, strict=True)
-        )]
+        endo = [
+            v
+            for v in model.names
+            if any(
+                (o == "=~" and rh == v) or (o == "~" and lh == v)
+                for lh, o, rh in zip(pt.lhs, pt.op, pt.rhs, strict=True)
+            )
+        ]
         frames = []
         for g in range(self.n_groups):
             mats = model.matrices(self.theta, g)
