@@ -289,6 +289,8 @@ def _parse_atom(cur: _Cursor, found: list[tuple[str, _Token]]) -> _Node:
         return ("num", float(tok.text))
     if tok.kind == "string":
         cur.take()
+        if len(tok.text) == 2:
+            raise _error("an empty quoted label", tok)
         found.append((tok.text[1:-1], tok))
         return ("lab", tok.text[1:-1])
     if tok.kind == "name":
@@ -658,6 +660,8 @@ def _parse_args(cur: _Cursor, fname: str, open_tok: _Token, *, allow_c: bool) ->
             items.append(_Factor("name", tok.text, tok))
         elif tok.kind == "string":
             cur.take()
+            if len(tok.text) == 2:
+                raise _error("an empty quoted label", tok)
             items.append(_Factor("string", tok.text[1:-1], tok))
         else:
             raise _error(f"unexpected {_describe(tok)} inside {fname}()", tok)
