@@ -12,6 +12,7 @@ __all__ = [
     "column_key",
     "format_value",
     "markdown_table",
+    "plain",
     "preview",
 ]
 
@@ -30,14 +31,23 @@ def column_key(label: Hashable) -> str:
     return _SPACE.sub(" ", text).strip().casefold()
 
 
+def plain(value: Any) -> Any:
+    """Return numpy scalars as the equivalent Python scalar; other values unchanged."""
+    item = getattr(value, "item", None)
+    if type(value).__module__ == "numpy" and callable(item) and getattr(value, "ndim", 1) == 0:
+        return item()
+    return value
+
+
 def format_value(value: Any) -> str:
     """Return a short, readable rendering of a cell value for messages and tables."""
+    value = plain(value)
     if isinstance(value, float):
         if math.isnan(value):
             return "NaN"
         if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
             return str(int(value))
-        return repr(value)
+        return f"{value:.6g}"
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."
         return repr(text)

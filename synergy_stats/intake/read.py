@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from synergy_stats.errors import DataValidationError, DroppedDataWarning, OptionError
-from synergy_stats.intake._common import column_key, format_value, preview
+from synergy_stats.intake._common import column_key, format_value, plain, preview
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -334,7 +334,7 @@ def _classify(value: Any, scale: Scale) -> _Cell:
     if isinstance(value, str):
         text = _nfkc(value)
         if text.casefold() in BLANK_TOKENS:
-            return _Cell("blank", math.nan, text, "")
+            return _Cell("blank", math.nan, text or math.nan, "")
         if _NUMBER.match(text):
             x = float(text)
             return _classify_number(x, scale, x)
@@ -422,8 +422,8 @@ def _tidy_column(series: pd.Series, *, strict: bool, name: str) -> pd.Series:
         else:
             if strict:
                 raise DataValidationError(
-                    f"{name} column {series.name!r} holds {format_value(value)} "
-                    f"({type(value).__name__}); use numbers or text"
+                    f"{name} column {series.name!r} holds {format_value(value)} (a "
+                    f"{type(value).__name__}), which is neither numbers nor text"
                 )
             return series.copy()
     present = [v for v in cleaned if v is not None]
@@ -699,17 +699,19 @@ def _build_survey(
     missing_rows.sort(key=lambda r: (r[0], item_order[r[1]]))
     missing = pd.DataFrame(
         {
-            "row": pd.Series([index[r[0]] for r in missing_rows], dtype=object),
+            "row": pd.Series([plain(index[r[0]]) for r in missing_rows], dtype=object),
             "item": pd.Series([r[1] for r in missing_rows], dtype=object),
             "column": pd.Series([r[2] for r in missing_rows], dtype=object),
-            "value": pd.Series([r[3] for r in missing_rows], dtype=object),
+            "value": pd.Series([plain(r[3]) for r in missing_rows], dtype=object),
             "code": pd.Series([r[4] for r in missing_rows], dtype=float),
             "reason": pd.Series([r[5] for r in missing_rows], dtype=object),
             "reason_zh": pd.Series([r[6] for r in missing_rows], dtype=object),
         }
     )
     problem_rows.sort(key=lambda r: (r[0], r[1]))
-    raw_problems = problems_frame([(index[r[0]], r[3], r[2], r[4], r[5]) for r in problem_rows])
+    raw_problems = problems_frame(
+        [(plain(index[r[0]]), r[3], plain(r[2]), r[4], r[5]) for r in problem_rows]
+    )
     if warn and len(raw_problems):
         counts = raw_problems["kind"].value_counts()
         detail = ", ".join(f"{n} {k}" for k, n in counts.items())

@@ -10,7 +10,7 @@ from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
 
 from synergy_stats.errors import DataValidationError, OptionError
-from synergy_stats.intake._common import column_key, format_value, markdown_table
+from synergy_stats.intake._common import column_key, format_value, markdown_table, plain
 from synergy_stats.intake.read import (
     PROBLEM_COLUMNS,
     SurveyData,
@@ -392,8 +392,8 @@ def validate(
     found: list[tuple[int, str, int, Any, Any, Any, str]] = []
 
     def add(pos: int, kind: str, cpos: int, column: Any, value: Any, message: str) -> None:
-        label = index[pos] if pos >= 0 else math.nan
-        found.append((pos, kind, cpos, label, column, value, message))
+        label = plain(index[pos]) if pos >= 0 else math.nan
+        found.append((pos, kind, cpos, label, column, plain(value), message))
 
     # missing items ------------------------------------------------------------------------
     n_cols = len(frame.columns)
