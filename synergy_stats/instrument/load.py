@@ -1003,8 +1003,12 @@ def _safe_load(text: str, label: str) -> Any:
         duplicates = _duplicate_keys(yaml.compose(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise CodebookError(label, [Problem("", f"YAML syntax error: {exc}")]) from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise CodebookError(label, [Problem("", f"YAML value cannot be read: {exc}")]) from None
+    except (ValueError, TypeError, OverflowError, IndexError, KeyError, AttributeError) as exc:
+        # PyYAML's constructors raise these for values it cannot build, e.g. a date
+        # "2021-02-30" (ValueError), an empty "!!int" (IndexError), "!!bool x" (KeyError)
+        raise CodebookError(
+            label, [Problem("", f"YAML value cannot be read: {type(exc).__name__}: {exc}")]
+        ) from None
     except RecursionError:
         raise CodebookError(label, [Problem("", "YAML nesting is too deep to read")]) from None
     if duplicates:
