@@ -625,6 +625,9 @@ def test_compile_expression_vectorised() -> None:
     function, _ = compile_expression("a*b + 1")
     draws = {"a": np.array([1.0, 2.0, 3.0]), "b": np.array([0.5, 0.5, 2.0])}
     assert_allclose(function(draws), [1.5, 2.0, 7.0])
+    # object arrays of numbers (columns of an object array of draws) are accepted
+    as_object = np.array([draws["a"], draws["b"]], dtype=object)
+    assert_allclose(function({"a": as_object[0], "b": as_object[1]}), [1.5, 2.0, 7.0])
     # a scalar label broadcasts against array labels
     assert_allclose(function({"a": np.array([1.0, 2.0]), "b": 3.0}), [4.0, 7.0])
 

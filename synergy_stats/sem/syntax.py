@@ -404,6 +404,11 @@ def _abs(x: Any) -> Any:
 
 def _val(x: Any) -> Any:
     arr = np.asarray(x)
+    if arr.dtype.kind == "O":  # e.g. a column of an object array of draws
+        try:
+            arr = np.array(arr.tolist())
+        except (TypeError, ValueError):
+            arr = np.asarray(str(x))
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)
     elif arr.dtype.kind not in "fc":
