@@ -154,9 +154,7 @@ messy.to_csv(HERE / "messy_gbk.csv", index=False, lineterminator="\n", encoding=
 srng = np.random.default_rng(20260502)
 n_score = 60
 zs = srng.normal(size=n_score)
-sc = np.clip(
-    np.rint(3.2 + 0.9 * zs[:, None] + srng.normal(0, 0.9, (n_score, len(items)))), 1, 5
-)
+sc = np.clip(np.rint(3.2 + 0.9 * zs[:, None] + srng.normal(0, 0.9, (n_score, len(items)))), 1, 5)
 holes = srng.random(sc.shape) < np.linspace(0.0, 0.7, n_score)[:, None]  # later rows: more NA
 sc[holes] = np.nan
 score_items = pd.DataFrame(sc, columns=[it["id"] for it in items])

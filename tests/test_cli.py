@@ -1,0 +1,205 @@
+"""The synergy-stats command and the report step registry."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from synergy_stats.cli import main
+from synergy_stats.errors import DataValidationError, OptionError, RenderError
+from synergy_stats.intake import read_survey
+from synergy_stats.report import (
+    REPORT_STEPS,
+    ReportContext,
+    Section,
+    report_steps,
+    run_report,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data" / "intake"
+ROLES = ["--id", "respondent_id", "--wave", "wave", "--group", "department"]
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        check=False,
+    )
+
+
+def test_module_help_in_a_subprocess(tmp_path):
+    done = _run("-m", "synergy_stats.cli", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for word in ("report", "validate", "instruments"):
+        assert word in done.stdout
+    sub = _run("-m", "synergy_stats.cli", "report", "--help", cwd=tmp_path)
+    assert sub.returncode == 0 and "--overwrite" in sub.stdout and "--example" in sub.stdout
+
+
+def test_cli_import_does_not_load_the_statistics_stack():
+    code = (
+        "import sys, synergy_stats.cli as c; c.build_parser(); "
+        "heavy = [m for m in ('pandas', 'numpy', 'scipy', 'statsmodels', 'semopy', 'yaml') "
+        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    done = _run("-c", code)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_version_and_no_command(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert "synergy-stats" in capsys.readouterr().out
+    assert main([]) == 2
+
+
+def test_instruments(capsys):
+    assert main(["instruments"]) == 0
+    out = capsys.readouterr().out
+    assert "synergy-execution" in out and "sfic" in out
+
+
+def test_report_example(tmp_path, capsys):
+    out = tmp_path / "rep"
+    assert main(["report", "--example", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "wrote" in printed.out
+    assert "DroppedDataWarning" in printed.err
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "report.md",
+        "problems.csv",
+        "validation_summary.csv",
+        "missingness_items.csv",
+        "missingness_respondents.csv",
+        "scores.csv",
+        "descriptives.csv",
+        "item_descriptives.csv",
+    } <= names
+    text = (out / "report.md").read_text("utf-8")
+    assert "## 1. Validation" in text and "## 2. Construct scores" in text
+    assert "## 3. Descriptives" in text
+    problems = pd.read_csv(out / "problems.csv", encoding="utf-8-sig")
+    counts = problems["kind"].value_counts()
+    # the planted problems of the example (see simulate_example)
+    assert counts["out_of_range"] == 3 and counts["invalid_value"] == 3
+    assert counts["duplicate_id_wave"] == 1
+    scores = pd.read_csv(out / "scores.csv", encoding="utf-8-sig")
+    assert {"respondent_id", "wave", "department", "motivation", "n_items_motivation"} <= set(
+        scores.columns
+    )
+    assert len(scores) == len(pd.read_csv(out / "missingness_respondents.csv"))
+    desc = pd.read_csv(out / "descriptives.csv", encoding="utf-8-sig")
+    assert sorted(desc["wave"].unique().tolist()) == [1, 2, 3]
+
+
+def test_report_refuses_non_empty_folder(tmp_path, capsys):
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    assert main(["report", "--example", "--out", str(out)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    assert main(["report", "--example", "--out", str(out), "--overwrite"]) == 0
+    assert (out / "mine.txt").read_text() == "keep me"
+    assert (out / "report.md").exists()
+    # an empty folder is fine without --overwrite
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["report", "--example", "--out", str(empty)]) == 0
+
+
+def test_report_on_a_file(tmp_path):
+    out = tmp_path / "rep"
+    args = ["report", str(DATA / "messy.xlsx"), "--instrument", "synergy-execution", *ROLES]
+    assert main([*args, "--covariates", "gender", "--out", str(out)]) == 0
+    text = (out / "report.md").read_text("utf-8")
+    assert "messy.xlsx" in text and "**ERRORS FOUND**" in text
+    problems = pd.read_csv(out / "problems.csv", encoding="utf-8-sig")
+    assert len(problems) == 10
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["report"], "DATA file or --example"),
+        (["report", "x.csv", "--example"], "not both"),
+        (["report", "x.csv"], "--instrument"),
+        (["validate", "nope.csv", "--instrument", "synergy-execution"], "no such file"),
+        (["validate", str(DATA / "clean.csv"), "--instrument", "nope"], "nope"),
+    ],
+)
+def test_usage_errors(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_validate_command(capsys, tmp_path):
+    base = ["--instrument", "synergy-execution", *ROLES, "--covariates", "gender"]
+    assert main(["validate", str(DATA / "clean.csv"), *base]) == 0
+    assert "**OK**" in capsys.readouterr().out
+    target = tmp_path / "p.csv"
+    assert main(["validate", str(DATA / "messy.sav"), *base, "--problems", str(target)]) == 1
+    assert "duplicate_id_wave" in capsys.readouterr().out
+    assert len(pd.read_csv(target, encoding="utf-8-sig")) == 10
+    assert main(["validate", str(DATA / "messy.sav"), *base, "--problems", str(target)]) == 2
+
+
+# --------------------------------------------------------------------------- registry
+@pytest.fixture(scope="module")
+def survey():
+    return read_survey(DATA / "clean.csv", "synergy-execution", id="respondent_id", wave="wave")
+
+
+def test_default_steps_are_registered():
+    names = [name for name, _ in report_steps()]
+    assert names[:3] == ["validation_step", "scoring_step", "descriptives_step"]
+    assert all(spec.count(":") == 1 for spec in REPORT_STEPS)
+
+
+def test_custom_steps_and_failures(survey, tmp_path):
+    def extra(ctx: ReportContext) -> Section:
+        path = ctx.write_text("extra.txt", f"{len(ctx.survey.data)} rows")
+        return Section("Extra", "an extra step", (path.name,))
+
+    def broken(ctx: ReportContext) -> Section:
+        raise DataValidationError("cannot do this")
+
+    def clash(ctx: ReportContext) -> None:
+        ctx.write_text("extra.txt", "again")
+
+    result = run_report(
+        survey,
+        tmp_path / "r",
+        steps=["synergy_stats.report:validation_step", extra, broken],
+        title="T",
+    )
+    assert [s.title for s in result.sections] == ["Validation", "Extra", "Broken"]
+    assert result.failed == (("broken", "cannot do this"),)
+    text = result.path.read_text("utf-8")
+    assert text.startswith("# T\n") and "## 2. Extra" in text and "**This step failed**" in text
+    assert (tmp_path / "r" / "extra.txt").read_text() == "26 rows"
+    assert "validation" in result.results
+    clashed = run_report(survey, tmp_path / "r2", steps=[extra, clash])
+    assert clashed.failed[0][0] == "clash" and "already written" in clashed.failed[0][1]
+    with pytest.raises(OptionError, match="cannot be found"):
+        run_report(survey, tmp_path / "r3", steps=["synergy_stats.report:nothing"])
+    with pytest.raises(OptionError):
+        run_report(survey.data, tmp_path / "r4")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(RenderError, match="not a folder"):
+        run_report(survey, tmp_path / "file")
