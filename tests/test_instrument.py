@@ -894,11 +894,14 @@ def test_whole_file_is_validated_at_once(tmp_path: Path) -> None:
 def test_factor_with_two_items_warns(tmp_path: Path) -> None:
     data = minimal()
     del data["items"][2]
-    with pytest.warns(InstrumentWarning, match="'trust' has only 2 items"):
+    with pytest.warns(InstrumentWarning, match="'trust' has only 2 items") as record:
         inst = load_instrument(write(tmp_path, data))
     assert inst.items_of("trust") == ["trust_1", "trust_2"]
-    with pytest.warns(InstrumentWarning, match="'trust' has only 2 items"):
+    with pytest.warns(InstrumentWarning, match="'trust' has only 2 items") as more:
         instrument_from_dict(data)
+        Instrument.from_dict(data)
+    # the warning points at the caller's line, not into the package
+    assert {w.filename for w in [*record, *more]} == {__file__}
 
 
 def test_three_items_do_not_warn(tmp_path: Path) -> None:

@@ -915,9 +915,14 @@ def instrument_from_dict(data: Mapping[str, Any], *, source: str | None = None) 
     InstrumentWarning
         For a factor with only 2 items.
     """
+    return _from_mapping(data, source, stacklevel=5)
+
+
+def _from_mapping(data: Mapping[str, Any], source: str | None, stacklevel: int) -> Instrument:
+    """Build from a mapping; ``stacklevel`` counts from this function's caller's caller."""
     label = repr(source) if source is not None else "<dict>"
     instrument, chk = _build(data)
-    return _finish(instrument, chk, label, source, stacklevel=4)
+    return _finish(instrument, chk, label, source, stacklevel=stacklevel - 1)
 
 
 # ---------------------------------------------------------------------------------- files
@@ -1128,7 +1133,7 @@ def load_instrument(
     if isinstance(name_or_path, Instrument):
         return name_or_path
     if isinstance(name_or_path, Mapping):
-        return instrument_from_dict(name_or_path)
+        return _from_mapping(name_or_path, None, stacklevel=5)
     if isinstance(name_or_path, str):
         key = _bundled_key(name_or_path)
         if key and key in _bundled():

@@ -469,9 +469,9 @@ class Instrument:
         InstrumentError
             Listing every problem, each with its key path and offending value.
         """
-        from synergy_stats.instrument.load import instrument_from_dict
+        from synergy_stats.instrument.load import _from_mapping
 
-        return instrument_from_dict(data, source=source)
+        return _from_mapping(data, source, stacklevel=5)
 
     # ------------------------------------------------------------------ look-ups
     def item(self, item_id: str) -> Item:
