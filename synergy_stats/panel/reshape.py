@@ -1,0 +1,322 @@
+"""Long <-> wide reshaping of panel data, with the checks panel models need.
+
+Panel surveys arrive in *long* format: one row per respondent and wave. Longitudinal CFA,
+the CLPM and the RI-CLPM are fitted on *wide* data: one row per respondent, one column per
+variable and wave. :func:`long_to_wide` makes that step explicit and refuses what would
+silently corrupt it: an id that appears twice within a wave, a wave where a variable does
+not vary, a variable that is not a column.
+
+Column names of the wide frame are ``<variable><sep><k>`` where ``k`` is the wave's 1-based
+position among the sorted wave values (``item_w1``, ``item_w2``, ...), so that any wave
+coding (``1, 2, 3``, ``2021, 2022``, ``"T1", "T2"``) gives valid model-syntax names.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synergy_stats.errors import DataValidationError, DroppedDataWarning, SpecificationError
+
+__all__ = ["Panel", "check_waves", "long_to_wide", "reshape_panel", "wave_column", "wide_to_long"]
+
+DEFAULT_SEP = "_w"
+
+
+def wave_column(variable: str, k: int, sep: str = DEFAULT_SEP) -> str:
+    """Name of ``variable`` at the ``k``-th wave (1-based) in the wide frame."""
+    return f"{variable}{sep}{k}"
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """Wide panel data with the roles needed to read it back.
+
+    Attributes
+    ----------
+    wide : pandas.DataFrame
+        One row per id; the id column first, then ``<variable><sep><k>`` columns.
+    id : str
+        Name of the id column.
+    wave : str
+        Name of the wave column of the long data.
+    waves : tuple
+        The wave values in order; wave ``k`` (1-based) is ``waves[k - 1]``.
+    variables : tuple of str
+        Variables spread over waves.
+    sep : str
+        Separator between a variable and its wave number.
+    """
+
+    wide: pd.DataFrame
+    id: str
+    wave: str
+    waves: tuple[Any, ...]
+    variables: tuple[str, ...]
+    sep: str = DEFAULT_SEP
+
+    @property
+    def n_waves(self) -> int:
+        """Number of waves."""
+        return len(self.waves)
+
+    def column(self, variable: str, k: int) -> str:
+        """Wide column of ``variable`` at wave ``k`` (1-based)."""
+        return wave_column(variable, k, self.sep)
+
+
+def _require_columns(data: pd.DataFrame, names: Sequence[Hashable], what: str) -> None:
+    missing = [v for v in names if v not in data.columns]
+    if missing:
+        shown = [str(c) for c in list(data.columns)[:30]]
+        raise SpecificationError(
+            f"{what} {missing} {'is' if len(missing) == 1 else 'are'} not a column of data; "
+            f"available columns: {shown}"
+        )
+
+
+def reshape_panel(
+    data: pd.DataFrame,
+    *,
+    id: str,
+    wave: str,
+    variables: Sequence[str],
+    sep: str = DEFAULT_SEP,
+    what: str = "variable(s)",
+    check_constant: bool = True,
+) -> Panel:
+    """Reshape long panel data to wide, checking ids, waves and variables.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data, one row per id and wave; never modified.
+    id, wave : str
+        Columns holding the respondent id and the wave.
+    variables : sequence of str
+        Columns to spread over waves.
+    sep : str
+        Separator of the wide column names.
+    what : str
+        How to call ``variables`` in error messages (e.g. ``"construct(s)"``).
+    check_constant : bool
+        Raise when a variable does not vary within a wave.
+
+    Returns
+    -------
+    Panel
+
+    Raises
+    ------
+    SpecificationError
+        A variable is not a column.
+    DataValidationError
+        ``id``/``wave`` missing, an id duplicated within a wave, a non-numeric variable, a
+        variable constant (or never observed) within a wave.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(
+            f"data={type(data).__name__} is not accepted; give a pandas DataFrame in long "
+            "format (one row per id and wave)"
+        )
+    for name, val in (("id", id), ("wave", wave)):
+        if val not in data.columns:
+            raise DataValidationError(
+                f"{name}={val!r} is not a column of data; available columns: "
+                f"{[str(c) for c in list(data.columns)[:30]]}"
+            )
+    variables = list(dict.fromkeys(variables))
+    if not variables:
+        raise SpecificationError(f"no {what} given")
+    _require_columns(data, variables, what)
+    bad = [
+        v
+        for v in variables
+        if not pd.api.types.is_numeric_dtype(data[v]) or pd.api.types.is_bool_dtype(data[v])
+    ]
+    if bad:
+        raise DataValidationError(
+            f"{what} {bad} are not numeric (dtypes {[str(data[v].dtype) for v in bad]}); code "
+            "responses as numbers first (synergy_stats.read_survey does this)"
+        )
+    keys = data[[id, wave]]
+    no_key = keys.isna().any(axis=1).to_numpy()
+    if no_key.any():
+        warnings.warn(
+            f"{int(no_key.sum())} row(s) with a missing {id!r} or {wave!r} were dropped",
+            DroppedDataWarning,
+            stacklevel=3,
+        )
+    sub = data.loc[~no_key, [id, wave, *variables]]
+    dup = sub.duplicated(subset=[id, wave], keep=False).to_numpy()
+    if dup.any():
+        pairs = sub.loc[dup, [id, wave]].drop_duplicates()
+        shown = ", ".join(f"({r[0]!r}, {r[1]!r})" for r in pairs.head(5).itertuples(index=False))
+        raise DataValidationError(
+            f"{len(pairs)} id(s) appear more than once within a wave (column id={id!r}, "
+            f"wave={wave!r}), e.g. (id, wave) = {shown}; each respondent may answer each "
+            "wave once: remove or merge the duplicates"
+        )
+    try:
+        waves = tuple(sorted(pd.unique(sub[wave]).tolist()))
+    except TypeError as exc:
+        raise DataValidationError(
+            f"the values of wave={wave!r} cannot be ordered ({exc}); use numbers or strings "
+            "of one kind"
+        ) from exc
+    if check_constant:
+        check_waves(sub, wave=wave, variables=variables, waves=waves, what=what)
+    position = {w: k for k, w in enumerate(waves, start=1)}
+    ids = pd.unique(sub[id])
+    index = {v: i for i, v in enumerate(ids.tolist())}
+    row = np.fromiter((index[v] for v in sub[id].tolist()), dtype=int, count=len(sub))
+    col_k = np.fromiter((position[v] for v in sub[wave].tolist()), dtype=int, count=len(sub))
+    out: dict[str, Any] = {id: ids}
+    values = sub[variables].to_numpy(dtype=float)
+    for j, v in enumerate(variables):
+        for k in range(1, len(waves) + 1):
+            arr = np.full(len(ids), np.nan)
+            sel = col_k == k
+            arr[row[sel]] = values[sel, j]
+            out[wave_column(v, k, sep)] = arr
+    wide = pd.DataFrame(out)
+    return Panel(wide, id, wave, waves, tuple(variables), sep)
+
+
+def check_waves(
+    data: pd.DataFrame,
+    *,
+    wave: str,
+    variables: Sequence[str],
+    waves: Sequence[Any] | None = None,
+    what: str = "variable(s)",
+) -> None:
+    """Raise when a variable is constant or never observed within a wave.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the variable, the wave and the single value observed.
+    """
+    waves = list(waves) if waves is not None else sorted(pd.unique(data[wave]).tolist())
+    problems = []
+    for w in waves:
+        block = data.loc[data[wave] == w, list(variables)]
+        for v in variables:
+            col = block[v].to_numpy(dtype=float)
+            col = col[np.isfinite(col)]
+            if col.size == 0:
+                problems.append(f"{v!r} has no observed value at wave {w!r}")
+            elif np.ptp(col) == 0:
+                problems.append(
+                    f"{v!r} is constant at wave {w!r} (every one of {col.size} answers is "
+                    f"{col[0]:g})"
+                )
+    if problems:
+        raise DataValidationError(
+            f"{what} cannot be modelled: "
+            + "; ".join(problems[:8])
+            + (f"; ... ({len(problems)} problems in all)" if len(problems) > 8 else "")
+            + ". A constant variable has no variance to model: drop it or that wave"
+        )
+
+
+def long_to_wide(
+    data: pd.DataFrame,
+    *,
+    id: str,
+    wave: str,
+    variables: Sequence[str],
+    sep: str = DEFAULT_SEP,
+) -> pd.DataFrame:
+    """Spread long panel data over waves: one row per id, ``<variable><sep><k>`` columns.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data (one row per id and wave); never modified.
+    id, wave : str
+        Id and wave columns.
+    variables : sequence of str
+        Columns to spread.
+    sep : str
+        Separator; wave ``k`` is the k-th smallest wave value (1-based).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Wide data; an id missing at a wave has NaN in that wave's columns.
+
+    Raises
+    ------
+    DataValidationError
+        An id duplicated within a wave, a constant variable within a wave, a missing
+        ``id``/``wave`` column, non-numeric variables.
+    SpecificationError
+        A variable is not a column.
+
+    Examples
+    --------
+    Mirrors R's ``reshape(long, idvar = "id", timevar = "wave", direction = "wide")``:
+
+    >>> wide = long_to_wide(long, id="id", wave="wave", variables=["x"])  # doctest: +SKIP
+    >>> list(wide.columns)  # doctest: +SKIP
+    ['id', 'x_w1', 'x_w2', 'x_w3']
+    """
+    return reshape_panel(data, id=id, wave=wave, variables=variables, sep=sep).wide
+
+
+def wide_to_long(
+    wide: pd.DataFrame,
+    *,
+    id: str,
+    variables: Sequence[str],
+    waves: int | Sequence[Any],
+    wave: str = "wave",
+    sep: str = DEFAULT_SEP,
+) -> pd.DataFrame:
+    """Gather wide panel data back to long format (inverse of :func:`long_to_wide`).
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        One row per id with ``<variable><sep><k>`` columns; never modified.
+    id : str
+        Id column.
+    variables : sequence of str
+        Variable stems.
+    waves : int or sequence
+        Number of waves, or the wave values to write in the ``wave`` column (wave ``k``
+        gets ``waves[k - 1]``).
+    wave : str
+        Name of the wave column to create.
+    sep : str
+        Separator used in the wide names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id, wave, *variables``; rows where every variable is missing are left out
+        (a respondent absent from a wave).
+
+    Raises
+    ------
+    SpecificationError
+        A ``<variable><sep><k>`` column is missing.
+    """
+    labels = list(range(1, waves + 1)) if isinstance(waves, int) else list(waves)
+    needed = [wave_column(v, k, sep) for v in variables for k in range(1, len(labels) + 1)]
+    _require_columns(wide, [id, *needed], "wide column(s)")
+    frames = []
+    for k, lab in enumerate(labels, start=1):
+        block = pd.DataFrame({id: wide[id].to_numpy(), wave: lab})
+        for v in variables:
+            block[v] = wide[wave_column(v, k, sep)].to_numpy()
+        frames.append(block[~block[list(variables)].isna().all(axis=1)])
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values([id, wave], kind="stable").reset_index(drop=True)
