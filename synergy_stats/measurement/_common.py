@@ -21,6 +21,7 @@ from synergy_stats.errors import (
     DataValidationError,
     DroppedDataWarning,
     EstimationError,
+    OptionError,
     SpecificationError,
 )
 
@@ -74,12 +75,15 @@ class MeasurementSpec:
         Blocks of correlated first-order factors without a higher-order factor.
     order : tuple of str
         Every construct, in reporting order.
+    reverse : dict of str to tuple of float
+        Reverse-keyed items (from an instrument) and their scale's ``(minimum, maximum)``.
     """
 
     factors: dict[str, tuple[str, ...]]
     higher: dict[str, tuple[str, ...]] = field(default_factory=dict)
     correlated: dict[str, tuple[str, ...]] = field(default_factory=dict)
     order: tuple[str, ...] = ()
+    reverse: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def kind(self, construct: str) -> ConstructKind:
         """Return ``"factor"``, ``"second_order"`` or ``"correlated"``."""
@@ -240,11 +244,18 @@ def _from_instrument(instrument: InstrumentLike) -> MeasurementSpec:
         unknown = [c for c in comps if c not in instrument.constructs]
         if unknown:
             raise SpecificationError(f"construct {cid!r} names unknown components {unknown}")
+    reverse: dict[str, tuple[float, float]] = {}
+    scales = getattr(instrument, "scales", {})
+    for item in getattr(instrument, "items", ()):
+        if getattr(item, "reverse", False) and item.scale in scales:
+            scale = scales[item.scale]
+            reverse[item.id] = (float(scale.minimum), float(scale.maximum))
     return MeasurementSpec(
         factors=factors,
         higher=higher,
         correlated=correlated,
         order=tuple(instrument.constructs),
+        reverse=reverse,
     )
 
 
@@ -264,6 +275,8 @@ class PreparedData:
         Rows in the caller's data.
     n : int
         Rows used (after listwise deletion, or after dropping rows with no observed item).
+    recoded : tuple of str
+        Reverse-keyed items that were recoded.
     """
 
     values: np.ndarray
@@ -271,6 +284,7 @@ class PreparedData:
     missing: str
     n_input: int
     n: int
+    recoded: tuple[str, ...] = ()
 
     def frame(self) -> pd.DataFrame:
         """Return the values as a new DataFrame."""
@@ -285,7 +299,12 @@ class PreparedData:
 
     def attrs(self) -> dict[str, Any]:
         """Provenance recorded in ``DataFrame.attrs`` of results."""
-        return {"missing": self.missing, "n": self.n, "n_input": self.n_input}
+        return {
+            "missing": self.missing,
+            "n": self.n,
+            "n_input": self.n_input,
+            "recoded": list(self.recoded),
+        }
 
 
 def prepare_data(
@@ -296,8 +315,12 @@ def prepare_data(
     accepted: Any = Missing,
     name: str = "data",
     stacklevel: int = 3,
+    reverse: Mapping[str, tuple[float, float]] | None = None,
 ) -> PreparedData:
     """Select ``items`` from ``data``, check them and apply the missing-data rule.
+
+    ``data`` may be a DataFrame or a :class:`synergy_stats.intake.SurveyData` (its
+    ``.data`` is used). Items in ``reverse`` are recoded ``(minimum + maximum) - x``.
 
     Raises
     ------
@@ -310,6 +333,9 @@ def prepare_data(
     import pandas as pd
 
     check_option("missing", missing, accepted)
+    inner = getattr(data, "data", None)
+    if not isinstance(data, pd.DataFrame) and isinstance(inner, pd.DataFrame):
+        data = inner
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(
             f"{name}={type(data).__name__} is not accepted; use a pandas DataFrame with one "
@@ -333,6 +359,12 @@ def prepare_data(
     values = data.loc[:, list(items)].to_numpy(dtype=float, na_value=np.nan, copy=True)
     n_input = values.shape[0]
     values[~np.isfinite(values)] = np.nan
+    recoded: list[str] = []
+    for j, item in enumerate(items):
+        if reverse and item in reverse:
+            low, high = reverse[item]
+            values[:, j] = (low + high) - values[:, j]
+            recoded.append(item)
     isna = np.isnan(values)
     if missing == "listwise":
         keep = ~isna.any(axis=1)
@@ -362,7 +394,30 @@ def prepare_data(
             f"item(s) {flat} have zero variance (every answer the same) in the rows used; "
             "drop them from the specification"
         )
-    return PreparedData(values=values, columns=list(items), missing=missing, n_input=n_input, n=n)
+    return PreparedData(
+        values=values,
+        columns=list(items),
+        missing=missing,
+        n_input=n_input,
+        n=n,
+        recoded=tuple(recoded),
+    )
+
+
+def reverse_map(ms: MeasurementSpec, recode_reverse: bool | None) -> dict[str, tuple[float, float]]:
+    """Reverse-keyed items to recode: the instrument's unless ``recode_reverse`` is False."""
+    if recode_reverse not in (None, True, False):
+        raise OptionError(
+            f"recode_reverse={recode_reverse!r} is not accepted; use None, True or False"
+        )
+    if recode_reverse is False:
+        return {}
+    if recode_reverse is True and not ms.reverse:
+        raise OptionError(
+            "recode_reverse=True needs an Instrument spec that marks reverse-keyed items; "
+            "a mapping spec has no keying (recode the items before the call)"
+        )
+    return dict(ms.reverse)
 
 
 def pairwise_counts(values: np.ndarray) -> np.ndarray:

@@ -21,6 +21,7 @@ from synergy_stats.measurement._common import (
     cov2cor,
     covariance,
     prepare_data,
+    reverse_map,
     to_spec,
 )
 
@@ -103,6 +104,7 @@ def reliability(
     data: pd.DataFrame,
     *,
     missing: Missing = "listwise",
+    recode_reverse: bool | None = None,
     level: float = 0.95,
     cfa: bool = True,
     fit: Any = None,
@@ -132,6 +134,11 @@ def reliability(
         A CFA already fitted to these data (for example with correlated residuals); omega,
         AVE and the higher-order coefficients are read from it instead of fitting the
         instrument's measurement model.
+    recode_reverse : bool or None
+        Recode the instrument's reverse-keyed items as ``(minimum + maximum) - x`` first.
+        None (default) does so whenever ``spec`` is an Instrument marking reverse-keyed
+        items, i.e. for raw codes as :func:`synergy_stats.read_survey` returns them; pass
+        False when the data are already recoded. A mapping spec has no keying.
 
     Returns
     -------
@@ -202,7 +209,7 @@ def reliability(
     _check_level(level)
     check_option("cfa", cfa, (True, False))
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing)
+    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
     cov = covariance(prep)
     _warn_negative_items(ms, prep, cov)
 
@@ -305,6 +312,7 @@ def item_statistics(
     data: pd.DataFrame,
     *,
     missing: Missing = "listwise",
+    recode_reverse: bool | None = None,
     skew_type: SkewType = 3,
     cfa: bool = True,
     fit: Any = None,
@@ -328,6 +336,11 @@ def item_statistics(
         Fit the first-order CFA for the standardized loadings (NaN with ``False``).
     fit : SEMResult, optional
         A fitted CFA to read the standardized loadings from.
+    recode_reverse : bool or None
+        Recode the instrument's reverse-keyed items as ``(minimum + maximum) - x`` first.
+        None (default) does so whenever ``spec`` is an Instrument marking reverse-keyed
+        items, i.e. for raw codes as :func:`synergy_stats.read_survey` returns them; pass
+        False when the data are already recoded. A mapping spec has no keying.
 
     Returns
     -------
@@ -368,7 +381,7 @@ def item_statistics(
     check_option("skew_type", skew_type, SkewType)
     check_option("cfa", cfa, (True, False))
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing)
+    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
     cov = covariance(prep)
     _warn_negative_items(ms, prep, cov)
     parts: Any = None

@@ -18,6 +18,7 @@ from synergy_stats.measurement._common import (
     cov2cor,
     covariance,
     prepare_data,
+    reverse_map,
     to_spec,
 )
 
@@ -59,6 +60,7 @@ def htmt(
     data: pd.DataFrame,
     *,
     missing: Missing = "listwise",
+    recode_reverse: bool | None = None,
     method: HTMTMethod = "geometric",
     absolute: bool = True,
     ci: float | None = None,
@@ -87,6 +89,11 @@ def htmt(
         Bootstrap resamples when ``ci`` is given.
     seed : int, numpy.random.Generator or None
         Seed of the bootstrap.
+    recode_reverse : bool or None
+        Recode the instrument's reverse-keyed items as ``(minimum + maximum) - x`` first.
+        None (default) does so whenever ``spec`` is an Instrument marking reverse-keyed
+        items, i.e. for raw codes as :func:`synergy_stats.read_survey` returns them; pass
+        False when the data are already recoded. A mapping spec has no keying.
 
     Returns
     -------
@@ -135,7 +142,7 @@ def htmt(
     if not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 2:
         raise OptionError(f"n_boot={n_boot!r} is not accepted; use an integer of at least 2")
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing)
+    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
     factors = list(ms.factors)
     groups = [prep.index(list(ms.factors[f])) for f in factors]
     geometric = method == "geometric"
@@ -184,6 +191,7 @@ def fornell_larcker(
     data: pd.DataFrame,
     *,
     missing: Missing = "listwise",
+    recode_reverse: bool | None = None,
     fit: Any = None,
 ) -> pd.DataFrame:
     """Fornell-Larcker table: latent correlations with the square root of AVE on the diagonal.
@@ -199,6 +207,11 @@ def fornell_larcker(
         it by full-information ML.
     fit : SEMResult, optional
         A CFA already fitted to these data to read loadings and latent correlations from.
+    recode_reverse : bool or None
+        Recode the instrument's reverse-keyed items as ``(minimum + maximum) - x`` first.
+        None (default) does so whenever ``spec`` is an Instrument marking reverse-keyed
+        items, i.e. for raw codes as :func:`synergy_stats.read_survey` returns them; pass
+        False when the data are already recoded. A mapping spec has no keying.
 
     Returns
     -------
@@ -234,7 +247,7 @@ def fornell_larcker(
     """
     check_option("missing", missing, Missing)
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing)
+    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
     parts = _cfa.cfa_parts(fit) if fit is not None else _cfa.fit_cfa(ms, prep, higher=False)
     factors = [f for f in ms.factors if f in parts.latent]
     corr = _cfa.latent_correlations(parts, factors)
@@ -264,7 +277,11 @@ def _mean_scores(ms: MeasurementSpec, x: np.ndarray, index: dict[str, int]) -> n
 
 
 def cross_loadings(
-    spec: Any, data: pd.DataFrame, *, missing: ScoreMissing = "listwise"
+    spec: Any,
+    data: pd.DataFrame,
+    *,
+    missing: ScoreMissing = "listwise",
+    recode_reverse: bool | None = None,
 ) -> pd.DataFrame:
     """Correlations of every item with every construct's mean score (cross-loadings).
 
@@ -278,6 +295,11 @@ def cross_loadings(
         ``"listwise"``: complete rows only. ``"pairwise"``: a score is the mean of the
         items a respondent answered, and each correlation uses the rows where both the item
         and the score are observed.
+    recode_reverse : bool or None
+        Recode the instrument's reverse-keyed items as ``(minimum + maximum) - x`` first.
+        None (default) does so whenever ``spec`` is an Instrument marking reverse-keyed
+        items, i.e. for raw codes as :func:`synergy_stats.read_survey` returns them; pass
+        False when the data are already recoded. A mapping spec has no keying.
 
     Returns
     -------
@@ -313,7 +335,7 @@ def cross_loadings(
 
     check_option("missing", missing, ScoreMissing)
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing)
+    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
     index = {c: i for i, c in enumerate(prep.columns)}
     scores = _mean_scores(ms, prep.values, index)
     factors = list(ms.factors)

@@ -48,12 +48,16 @@ fa_case <- function(x, nf, fm, rotate) {
   res
 }
 
-run_case <- function(dat, constructs, higher = list(), fa_nf, missing_note = "complete") {
+# Reliability and validity on the complete rows (lavaan's and semTools' listwise default);
+# psych's factorability and EFA on all rows with pairwise correlations (psych's default).
+run_case <- function(dat_all, constructs, higher = list(), correlated = list(), fa_nf) {
   items <- unlist(constructs, use.names = FALSE)
-  x <- dat[, items]
+  x_all <- dat_all[, items]
+  dat <- na.omit(x_all)
+  x <- dat
   m <- model_syntax(constructs)
   fit <- cfa(m, data = dat)
-  out <- list(constructs = constructs, model = m, n_rows = nrow(x), missing = missing_note)
+  out <- list(constructs = constructs, model = m, n_rows = nrow(x_all), n_complete = nrow(x))
   out$alpha <- lapply(constructs, function(v) alpha_case(dat[, v]))
   out$skew_type3 <- named(psych::skew(x, type = 3)); names(out$skew_type3) <- items
   out$kurtosis_type3 <- named(psych::kurtosi(x, type = 3)); names(out$kurtosis_type3) <- items
@@ -68,8 +72,18 @@ run_case <- function(dat, constructs, higher = list(), fa_nf, missing_note = "co
   std <- standardizedSolution(fit)
   std <- std[std$op == "=~", ]
   out$std_loadings <- lapply(split(std, std$lhs), function(d) named(setNames(d$est.std, d$rhs)))
-  scores <- sapply(constructs, function(v) rowMeans(dat[, v]))
+  scores <- sapply(constructs, function(v) rowMeans(dat[, v, drop = FALSE]))
   out$cross_loadings_mean_score <- mat(cor(x, scores))
+  if (length(correlated)) {
+    out$correlated <- list()
+    for (cb in names(correlated)) {
+      block <- as.character(correlated[[cb]])
+      others <- setdiff(names(constructs), block)
+      out$correlated[[cb]] <- list(
+        alpha = alpha_case(dat[, unlist(constructs[block])]),
+        omega_total = as.numeric(compRelSEM(fit, return.total = TRUE, omit.factors = others)["total"]))
+    }
+  }
   if (length(higher)) {
     mh <- model_syntax(constructs, higher)
     fh <- cfa(mh, data = dat)
@@ -77,21 +91,22 @@ run_case <- function(dat, constructs, higher = list(), fa_nf, missing_note = "co
     out$higher <- list()
     for (h in names(higher)) {
       out$higher[[h]] <- list(omega_higher = as.numeric(compRelSEM(fh, higher = h)[h]),
-                              reliabilityL2 = named(reliabilityL2(fh, h)))
+                              reliabilityL2 = named(reliabilityL2(fh, h)),
+                              alpha = alpha_case(dat[, unlist(constructs[higher[[h]]])]))
     }
     out$higher_omega_first_order <- named(compRelSEM(fh))
     out$higher_ave_first_order <- named(AVE(fh))
   }
-  k <- psych::KMO(x)
+  k <- psych::KMO(x_all)
   out$kmo <- list(overall = k$MSA, items = named(k$MSAi))
-  b <- psych::cortest.bartlett(cor(x), n = nrow(x))
-  out$bartlett <- list(chisq = b$chisq, df = b$df, p_value = b$p.value)
+  b <- psych::cortest.bartlett(cor(x_all, use = "pairwise"), n = nrow(x_all))
+  out$bartlett <- list(chisq = b$chisq, df = b$df, p_value = b$p.value, n = nrow(x_all))
   out$fa <- list()
   for (fm in c("pa", "ml", "minres")) for (rot in c("none", "varimax", "promax", "oblimin")) {
-    out$fa[[paste(fm, rot, sep = "_")]] <- fa_case(x, fa_nf, fm, rot)
+    out$fa[[paste(fm, rot, sep = "_")]] <- fa_case(x_all, fa_nf, fm, rot)
   }
   set.seed(20240611)
-  pa <- suppressWarnings(suppressMessages(psych::fa.parallel(x, fm = "minres", fa = "both",
+  pa <- suppressWarnings(suppressMessages(psych::fa.parallel(x_all, fm = "minres", fa = "both",
                                                              n.iter = 20, plot = FALSE)))
   out$fa_parallel <- list(fa_values = as.numeric(pa$fa.values), pc_values = as.numeric(pa$pc.values))
   out
@@ -106,7 +121,8 @@ ref <- list(generator = paste("R", getRversion(), "/ lavaan", packageVersion("la
 hs <- read.csv(file.path(data_dir, "holzinger_swineford_1939.csv"))
 hs_items <- list(visual = c("x1", "x2", "x3"), textual = c("x4", "x5", "x6"),
                  speed = c("x7", "x8", "x9"))
-ref$hs <- run_case(hs, hs_items, higher = list(ability = c("visual", "textual", "speed")), fa_nf = 3)
+ref$hs <- run_case(hs, hs_items, higher = list(ability = c("visual", "textual", "speed")),
+                   correlated = list(verbal_speed = c("textual", "speed")), fa_nf = 3)
 ref$hs$data <- "holzinger_swineford_1939.csv"
 
 # (a') the same data with 10% missing: psych (pairwise), listwise, and FIML (missing = "ml")
@@ -137,7 +153,9 @@ syn_items <- list(mot = paste0("mot", 1:4), mech = paste0("mech", 1:4),
 ref$synergy_sim <- run_case(syn, syn_items, higher = list(synergy = names(syn_items)), fa_nf = 4)
 ref$synergy_sim$data <- "synergy_sim_n1000.csv"
 
-# (c) the bundled example data (scored items written by the Python side), if present
+# (c) the bundled example data: wave 1 of the example survey, items read against the
+# synergy-execution instrument, reverse-keyed items recoded; written by
+# ../data/measurement/make_example_items.py (reliability on its complete rows, EFA pairwise)
 ex_file <- file.path(data_dir, "measurement", "example_items.csv")
 ex_spec <- file.path(data_dir, "measurement", "example_spec.json")
 if (file.exists(ex_file) && file.exists(ex_spec)) {
@@ -145,7 +163,9 @@ if (file.exists(ex_file) && file.exists(ex_spec)) {
   spec <- fromJSON(ex_spec, simplifyVector = TRUE)
   ex_items <- lapply(spec$factors, as.character)
   higher <- lapply(spec$second_order, as.character)
-  ref$example <- run_case(ex, ex_items, higher = higher, fa_nf = spec$n_factors_efa)
+  correlated <- lapply(spec$correlated, as.character)
+  ref$example <- run_case(ex, ex_items, higher = higher, correlated = correlated,
+                          fa_nf = spec$n_factors_efa)
   ref$example$data <- "measurement/example_items.csv"
 }
 
