@@ -245,23 +245,27 @@ def _prepare_data(
 ) -> tuple[list[GroupData], int]:
     cols = list(pt.observed)
     sub = data[cols]
+    dtypes = sub.dtypes
     bad = [
         c
-        for c in cols
-        if not (pd.api.types.is_numeric_dtype(sub[c]) and not pd.api.types.is_bool_dtype(sub[c]))
+        for c, dt in zip(cols, dtypes, strict=True)
+        if not (pd.api.types.is_numeric_dtype(dt) and not pd.api.types.is_bool_dtype(dt))
     ]
     if bad:
         raise DataValidationError(
             f"column(s) {bad} are not numeric (dtypes "
-            f"{[str(sub[c].dtype) for c in bad]}); code responses as numbers first "
+            f"{[str(dtypes[c]) for c in bad]}); code responses as numbers first "
             "(synergy_stats.read_survey does this for instrument items)"
         )
-    x_all = sub.to_numpy(dtype=float)
-    x_all = np.where(np.isfinite(x_all), x_all, np.nan)
+    x_all = sub.to_numpy(dtype=float, copy=True)
+    finite = np.isfinite(x_all)
+    all_finite = bool(finite.all())
+    if not all_finite:
+        x_all[~finite] = np.nan  # infinities count as missing
+    miss = ~finite
     keep = np.ones(len(data), dtype=bool)
     if group is not None:
         keep &= data[group].notna().to_numpy()
-    miss = np.isnan(x_all)
     n_dropped = 0
     if fiml:
         empty = miss.all(axis=1) & keep
@@ -282,7 +286,7 @@ def _prepare_data(
             )
         keep &= ~drop
         n_dropped = int(drop.sum())
-    else:
+    elif not all_finite:
         incomplete = miss.any(axis=1) & keep
         if incomplete.any():
             warnings.warn(
@@ -306,21 +310,34 @@ def _prepare_data(
     p = len(cols)
     for lab in group_labels:
         sel = keep if gvals is None else keep & (gvals == lab)
-        x = x_all[sel]
+        x = x_all if bool(sel.all()) else x_all[sel]
         where = "" if gvals is None else f" in group {lab!r}"
         if x.shape[0] <= p:
             raise DataValidationError(
                 f"{x.shape[0]} usable row(s){where} for {p} observed variables; a "
                 "covariance-based model needs more rows than variables"
             )
-        with np.errstate(invalid="ignore"):
-            sd = np.nanstd(x, axis=0)
-        const = [cols[i] for i in range(p) if not (sd[i] > 0)]
-        if const:
-            raise DataValidationError(
-                f"column(s) {const} are constant{where}; a constant variable cannot be modelled"
-            )
-        groups.append(make_group_data(x, fiml=fiml))
+        if fiml and not all_finite:
+            with np.errstate(invalid="ignore"):
+                var = np.nanvar(x, axis=0)
+        else:
+            var = None
+        if var is not None:
+            const = [cols[i] for i in range(p) if not (var[i] > 0)]
+            if const:
+                raise DataValidationError(
+                    f"column(s) {const} are constant{where}; a constant variable cannot be "
+                    "modelled"
+                )
+        gd = make_group_data(x, fiml=fiml)
+        if var is None:
+            const = [cols[i] for i in range(p) if not (gd.cov[i, i] > 0)]
+            if const:
+                raise DataValidationError(
+                    f"column(s) {const} are constant{where}; a constant variable cannot be "
+                    "modelled"
+                )
+        groups.append(gd)
     return groups, n_dropped
 
 
@@ -451,13 +468,18 @@ def fit_groups(
 
 
 def _heywood(result: SEMResult) -> None:
-    est = result.estimates()
-    var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"]) & est["se"].notna()]
-    neg = var[var["est"] < 0]
-    problems = [f"{r.lhs} ~~ {r.rhs} = {r.est:.4g}" for r in neg.itertuples()]
-    std = est[est["op"].isin(["=~", "~"])]
-    big = std[np.abs(std["std_all"]) > 1]
-    problems += [f"{r.lhs} {r.op} {r.rhs} std_all = {r.std_all:.4g}" for r in big.itertuples()]
+    pt = result.partable
+    std_all = result._std[1]
+    problems = []
+    for r in range(len(pt)):
+        f = int(pt.free[r])
+        if f == 0:
+            continue
+        op, lhs, rhs = pt.op[r], pt.lhs[r], pt.rhs[r]
+        if op == "~~" and lhs == rhs and result.theta[f - 1] < 0:
+            problems.append(f"{lhs} ~~ {rhs} = {result.theta[f - 1]:.4g}")
+        elif op in ("=~", "~") and abs(std_all[r]) > 1:
+            problems.append(f"{lhs} {op} {rhs} std_all = {std_all[r]:.4g}")
     if problems:
         warnings.warn(
             "improper solution (Heywood case): " + "; ".join(problems),

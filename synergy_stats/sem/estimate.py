@@ -35,6 +35,17 @@ def _chol_inv(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
     return Linv.T @ Linv, logdet
 
 
+def _cov_information(inv: np.ndarray, dsig: np.ndarray) -> np.ndarray:
+    """``1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)`` for all parameter pairs.
+
+    With ``W_k = Sigma^-1 dSigma_k`` the trace is ``vec(W_k) . vec(W_l')``; both are
+    gathered in two matrices so that one matrix product gives every pair.
+    """
+    K = dsig.shape[0]
+    W = np.matmul(inv, dsig)
+    return 0.5 * (W.reshape(K, -1) @ W.transpose(0, 2, 1).reshape(K, -1).T)
+
+
 class Objective:
     """The ML discrepancy of a model on its data, with gradient and expected information.
 
@@ -151,10 +162,9 @@ class Objective:
                 if info:
                     information += w * (dmu @ inv @ dmu.T)
             M = inv @ R @ inv
-            grad += w * np.einsum("ij,kij->k", M, dsig)
+            grad += w * (dsig.reshape(K, -1) @ M.ravel())
             if info:
-                W = np.einsum("ij,kjl->kil", inv, dsig)
-                information += w * 0.5 * np.einsum("kij,lji->kl", W, W)
+                information += w * _cov_information(inv, dsig)
             total += w * f
         return float(total), grad, information
 

@@ -54,7 +54,16 @@ def invert_information(info: np.ndarray, n: int, names: list[str]) -> np.ndarray
     K = info.shape[0]
     if K == 0:
         return np.zeros((0, 0))
-    w, V = np.linalg.eigh((info + info.T) / 2)
+    sym = (info + info.T) / 2
+    try:
+        L = np.linalg.cholesky(sym)
+        d = np.diag(L)
+        if d.min() > np.sqrt(d.max() ** 2 * K * 1e-12):
+            Linv = np.linalg.inv(L)
+            return (Linv.T @ Linv) / n
+    except np.linalg.LinAlgError:
+        pass
+    w, V = np.linalg.eigh(sym)
     tol = max(w.max(), 1e-300) * K * 1e-12
     if w.min() <= tol:
         bad = np.argsort(np.abs(V[:, np.argmin(w)]))[::-1][:4]

@@ -69,6 +69,8 @@ class RamModel:
         pos = {v: i for i, v in enumerate(self.names)}
         self._base: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._entries: list[dict[str, _Entries]] = []
+        # entry -> parameter summing matrices (equality-constrained entries share a row)
+        self._maps: list[dict[str, np.ndarray]] = []
         for g in range(1, partable.n_groups + 1):
             A0 = np.zeros((self.n, self.n))
             S0 = np.zeros((self.n, self.n))
@@ -99,6 +101,13 @@ class RamModel:
                 else:
                     ent[mat].append([r, i, j, k])
             self._base.append((A0, S0, m0))
+            maps = {}
+            for key, v in ent.items():
+                P = np.zeros((self.npar, len(v)))
+                for col, (_, _, _, k) in enumerate(v):
+                    P[k, col] = 1.0
+                maps[key] = P
+            self._maps.append(maps)
             self._entries.append(
                 {
                     key: _Entries(*(np.array(c, dtype=int) for c in zip(*v, strict=True)))
@@ -163,15 +172,16 @@ class RamModel:
         sigma = (sigma + sigma.T) / 2
         mu = G @ mats.m
         K = self.npar
-        dsig = np.zeros((K, p, p))
+        dsig = np.zeros((K, p * p))
         dmu = np.zeros((K, p))
         e = self._entries[g]
+        P = self._maps[g]
         ea = e["A"]
         if ea.k.size:
             outer = G[:, ea.i].T[:, :, None] * H[ea.j][:, None, :]
             outer = outer + outer.transpose(0, 2, 1)
-            np.add.at(dsig, ea.k, outer)
-            np.add.at(dmu, ea.k, G[:, ea.i].T * bm[ea.j][:, None])
+            dsig += P["A"] @ outer.reshape(len(ea.k), -1)
+            dmu += P["A"] @ (G[:, ea.i].T * bm[ea.j][:, None])
         es = e["S"]
         if es.k.size:
             gi = G[:, es.i].T
@@ -179,8 +189,8 @@ class RamModel:
             outer = gi[:, :, None] * gj[:, None, :]
             off = (es.i != es.j)[:, None, None]
             outer = outer + np.where(off, outer.transpose(0, 2, 1), 0.0)
-            np.add.at(dsig, es.k, outer)
+            dsig += P["S"] @ outer.reshape(len(es.k), -1)
         em = e["m"]
         if em.k.size:
-            np.add.at(dmu, em.k, G[:, em.i].T)
-        return sigma, mu, dsig, dmu
+            dmu += P["m"] @ G[:, em.i].T
+        return sigma, mu, dsig.reshape(K, p, p), dmu

@@ -63,6 +63,7 @@ def make_group_data(x: np.ndarray, *, fiml: bool) -> GroupData:
     miss = np.isnan(x)
     complete = not miss.any()
     if complete:
+        # centred cross-products: stable for large means, one temporary of x's size
         mean = x.mean(axis=0)
         xc = x - mean
         cov = (xc.T @ xc) / n
