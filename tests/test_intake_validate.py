@@ -239,3 +239,17 @@ def test_empty_frame(inst):
     report = validate(inst, pd.DataFrame({"Q1": pd.Series([], dtype=float)}))
     assert report.n_rows == 0
     assert report.counts["missing_item"] == len(inst.items) - 1
+
+
+def test_straight_lining_block_size(inst):
+    sfic = ss.load_instrument("sfic")
+    small = [c for c in sfic.top_level() if len(sfic.items_of(c)) < 6]
+    assert small  # sfic has 3-item top-level factors
+    frame = pd.DataFrame({i: [3, 3] for it in small for i in sfic.items_of(it)})
+    default = validate(sfic, frame)
+    assert default.counts["straight_lining"] == 0
+    strict = validate(sfic, frame, straight_lining_items=3)
+    assert strict.counts["straight_lining"] == 2 * len(small)
+    for bad in (2, 3.0, True, "6"):
+        with pytest.raises(OptionError, match="straight_lining_items"):
+            validate(sfic, frame, straight_lining_items=bad)

@@ -46,7 +46,7 @@ KINDS: Mapping[str, tuple[Severity, str]] = {
     "constant_item": ("warning", "an item answered with one and the same code by everyone"),
     "straight_lining": (
         "warning",
-        "identical answers to every item of a top-level construct block (>= 3 items)",
+        "identical answers to every item of a top-level construct block (>= 6 items)",
     ),
     "high_missingness": (
         "warning",
@@ -305,6 +305,7 @@ def validate(
     covariates: str | Iterable[str] | None = None,
     max_missing_item: float = 0.2,
     max_missing_respondent: float = 0.5,
+    straight_lining_items: int = 6,
 ) -> ValidationReport:
     """Check survey data against an instrument and list every problem.
 
@@ -324,6 +325,9 @@ def validate(
     max_missing_respondent : float, default 0.5
         A row is flagged when more than this share of the instrument's items present in
         the data lacks a valid answer.
+    straight_lining_items : int, default 6
+        Smallest construct block (items present in the data) checked for straight-lining;
+        at least 3.
 
     Returns
     -------
@@ -335,7 +339,8 @@ def validate(
     DataValidationError
         If the data cannot be read at all (see :func:`read_survey`).
     OptionError
-        If a threshold is not a share in [0, 1].
+        If a threshold is not a share in [0, 1] or ``straight_lining_items`` is not an int
+        of at least 3.
 
     Notes
     -----
@@ -352,10 +357,13 @@ def validate(
       already occurred in an earlier row.
     * ``constant_item``: per item with at least two valid answers, all the same code.
     * ``straight_lining``: per row and top-level construct (each construct that is not a
-      component of another, e.g. motivation, mechanism, process, results) with at least 3
-      items present, when the row answered all of them with one and the same raw code.
-      Reverse-keyed items make identical raw answers contradictory, which is why raw codes
-      are compared.
+      component of another, e.g. motivation, mechanism, process, results) with at least
+      ``straight_lining_items`` (default 6, minimum 3) items present, when the row answered
+      all of them with one and the same raw code. Identical answers to three items of one
+      factor are common among consistent respondents, hence the default of 6 (the
+      long-string idea of Johnson 2005 needs a longer run to be informative); a block that
+      spans reverse-keyed items makes identical raw answers contradictory, which is why
+      raw codes are compared.
     * ``high_missingness``: per item whose share of rows without a valid answer exceeds
       ``max_missing_item``, and per row whose share of items without a valid answer
       exceeds ``max_missing_respondent`` (blank cells, missing codes and unusable values
@@ -363,6 +371,11 @@ def validate(
 
     Problems are ordered: column-level problems first (in column order), then rows in
     input order. The input is never modified.
+
+    References
+    ----------
+    Johnson, J. A. (2005). Ascertaining the validity of individual protocols from web-based
+    personality inventories. Journal of Research in Personality, 39(1), 103-129.
 
     Examples
     --------
@@ -379,6 +392,15 @@ def validate(
     import numpy as np
     import pandas as pd
 
+    if (
+        isinstance(straight_lining_items, bool)
+        or not isinstance(straight_lining_items, int)
+        or straight_lining_items < 3
+    ):
+        raise OptionError(
+            f"straight_lining_items={straight_lining_items!r} is not accepted; use an int >= 3"
+        )
+    min_block = straight_lining_items
     max_item = _check_share("max_missing_item", max_missing_item)
     max_resp = _check_share("max_missing_respondent", max_missing_respondent)
     inst = resolve_instrument(instrument)
@@ -530,7 +552,7 @@ def validate(
     where = {item_id: j for j, item_id in enumerate(items)}
     for block in inst.top_level():
         block_items = [i for i in inst.items_of(block) if i in where]
-        if len(block_items) < 3:
+        if len(block_items) < min_block:
             continue
         answers = values[:, [where[i] for i in block_items]]
         full = ~np.isnan(answers).any(axis=1)
