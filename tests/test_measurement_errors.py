@@ -163,3 +163,15 @@ def test_heywood_case_warns() -> None:
     with pytest.warns(HeywoodWarning, match="v0"):
         res = ss.efa(data, 1, method="pa", rotation="none")
     assert res.communalities["v0"] >= 1
+
+
+@pytest.mark.parametrize("func", [ss.reliability, ss.item_statistics, ss.fornell_larcker])
+def test_singular_correlation_matrix_before_the_cfa(func) -> None:
+    data = HS.copy()
+    data["x3b"] = 2 * data["x3"]
+    spec = {**SPEC, "visual": ["x1", "x2", "x3", "x3b"]}
+    with pytest.raises(DataValidationError, match="singular") as err:
+        func(spec, data)
+    assert "x3b" in str(err.value)
+    # alpha itself does not need the inverse
+    assert ss.reliability(spec, data, cfa=False).loc["visual", "alpha"] > 0

@@ -264,3 +264,19 @@ class TestExample:
         _, current = mod.example_items()
         assert list(current.columns) == list(ex.columns)
         assert_allclose(current.to_numpy(dtype=float), ex.to_numpy(dtype=float), rtol=0, atol=0)
+
+
+def test_a_fitted_cfa_can_be_passed() -> None:
+    hs = _data("hs")
+    spec = REF["hs"]["constructs"]
+    model = "\n".join(f"{f} =~ " + " + ".join(v) for f, v in spec.items())
+    fit = ss.cfa(model, hs)
+    rel = ss.reliability(spec, hs, fit=fit)
+    it = ss.item_statistics(spec, hs, fit=fit)
+    fl = ss.fornell_larcker(spec, hs, fit=fit)
+    for c in spec:
+        assert_allclose(rel.loc[c, "omega"], REF["hs"]["omega"][c], rtol=0, atol=TOL)
+        assert_allclose(fl.loc[c, c] ** 2, REF["hs"]["ave"][c], rtol=0, atol=TOL)
+        for item, v in REF["hs"]["std_loadings"][c].items():
+            assert_allclose(it.loc[item, "std_loading"], v, rtol=0, atol=TOL)
+    assert rel.attrs["cfa_missing"] == "listwise" and rel.attrs["cfa_n"] == 301

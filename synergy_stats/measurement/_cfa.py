@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 
 from synergy_stats.errors import EstimationError, SpecificationError
-from synergy_stats.measurement._common import MeasurementSpec, PreparedData
+from synergy_stats.measurement._common import (
+    MeasurementSpec,
+    PreparedData,
+    check_not_singular,
+    correlation,
+)
 
 __all__ = ["CFAParts", "cfa_parts", "fit_cfa", "model_syntax"]
 
@@ -101,6 +106,11 @@ def fit_cfa(spec: MeasurementSpec, prep: PreparedData, *, higher: bool) -> CFAPa
     """
     import synergy_stats
 
+    check_not_singular(
+        correlation(prep),
+        prep.columns,
+        what="the CFA behind omega, AVE and loadings (pass cfa=False to skip it)",
+    )
     cfa = synergy_stats.cfa
     frame = prep.frame()
     items = spec.items
@@ -111,7 +121,7 @@ def fit_cfa(spec: MeasurementSpec, prep: PreparedData, *, higher: bool) -> CFAPa
     return cfa_parts(fit, missing=cfa_missing)
 
 
-def cfa_parts(fit: Any, *, missing: str = "listwise") -> CFAParts:
+def cfa_parts(fit: Any, *, missing: str | None = None) -> CFAParts:
     """Read the matrices semTools uses from a fitted single-group CFA result.
 
     Parameters
@@ -119,14 +129,16 @@ def cfa_parts(fit: Any, *, missing: str = "listwise") -> CFAParts:
     fit : SEMResult
         A result of :func:`synergy_stats.cfa` (anything with ``estimates()``,
         ``sample_cov()``, ``nobs``, ``observed_variables`` and ``latent_variables``).
-    missing : str
-        Recorded in the returned parts.
+    missing : str, optional
+        Recorded in the returned parts; by default the fit's own ``options.missing``.
 
     Raises
     ------
     SpecificationError
         For a multi-group fit.
     """
+    if missing is None:
+        missing = str(getattr(getattr(fit, "options", None), "missing", "listwise"))
     est = fit.estimates()
     if "group" in est.columns and est["group"].nunique() > 1:
         raise SpecificationError(

@@ -153,7 +153,8 @@ def reliability(
     SpecificationError
         A construct with fewer than two items, or an item under two constructs.
     DataValidationError
-        Missing or non-numeric item columns, a zero-variance item, fewer rows than items.
+        Missing or non-numeric item columns, a zero-variance item, fewer rows than items,
+        or a singular item correlation matrix when the CFA is fitted.
     OptionError
         An option outside its accepted values.
 
@@ -182,6 +183,9 @@ def reliability(
     ``omega_partial_l1`` are ``reliabilityL2``'s. For a correlated block ``omega`` is
     ``1'(L Phi L')1 / 1'S1`` over the block (``compRelSEM``'s total). AVE is reported for
     first-order factors only.
+    The columns of a correlated block describe the unit-weighted sum of all its items,
+    which is meaningful only when its factors point the same way (a block such as
+    "synergy effect" and "implementation gap" gives a low alpha by design).
 
     References
     ----------
@@ -216,7 +220,7 @@ def reliability(
     first: Any = None
     second: Any = None
     if fit is not None:
-        first = second = _cfa.cfa_parts(fit, missing=str(getattr(fit, "missing", missing)))
+        first = second = _cfa.cfa_parts(fit)
     elif cfa:
         first = _cfa.fit_cfa(ms, prep, higher=False)
         if ms.higher:
