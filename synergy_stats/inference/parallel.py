@@ -1,0 +1,343 @@
+"""One mechanism to run seeded draws: in-process, on local processes, or on a Dask cluster.
+
+A *task* is a picklable object with a ``width`` and a method
+``run(index, rng) -> (values, status)`` that computes draw ``index`` from its own random
+generator. :func:`map_draws` runs draws ``0 .. n-1`` in chunks and collects a
+``(n, width)`` array of values and a vector of status codes (0 = success; tasks define
+their own failure codes and return NaN values for failed draws).
+
+Reproducibility: the generator of draw ``i`` is built from
+``SeedSequence(entropy, spawn_key=(i,))``, the ``i``-th child of the run's root seed
+sequence. A draw therefore depends only on the seed and its index, never on the chunking,
+the number of processes or the number of Dask workers, so every back end returns the same
+draws for the same seed. Bootstrap, Monte Carlo intervals and (later) Monte Carlo power
+analysis share this path.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from synergy_stats._typing import SeedLike, make_rng
+from synergy_stats.errors import OptionError
+from synergy_stats.inference.progress import ProgressLike, make_progress
+
+__all__ = [
+    "DrawOutput",
+    "DrawTask",
+    "SeedPlan",
+    "check_n_jobs",
+    "map_draws",
+    "seed_plan",
+]
+
+
+@runtime_checkable
+class DrawTask(Protocol):
+    """What :func:`map_draws` runs: ``width`` values per draw and a status code."""
+
+    width: int
+
+    def run(
+        self, index: int, rng: np.random.Generator | None
+    ) -> tuple[np.ndarray, int]:  # pragma: no cover - protocol
+        """Compute draw ``index``; return its values and a status code (0 = success)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SeedPlan:
+    """The root of a run's random streams: draw ``i`` uses child ``i`` of this sequence.
+
+    Attributes
+    ----------
+    entropy : int or tuple of int
+        The root entropy (pass it as ``seed=`` to repeat a run started with ``seed=None``).
+    spawn_key : tuple of int
+        The root's spawn key (empty for a fresh root).
+    """
+
+    entropy: int | tuple[int, ...]
+    spawn_key: tuple[int, ...] = ()
+
+    def sequence(self, index: int) -> np.random.SeedSequence:
+        """The seed sequence of draw ``index`` (the root's ``index``-th child)."""
+        return np.random.SeedSequence(self.entropy, spawn_key=(*self.spawn_key, int(index)))
+
+    def rng(self, index: int) -> np.random.Generator:
+        """A PCG64 generator for draw ``index``."""
+        return np.random.Generator(np.random.PCG64(self.sequence(index)))
+
+
+def seed_plan(seed: SeedLike | np.random.SeedSequence) -> SeedPlan:
+    """Turn a ``seed=`` argument into a :class:`SeedPlan`.
+
+    Parameters
+    ----------
+    seed : int, numpy Generator, numpy SeedSequence or None
+        An int or a SeedSequence fixes the draws; a Generator gives a root drawn from it
+        (advancing it); None draws fresh entropy from the operating system.
+
+    Returns
+    -------
+    SeedPlan
+
+    Raises
+    ------
+    OptionError
+        For any other value.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        ent: Any = seed.entropy
+        if ent is None:  # pragma: no cover - numpy always fills entropy
+            raise OptionError("seed: a SeedSequence without entropy is not accepted")
+        entropy: int | tuple[int, ...] = (
+            tuple(int(e) for e in ent) if isinstance(ent, list | tuple | np.ndarray) else int(ent)
+        )
+        return SeedPlan(entropy, tuple(int(k) for k in seed.spawn_key))
+    if seed is None:
+        fresh = np.random.SeedSequence()
+        return SeedPlan(int(fresh.entropy))  # type: ignore[arg-type]
+    if isinstance(seed, np.random.Generator):
+        words = seed.integers(0, 2**63, size=4, dtype=np.int64)
+        return SeedPlan(tuple(int(w) for w in words))
+    make_rng(seed)  # validates (raises OptionError for bad values)
+    if int(seed) < 0:
+        raise OptionError(f"seed={seed!r} is not accepted; use a non-negative int")
+    return SeedPlan(int(seed))
+
+
+@dataclass(frozen=True)
+class DrawOutput:
+    """Values (one row per draw, NaN where a draw failed) and status codes."""
+
+    values: np.ndarray
+    status: np.ndarray
+
+
+def check_n_jobs(n_jobs: int) -> int:
+    """Validate ``n_jobs`` (a positive int, or -1 for every CPU) and resolve it."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer):
+        raise OptionError(f"n_jobs={n_jobs!r} is not accepted; use a positive int or -1")
+    if n_jobs == -1:
+        return max(os.cpu_count() or 1, 1)
+    if n_jobs < 1:
+        raise OptionError(f"n_jobs={n_jobs!r} is not accepted; use a positive int or -1")
+    return int(n_jobs)
+
+
+@contextmanager
+def _single_blas_thread() -> Iterator[None]:
+    """Limit BLAS to one thread (tiny matrices; threads only add overhead)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional speed-up
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _run_range(
+    task: DrawTask, start: int, stop: int, plan: SeedPlan | None
+) -> tuple[int, np.ndarray, np.ndarray]:
+    values = np.full((stop - start, task.width), np.nan)
+    status = np.zeros(stop - start, dtype=np.int8)
+    for row, i in enumerate(range(start, stop)):
+        rng = plan.rng(i) if plan is not None else None
+        vals, code = task.run(i, rng)
+        status[row] = code
+        if code == 0:
+            values[row] = vals
+    return start, values, status
+
+
+# -- local process pool -------------------------------------------------------------
+_WORKER_TASK: DrawTask | None = None
+
+
+def _install_worker(task: DrawTask) -> None:
+    global _WORKER_TASK
+    _WORKER_TASK = task
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional speed-up
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
+def _pool_chunk(start: int, stop: int, plan: SeedPlan | None) -> tuple[int, np.ndarray, np.ndarray]:
+    if _WORKER_TASK is None:  # pragma: no cover - initializer always runs first
+        raise RuntimeError("worker has no task installed")
+    return _run_range(_WORKER_TASK, start, stop, plan)
+
+
+def _dask_chunk(
+    task: DrawTask, start: int, stop: int, plan: SeedPlan | None
+) -> tuple[int, np.ndarray, np.ndarray]:
+    with _single_blas_thread():
+        return _run_range(task, start, stop, plan)
+
+
+def _mp_context() -> Any:
+    """``fork`` on Linux when the parent runs no other thread (fast start), else spawn."""
+    if (
+        sys.platform.startswith("linux")
+        and "fork" in mp.get_all_start_methods()
+        and threading.active_count() == 1
+    ):
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+def _chunks(n: int, size: int) -> list[tuple[int, int]]:
+    return [(s, min(s + size, n)) for s in range(0, n, size)]
+
+
+def map_draws(
+    task: DrawTask,
+    n: int,
+    *,
+    seeds: SeedPlan | None,
+    n_jobs: int = 1,
+    client: Any = None,
+    chunk_size: int | None = None,
+    progress: ProgressLike = None,
+    label: str = "draws",
+) -> DrawOutput:
+    """Run draws ``0 .. n-1`` of ``task`` and collect their values and status codes.
+
+    Parameters
+    ----------
+    task : DrawTask
+        Picklable; ``task.run(i, rng)`` computes draw ``i``.
+    n : int
+        Number of draws.
+    seeds : SeedPlan or None
+        Root of the random streams (None for deterministic tasks such as the jackknife,
+        which then receive ``rng=None``).
+    n_jobs : int
+        Local worker processes (1 = in this process; -1 = one per CPU). Ignored when
+        ``client`` is given.
+    client : dask.distributed.Client, optional
+        Run the chunks on this Dask cluster's workers instead.
+    chunk_size : int, optional
+        Draws per chunk (default: about eight chunks per worker, at least one draw).
+    progress : bool, callable or None
+        See :func:`synergy_stats.inference.progress.make_progress`.
+    label : str
+        Progress-bar label.
+
+    Returns
+    -------
+    DrawOutput
+        ``values`` (n x task.width, NaN rows for failed draws) and ``status`` (n,).
+
+    Raises
+    ------
+    OptionError
+        For an invalid ``n_jobs``, ``chunk_size`` or ``client``.
+
+    Notes
+    -----
+    Draw ``i`` uses ``numpy.random.Generator(PCG64(SeedSequence(entropy,
+    spawn_key=(i,))))``, so results are identical for every ``n_jobs``, every chunk size
+    and every number of Dask workers.
+    """
+    width = int(task.width)
+    values = np.full((n, width), np.nan)
+    status = np.zeros(n, dtype=np.int8)
+    if n == 0:
+        return DrawOutput(values, status)
+    if client is not None:
+        workers = _dask_worker_count(client)
+    else:
+        workers = check_n_jobs(n_jobs)
+    if chunk_size is None:
+        if workers == 1 and client is None:
+            size = max(1, math.ceil(n / 50))
+        else:
+            size = max(1, math.ceil(n / (workers * 8)))
+    else:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise OptionError(f"chunk_size={chunk_size!r} is not accepted; use a positive int")
+        size = chunk_size
+    chunks = _chunks(n, size)
+    bar = make_progress(progress, n, label)
+
+    def store(res: tuple[int, np.ndarray, np.ndarray]) -> None:
+        start, vals, codes = res
+        values[start : start + len(codes)] = vals
+        status[start : start + len(codes)] = codes
+        bar.update(len(codes))
+
+    with bar:
+        if client is not None:
+            _run_dask(client, task, chunks, seeds, store)
+        elif workers == 1:
+            with _single_blas_thread():
+                for start, stop in chunks:
+                    store(_run_range(task, start, stop, seeds))
+        else:
+            ctx = _mp_context()
+            with ProcessPoolExecutor(
+                max_workers=min(workers, len(chunks)),
+                mp_context=ctx,
+                initializer=_install_worker,
+                initargs=(task,),
+            ) as pool:
+                pending: set[Future[tuple[int, np.ndarray, np.ndarray]]] = {
+                    pool.submit(_pool_chunk, a, b, seeds) for a, b in chunks
+                }
+                try:
+                    while pending:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in done:
+                            store(fut.result())
+                except BaseException:
+                    for fut in pending:
+                        fut.cancel()
+                    raise
+    return DrawOutput(values, status)
+
+
+def _dask_worker_count(client: Any) -> int:
+    info = getattr(client, "scheduler_info", None)
+    if not callable(info) or not hasattr(client, "submit"):
+        raise OptionError(
+            f"client={type(client).__name__} is not accepted; give a dask.distributed Client "
+            "(install the [dask] extra: pip install 'synergy-stats[dask]')"
+        )
+    workers = info().get("workers", {})
+    return max(len(workers), 1)
+
+
+def _run_dask(
+    client: Any,
+    task: DrawTask,
+    chunks: list[tuple[int, int]],
+    seeds: SeedPlan | None,
+    store: Any,
+) -> None:
+    try:
+        from distributed import as_completed
+    except ImportError as exc:  # pragma: no cover - client implies distributed
+        raise OptionError("client= needs dask.distributed; install the [dask] extra") from exc
+    task_future = client.scatter(task, broadcast=True, hash=False)
+    futures = [client.submit(_dask_chunk, task_future, a, b, seeds, pure=False) for a, b in chunks]
+    try:
+        for fut in as_completed(futures):
+            store(fut.result())
+    finally:
+        client.cancel([*futures, task_future])
