@@ -89,6 +89,9 @@ CASES = {
     "synergy_sem_mlr": (EXTRA, "synergy_sim_n1000.csv", {"estimator": "MLR"}),
     "hs_cfa_fiml_mlr": (
         EXTRA, "holzinger_swineford_1939_missing10.csv", {"estimator": "MLR", "missing": "fiml"}),
+    "hs_second_order": (EXTRA, "holzinger_swineford_1939.csv", {}),
+    "hs_second_order_fiml": (
+        EXTRA, "holzinger_swineford_1939_missing10.csv", {"missing": "fiml"}),
 }
 
 

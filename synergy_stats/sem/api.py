@@ -257,17 +257,21 @@ def _prepare_data(
             f"{[str(dtypes[c]) for c in bad]}); code responses as numbers first "
             "(synergy_stats.read_survey does this for instrument items)"
         )
-    x_all = sub.to_numpy(dtype=float, copy=True)
-    finite = np.isfinite(x_all)
-    all_finite = bool(finite.all())
-    if not all_finite:
-        x_all[~finite] = np.nan  # infinities count as missing
-    miss = ~finite
+    x_all = sub.to_numpy(dtype=float)  # may be a view of the caller's data: never written
+    all_finite = bool(np.isfinite(x_all.sum(axis=0)).all())
+    owned = False
+    if all_finite:
+        miss = np.zeros((0, len(cols)), dtype=bool)
+    else:
+        finite = np.isfinite(x_all)
+        x_all = np.where(finite, x_all, np.nan)  # a copy; infinities count as missing
+        owned = True
+        miss = ~finite
     keep = np.ones(len(data), dtype=bool)
     if group is not None:
         keep &= data[group].notna().to_numpy()
     n_dropped = 0
-    if fiml:
+    if fiml and not all_finite:
         empty = miss.all(axis=1) & keep
         exo_idx = [cols.index(v) for v in pt.exogenous_x]
         exo_missing = (
@@ -310,7 +314,8 @@ def _prepare_data(
     p = len(cols)
     for lab in group_labels:
         sel = keep if gvals is None else keep & (gvals == lab)
-        x = x_all if bool(sel.all()) else x_all[sel]
+        whole = bool(sel.all())
+        x = x_all if whole else x_all[sel]
         where = "" if gvals is None else f" in group {lab!r}"
         if x.shape[0] <= p:
             raise DataValidationError(
@@ -329,7 +334,7 @@ def _prepare_data(
                     f"column(s) {const} are constant{where}; a constant variable cannot be "
                     "modelled"
                 )
-        gd = make_group_data(x, fiml=fiml)
+        gd = make_group_data(x, fiml=fiml, copy=whole and not owned)
         if var is None:
             const = [cols[i] for i in range(p) if not (gd.cov[i, i] > 0)]
             if const:

@@ -225,7 +225,8 @@ def build_partable(
     # lavaan's "ov.y"/"lv.y" for auto.cov.y: dependent variables that predict nothing
     pure_y = [v for v in [*observed, *latent] if v in reg_lhs and v not in reg_rhs]
     pure_y = [v for v in pure_y if v not in indicators]
-    lv_x = [v for v in latent if v not in reg_lhs]
+    # exogenous latent variables: neither regressed nor indicators of a higher-order factor
+    lv_x = [v for v in latent if v not in reg_lhs and v not in indicators]
 
     rows: list[dict] = []
     user_keys: set[tuple[str, str, str, int]] = set()

@@ -55,22 +55,33 @@ class GroupData:
     complete: bool = True
 
 
-def make_group_data(x: np.ndarray, *, fiml: bool) -> GroupData:
-    """Compute the statistics of one group from its (already filtered) rows."""
+def make_group_data(x: np.ndarray, *, fiml: bool, copy: bool = True) -> GroupData:
+    """Compute the statistics of one group from its (already filtered) rows.
+
+    ``x`` is copied (unless ``copy=False``, for arrays the caller owns) so that the result
+    never shares memory with the caller's data.
+    """
     n, p = x.shape
     if n == 0:
         raise DataValidationError("a group has no rows left to analyse")
-    miss = np.isnan(x)
-    complete = not miss.any()
+    colsum = x.sum(axis=0)
+    complete = bool(np.isfinite(colsum).all())
     if complete:
-        # centred cross-products: stable for large means, one temporary of x's size
-        mean = x.mean(axis=0)
-        xc = x - mean
-        cov = (xc.T @ xc) / n
+        raw = np.array(x, dtype=float, order="F", copy=True if copy else None)
+        mean = colsum / n
+        cov = (raw.T @ raw) / n - np.outer(mean, mean)
+        var = np.diag(cov)
+        # the one-pass formula loses digits when means dwarf spreads: centre then
+        if not np.all(var > 0) or np.max(mean**2 / np.where(var > 0, var, 1.0)) > 1e6:
+            xc = raw - mean
+            cov = (xc.T @ xc) / n
+        cov = (cov + cov.T) / 2
         pat = Pattern(np.arange(p), n, mean, cov, np.arange(n))
-        return GroupData(n, mean, cov, x, (pat,), True)
+        return GroupData(n, mean, cov, raw, (pat,), True)
     if not fiml:
         raise EstimationError("internal: missing values reached a complete-data fit")
+    x = np.array(x, dtype=float, copy=True if copy else None)
+    miss = np.isnan(x)
     keys = np.packbits(~miss, axis=1)
     _, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.ravel()

@@ -67,6 +67,10 @@ out$synergy_sem_mlr <- one(sem(syn_model, data = syn, estimator = "MLR"), syn_mo
 out$hs_cfa_fiml_mlr <- one(cfa(hs_model, data = hsm, missing = "ml", estimator = "MLR"), hs_model,
                            "cfa(HS missing10, missing = 'ml', estimator = 'MLR')", mlr_names)
 out$synergy_cfa_mlr <- NULL
+hs2_model <- paste(hs_model, "ability =~ visual + textual + speed", sep = "\n")
+out$hs_second_order <- one(cfa(hs2_model, data = hs), hs2_model, "cfa(HS second order)")
+out$hs_second_order_fiml <- one(cfa(hs2_model, data = hsm, missing = "ml"), hs2_model,
+                                "cfa(HS missing10 second order, missing = 'ml')")
 dir.create("tests/data/sem", showWarnings = FALSE, recursive = TRUE)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = I(12), na = "null", pretty = TRUE),
            "tests/data/sem/extra_reference.json")
