@@ -139,6 +139,48 @@ def test_reference_models_round_trip(reference: dict, key: str) -> None:
     assert str(spec) == format_model(spec) == spec.to_syntax()
 
 
+@pytest.fixture(scope="module")
+def lavaan_parse() -> dict:
+    return json.loads((DATA / "sem_spec" / "lavaan_parse.json").read_text(encoding="utf-8"))
+
+
+def _lavaan_rows(flat: list[dict]) -> list[tuple]:
+    def values(text: str) -> tuple:
+        return tuple(None if v == "NA" else float(v) for v in text.split(";")) if text else ()
+
+    rows = []
+    for r in flat:
+        pair = frozenset((r["lhs"], r["rhs"])) if r["op"] == "~~" else (r["lhs"], r["rhs"])
+        labels = tuple(r["label"].split(";")) if r["label"] else ()
+        rows.append((r["op"], pair, values(r["fixed"]), values(r["start"]), labels))
+    return rows
+
+
+def _our_rows(spec: ModelSpec) -> list[tuple]:
+    rows = []
+    for s in spec.statements:
+        pair = frozenset((s.lhs, s.rhs)) if s.op == "~~" else (s.lhs, s.rhs)
+        rows.append((s.op, pair, s.modifier.fixed, s.modifier.starts, s.modifier.labels))
+    return rows
+
+
+@pytest.mark.parametrize(
+    "key", ["hs_cfa_ml", "pd_sem_ml", "synergy_sem_ml", "riclpm_bivariate", "modifiers"]
+)
+def test_parse_matches_lavaan(lavaan_parse: dict, key: str) -> None:
+    """Same elements, modifiers and definitions as lavaan 0.6-14's lavParseModelString."""
+    ref = lavaan_parse["models"][key]
+    spec = parse_model(ref["model"])
+    assert _our_rows(spec) == _lavaan_rows(ref["flat"])
+    ours = [(":=", d.name, d.expression) for d in spec.defined]
+    ours += [(c.op, c.lhs, c.rhs) for c in spec.constraints]
+    theirs = [(c["op"], c["lhs"], c["rhs"]) for c in ref["constraints"]]
+    # lavaan keeps definitions and constraints in one list, in order, without blanks
+    assert sorted((op, lhs, rhs.replace(" ", "")) for op, lhs, rhs in ours) == sorted(theirs)
+    # and our printed syntax means the same to us
+    assert _our_rows(parse_model(format_model(spec))) == _lavaan_rows(ref["flat"])
+
+
 # --------------------------------------------------------------------------------------------
 # operators and modifiers
 # --------------------------------------------------------------------------------------------
@@ -416,6 +458,18 @@ def test_non_string_model() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+def test_format_reserved_words_quoted() -> None:
+    spec = ModelSpec(
+        statements=(
+            Statement("f", "=~", "x1", Modifier(labels=("TRUE",))),
+            Statement("f", "=~", "x2", Modifier(labels=("_a",))),
+            Statement("f", "=~", "x3", Modifier(labels=("if", "b"))),
+        )
+    )
+    assert format_model(spec) == 'f =~ "TRUE"*x1 + "_a"*x2 + c("if", b)*x3'
+    assert parse_model(format_model(spec)).statements[2].modifier.labels == ("if", "b")
+
+
 def test_format_groups_consecutive_terms_and_writes_modifiers() -> None:
     spec = ModelSpec(
         statements=(
@@ -432,7 +486,8 @@ def test_format_groups_consecutive_terms_and_writes_modifiers() -> None:
     )
     assert format_model(spec) == "\n".join(
         [
-            'f =~ 1*x1 + "a b"*start(0.1)*x2 + c(1, NA)*c(l1, l2)*x3',
+            # one modifier per term, repeated (lavaan drops all but one from a chain)
+            'f =~ 1*x1 + "a b"*x2 + start(0.1)*x2 + c(1, NA)*x3 + c(l1, l2)*x3',
             "y ~ 0*1",
             'y ~ label("NA", NA)*f',
             "f ~~ 0.3333333333333333*f",

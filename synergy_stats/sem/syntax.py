@@ -1079,9 +1079,22 @@ def _check_name(name: str, what: str) -> str:
     return name
 
 
+# R words that cannot stand as bare labels in lavaan syntax (R would read TRUE as 1)
+_R_RESERVED = frozenset(
+    "if else repeat while function for in next break TRUE FALSE NULL Inf NaN NA "
+    "NA_integer_ NA_real_ NA_complex_ NA_character_ T F".split()
+)
+
+
 def _format_label(label: str) -> str:
-    if _NAME_RE.fullmatch(label) and label != "NA":
+    if _NAME_RE.fullmatch(label) and label not in _R_RESERVED and not label.startswith("_"):
         return label
+    if not label or "\n" in label or ('"' in label and "'" in label):
+        raise SpecificationError(f"the label {label!r} cannot be written as lavaan syntax")
+    return f"'{label}'" if '"' in label else f'"{label}"'
+
+
+def _quoted(label: str) -> str:
     if not label or "\n" in label or ('"' in label and "'" in label):
         raise SpecificationError(f"the label {label!r} cannot be written as lavaan syntax")
     return f"'{label}'" if '"' in label else f'"{label}"'
@@ -1094,9 +1107,7 @@ def _format_modifier(modifier: Modifier) -> list[str]:
         parts.append(values[0] if len(values) == 1 else f"c({', '.join(values)})")
     if modifier.labels:
         if any(lab is None for lab in modifier.labels):
-            shown = ", ".join(
-                "NA" if lab is None else _format_label(lab) for lab in modifier.labels
-            )
+            shown = ", ".join("NA" if lab is None else _quoted(lab) for lab in modifier.labels)
             parts.append(f"label({shown})")
         else:
             shown_labels = [_format_label(str(lab)) for lab in modifier.labels]
@@ -1165,7 +1176,14 @@ def format_model(spec: ModelSpec) -> str:
                 rhs = "1"
             else:
                 rhs = _check_name(s.rhs, "variable name")
-            terms.append("*".join([*_format_modifier(s.modifier), rhs]))
+            parts = _format_modifier(s.modifier)
+            if len(parts) <= 1:
+                terms.append("*".join([*parts, rhs]))
+            else:
+                # lavaan reads only one modifier per term (in a chain such as NA*a*x it
+                # silently keeps just the label), so each kind is written as a repeated
+                # term, which lavaan and parse_model merge: NA*x + a*x + start(0.5)*x
+                terms.extend(f"{part}*{rhs}" for part in parts)
         shown_op = "~" if op == "~1" else op
         lines.append(f"{lhs} {shown_op} {' + '.join(terms)}")
     for d in spec.defined:
