@@ -102,8 +102,10 @@ class InvarianceResult:
     tests : Mapping[str, DifferenceTest]
         The chi-square difference test of each level against the one before.
     search : pandas.DataFrame
-        Every step of the partial-invariance search: ``level step freed score df pvalue
-        cfi rmsea delta_cfi delta_rmsea accepted``.
+        Every rejected level and every step of its partial-invariance search: ``level step
+        freed score df pvalue cfi rmsea delta_cfi delta_rmsea accepted``; step 0 is the
+        level with all its constraints, step k the model after the k-th constraint freed
+        (``score df pvalue``: the score test that chose it).
     rule : str
         The decision rule, in words.
     mode : str
@@ -689,6 +691,22 @@ def measurement_invariance(
         freed: list[str] = []
         kind = KIND_OF_LEVEL.get(level)
         step = 0
+        if not accepted:
+            search_rows.append(
+                {
+                    "level": level,
+                    "step": 0,
+                    "freed": "",
+                    "score": np.nan,
+                    "df": np.nan,
+                    "pvalue": np.nan,
+                    "cfi": cfi1,
+                    "rmsea": rmsea1,
+                    "delta_cfi": cfi1 - cfi0,
+                    "delta_rmsea": rmsea1 - rmsea0,
+                    "accepted": False,
+                }
+            )
         while not accepted and partial and not stopped and kind is not None:
             if max_free is not None and len(freed) >= max_free:
                 break

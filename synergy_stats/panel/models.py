@@ -956,8 +956,16 @@ def _orthant(cov: np.ndarray, rng: np.random.Generator) -> float:
     if k == 3:
         s = sum(math.asin(float(np.clip(r[i, j], -1, 1))) for i, j in ((0, 1), (0, 2), (1, 2)))
         return 0.125 + s / (4 * math.pi)
-    mvn = stats.multivariate_normal(mean=np.zeros(k), cov=r, allow_singular=True, seed=rng)
-    return float(mvn.cdf(np.zeros(k), abseps=1e-7, releps=1e-7, maxpts=200000 * k))
+    mvn = stats.multivariate_normal(
+        mean=np.zeros(k),
+        cov=r,
+        allow_singular=True,
+        seed=rng,
+        maxpts=200000 * k,
+        abseps=1e-7,
+        releps=1e-7,
+    )
+    return float(mvn.cdf(np.zeros(k)))
 
 
 def chibar_weights(cov: np.ndarray, *, seed: int = 20150101, draws: int = 100000) -> np.ndarray:

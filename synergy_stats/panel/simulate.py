@@ -116,6 +116,7 @@ def simulate_riclpm(
     means: float | Mapping[str, float] = 3.0,
     indicators: int | None = None,
     residual_variance: float = 0.4,
+    item_ri_variance: float = 0.0,
     attrition: float = 0.0,
 ) -> pd.DataFrame:
     """Simulate long-format panel data from a random-intercept cross-lagged panel model.
@@ -148,6 +149,9 @@ def simulate_riclpm(
         construct scores.
     residual_variance : float
         Item residual variance (with ``indicators``).
+    item_ri_variance : float
+        Variance of a stable item-specific person effect (with ``indicators``), the part
+        that item-level random intercepts capture (Mulder & Hamaker 2021).
     attrition : float
         Probability of leaving the panel before each wave after the first (monotone,
         completely at random); the rows of waves missed are absent from the output.
@@ -174,7 +178,8 @@ def simulate_riclpm(
     with ``Sigma`` the stationary within covariance (``within_variance`` and
     ``within_correlation``) and ``Psi = Sigma - A Sigma A'`` so that ``Cov(w_it) = Sigma`` at
     every wave. With ``indicators``, item j of construct c is
-    ``y_cjit = lambda_j (mu_c + kappa_ci + w_cit) + e_cjit``, ``e ~ N(0, residual_variance)``,
+    ``y_cjit = lambda_j (mu_c + kappa_ci + w_cit) + s_cji + e_cjit``,
+    ``e ~ N(0, residual_variance)``, ``s ~ N(0, item_ri_variance)`` constant over waves,
     loadings cycling through 1.0, 0.8, 1.2, 0.9, 1.1, 0.7.
 
     References
@@ -217,6 +222,7 @@ def simulate_riclpm(
         ("ri_variance", ri_variance),
         ("within_variance", within_variance),
         ("residual_variance", residual_variance),
+        ("item_ri_variance", item_ri_variance),
     ):
         if not val >= 0:
             raise OptionError(f"{name}={val!r} must be non-negative")
@@ -242,6 +248,11 @@ def simulate_riclpm(
         zeta = _mvn(rng, psi, n)
         w[t] = w[t - 1] @ A.T + zeta
     scores = mu + kappa[None, :, :] + w  # waves x n x k
+    stable: dict[str, np.ndarray] = {}
+    if indicators is not None:
+        for c in constructs:
+            for name in item_names(c, indicators):
+                stable[name] = rng.normal(0.0, np.sqrt(item_ri_variance), size=n)
     present = np.ones((waves, n), dtype=bool)
     if attrition > 0:
         stay = np.ones(n, dtype=bool)
@@ -259,7 +270,7 @@ def simulate_riclpm(
                 for m, name in enumerate(item_names(c, indicators)):
                     lam = _LOADINGS[m % len(_LOADINGS)]
                     e = rng.normal(0.0, np.sqrt(residual_variance), size=n)
-                    block[name] = lam * scores[t, :, j] + e
+                    block[name] = lam * scores[t, :, j] + stable[name] + e
         frame = pd.DataFrame(block)
         frames.append(frame[present[t]])
     out = pd.concat(frames, ignore_index=True)
