@@ -74,6 +74,13 @@ _EXPORTS: dict[str, str] = {
     "discriminant_table": "synergy_stats.tables",
     "indirect_table": "synergy_stats.tables",
     "invariance_table": "synergy_stats.tables",
+    # groups and waves (issue 6)
+    "measurement_invariance": "synergy_stats.panel",
+    "clpm": "synergy_stats.panel",
+    "riclpm": "synergy_stats.panel",
+    "feedback_test": "synergy_stats.panel",
+    "compare_clpm_riclpm": "synergy_stats.panel",
+    "simulate_riclpm": "synergy_stats.panel",
     "lags_table": "synergy_stats.tables",
     # measurement quality (issue 4)
     "reliability": "synergy_stats.measurement",
