@@ -251,6 +251,27 @@ def test_longitudinal_score_tests(long_ladder):
     assert_allclose([s for s, _ in got], [v["X2"] for v in ref.values()], atol=1e-4, rtol=1e-5)
 
 
+@pytest.mark.parametrize("level", ["configural", "scalar"])
+def test_longitudinal_fiml_attrition(level):
+    data = pd.read_csv(DATA / "panel" / "longinv_attrition_long.csv")
+    ref = PANEL["longitudinal_invariance_fiml"]
+    res = measurement_invariance(
+        LONG_MODEL, data, wave="wave", id="id", missing="fiml", levels=(level,), partial=False
+    )
+    fit = res.fits[level]
+    assert fit.nobs == ref["ntotal"]
+    fm = fit.fit_measures()
+    for name, value in ref["levels"][level].items():
+        assert_allclose(fm[name], value, atol=_tol(name), rtol=0, err_msg=name)
+    if level == "scalar":
+        scores = ref["scalar_intercept_scores"]
+        fams = {f.item: f.rows for f in _families(fit, "intercepts", "wave", "_w", {})}
+        got = release_score_tests(fit, [fams[k] for k in scores])
+        assert_allclose(
+            [s for s, _ in got], [v["X2"] for v in scores.values()], atol=1e-4, rtol=1e-5
+        )
+
+
 def test_longitudinal_partial_scalar(long_ladder):
     assert long_ladder.mode == "wave"
     assert long_ladder.freed["scalar"] == ("a_2 ~ 1",)

@@ -35,6 +35,7 @@ __all__ = [
     "DifferenceTest",
     "WaldTest",
     "difference_test",
+    "fiml_expected_information",
     "release_score_tests",
     "wald_test",
 ]
@@ -230,6 +231,34 @@ def _scaling_factor_at(full: SEMResult, restricted: SEMResult) -> float:
 
 
 # ---------------------------------------------------------------------- score tests
+def fiml_expected_information(objective: Objective, theta: np.ndarray) -> np.ndarray:
+    """Expected information per observation of the FIML likelihood at ``theta``.
+
+    Notes
+    -----
+    ``I = sum_g (N_g/N) sum_p (n_p/N_g) I_p`` with, for the variables ``o`` observed in
+    pattern ``p``, ``I_p[k,l] = 1/2 tr(S_o dSigma_k,oo S_o dSigma_l,oo) + dmu_k,o' S_o
+    dmu_l,o`` and ``S_o = (Sigma_oo)^-1``, the implied moments of the model (lavaan's
+    structured expected information for ``missing = "ml"``).
+    """
+    model = objective.model
+    K = model.npar
+    info = np.zeros((K, K))
+    for g, gd in enumerate(objective.groups):
+        _, _, dsig, dmu = model.jacobian(theta, g)
+        sigma, _ = model.implied(theta, g)
+        wg = gd.n / objective.ntotal
+        for pat in gd.patterns:
+            o = pat.obs
+            inv = np.linalg.inv(sigma[np.ix_(o, o)])
+            ds = dsig[:, o][:, :, o]
+            W = np.matmul(inv, ds)
+            cov_part = 0.5 * (W.reshape(K, -1) @ W.transpose(0, 2, 1).reshape(K, -1).T)
+            dm = dmu[:, o]
+            info += wg * (pat.n / gd.n) * (cov_part + dm @ inv @ dm.T)
+    return (info + info.T) / 2
+
+
 def release_score_tests(
     fit: SEMResult,
     families: Sequence[Sequence[int]],
@@ -247,7 +276,10 @@ def release_score_tests(
         label or by ``group_equal``); releasing the set gives every row but the first its own
         parameter (``len(rows) - 1`` constraints released).
     information : {"expected", "observed"}, optional
-        Information matrix; default expected for complete data, observed under FIML.
+        Information matrix (default expected, as lavaan's ``lavTestScore``). Under FIML the
+        expected information sums, over missing-data patterns, the Fisher information of
+        the variables observed in each pattern (lavaan's structured expected information
+        for ``missing = "ml"``).
 
     Returns
     -------
@@ -284,10 +316,13 @@ def release_score_tests(
     fiml = fit._objective.fiml
     obj_u = Objective(model_u, fit._groups, fiml=fiml)
     theta_u = fit.theta[pt.free[free_rows] - 1]
-    info_kind = information or ("observed" if fiml else "expected")
-    _, grad, info = obj_u.derivatives(theta_u, info=info_kind == "expected")
+    info_kind = information or "expected"
+    check_option("information", info_kind, Literal["expected", "observed"])
+    _, grad, info = obj_u.derivatives(theta_u, info=info_kind == "expected" and not fiml)
     if info_kind == "observed":
         info = observed_information(obj_u, theta_u)
+    elif fiml:
+        info = fiml_expected_information(obj_u, theta_u)
     # gradient of log L / N is -grad / 2 (F = -2 log L / N + const)
     score = -0.5 * grad
     K_u, K = free_rows.size, fit.theta.size

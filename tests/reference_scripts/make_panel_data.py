@@ -58,6 +58,19 @@ def main() -> None:
     )
     d.loc[d["wave"] == 3, "a_2"] += 0.35
     d.to_csv(OUT / "longinv_long.csv", index=False, float_format="%.10g")
+    # the same design with attrition, for the FIML ladder
+    d = simulate_riclpm(
+        300,
+        ["a", "b"],
+        3,
+        lags={},
+        seed=20260605,
+        indicators=3,
+        ri_variance=0.6,
+        attrition=0.15,
+    )
+    d.loc[d["wave"] == 3, "a_2"] += 0.35
+    d.to_csv(OUT / "longinv_attrition_long.csv", index=False, float_format="%.10g")
 
 
 if __name__ == "__main__":

@@ -220,6 +220,30 @@ psyn <- as.character(measEq.syntax(mod, data = wl, ID.fac = "marker", longFacNam
                                    long.equal = c("loadings", "intercepts"), auto = "all"))
 psyn <- gsub(" + nu.2*1", "", psyn, fixed = TRUE)
 partial <- lavaan(psyn, data = wl)
+# the same ladder under FIML (attrition): fit measures and the intercept score tests
+# (lavTestScore's default expected information, structured, over missing-data patterns)
+la2 <- read.csv(file.path(p, "longinv_attrition_long.csv"))
+wl2 <- wide_of(la2, c(paste0("a_", 1:3), paste0("b_", 1:3)))
+fiml_ladder <- list()
+fiml_fits <- list()
+for (lv in names(eqs)) {
+  syn <- as.character(measEq.syntax(mod, data = wl2, ID.fac = "marker", longFacNames = lfn,
+                                    long.equal = eqs[[lv]], auto = "all"))
+  f <- lavaan(syn, data = wl2, missing = "ml")
+  fiml_fits[[lv]] <- f
+  fiml_ladder[[lv]] <- fmeas(f, c("npar", "chisq", "df", "cfi", "tli", "rmsea", "srmr"))
+}
+sc2 <- fiml_fits$scalar
+pt <- parTable(sc2)
+eq <- which(pt$op == "==")
+con_item2 <- sapply(eq, function(i) item_of(pt$lhs[i]))
+fiml_scores <- list()
+for (it in unique(na.omit(con_item2))) {
+  s <- lavTestScore(sc2, release = which(con_item2 == it), univariate = FALSE)$test
+  fiml_scores[[it]] <- list(X2 = s$X2, df = s$df)
+}
+out$longitudinal_invariance_fiml <- list(levels = fiml_ladder, scalar_intercept_scores = fiml_scores,
+                                         ntotal = lavInspect(sc2, "ntotal"))
 out$longitudinal_invariance <- list(
   configural_model = mod,
   call = "measEq.syntax(mod, ID.fac = 'marker', longFacNames, long.equal, auto = 'all')",
