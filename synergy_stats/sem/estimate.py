@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.lapack import dpotrf as _dpotrf
+from scipy.linalg.lapack import dpotri as _dpotri
 
 from synergy_stats.sem.model import RamModel
 from synergy_stats.sem.partable import ParTable
@@ -25,14 +27,24 @@ _LOG2PI = float(np.log(2 * np.pi))
 
 
 def _chol_inv(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
-    """Inverse and log-determinant of a positive-definite matrix, None when not PD."""
-    try:
-        L = np.linalg.cholesky(sigma)
-    except np.linalg.LinAlgError:
+    """Inverse and log-determinant of a positive-definite matrix, None when not PD.
+
+    LAPACK's Cholesky factorisation (``dpotrf``) and inverse from it (``dpotri``), called
+    directly: in FIML this runs once per missing-data pattern per evaluation.
+    """
+    if not np.all(np.isfinite(sigma)):
         return None
-    logdet = 2.0 * float(np.sum(np.log(np.diag(L))))
-    Linv = np.linalg.inv(L)
-    return Linv.T @ Linv, logdet
+    c, info = _dpotrf(sigma, lower=False, clean=False)
+    if info != 0:
+        return None
+    logdet = 2.0 * float(np.sum(np.log(np.diag(c))))
+    inv, info = _dpotri(c, lower=False)
+    if info != 0:
+        return None
+    upper = np.triu(inv)
+    full = upper + upper.T
+    full.flat[:: full.shape[0] + 1] *= 0.5
+    return full, logdet
 
 
 def _cov_information(inv: np.ndarray, dsig: np.ndarray) -> np.ndarray:
@@ -81,7 +93,7 @@ class Objective:
                 f = 0.0
                 for pat in gd.patterns:
                     o = pat.obs
-                    res = _chol_inv(sigma[np.ix_(o, o)])
+                    res = _chol_inv(sigma[pat.grid])
                     if res is None:
                         return np.inf
                     inv, logdet = res
@@ -127,17 +139,18 @@ class Objective:
                 f = 0.0
                 for pat in gd.patterns:
                     o = pat.obs
-                    res = _chol_inv(sigma[np.ix_(o, o)])
+                    grid = pat.grid
+                    s_oo = sigma[grid]
+                    res = _chol_inv(s_oo)
                     if res is None:
                         return np.inf, grad, information
                     inv_o, logdet = res
                     d = pat.mean - mu[o]
                     wp = pat.n / gd.n
-                    f += wp * (logdet + np.sum(inv_o * pat.cov) + d @ inv_o @ d)
-                    M[np.ix_(o, o)] += wp * (
-                        inv_o @ (sigma[np.ix_(o, o)] - pat.cov - np.outer(d, d)) @ inv_o
-                    )
-                    v[o] += wp * (inv_o @ d)
+                    iv = inv_o @ d
+                    f += wp * (logdet + np.sum(inv_o * pat.cov) + d @ iv)
+                    M[grid] += wp * (inv_o - inv_o @ pat.cov @ inv_o - np.outer(iv, iv))
+                    v[o] += wp * iv
                 total += w * f
                 grad += w * (np.einsum("ij,kij->k", M, dsig) - 2 * dmu @ v)
                 if info:
@@ -189,7 +202,7 @@ def _loglik_group(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, *, fiml: boo
         ll = 0.0
         for pat in gd.patterns:
             o = pat.obs
-            res = _chol_inv(sigma[np.ix_(o, o)])
+            res = _chol_inv(sigma[pat.grid])
             if res is None:
                 return -np.inf
             inv, logdet = res

@@ -70,7 +70,7 @@ class RamModel:
         self._base: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._entries: list[dict[str, _Entries]] = []
         # entry -> parameter summing matrices (equality-constrained entries share a row)
-        self._maps: list[dict[str, np.ndarray]] = []
+        self._maps: list[dict[str, np.ndarray | None]] = []
         for g in range(1, partable.n_groups + 1):
             A0 = np.zeros((self.n, self.n))
             S0 = np.zeros((self.n, self.n))
@@ -101,10 +101,14 @@ class RamModel:
                 else:
                     ent[mat].append([r, i, j, k])
             self._base.append((A0, S0, m0))
-            maps = {}
+            maps: dict[str, np.ndarray | None] = {}
             for key, v in ent.items():
+                ks = [k for (_, _, _, k) in v]
+                if len(set(ks)) == len(ks):
+                    maps[key] = None  # one entry per parameter: plain indexing
+                    continue
                 P = np.zeros((self.npar, len(v)))
-                for col, (_, _, _, k) in enumerate(v):
+                for col, k in enumerate(ks):
                     P[k, col] = 1.0
                 maps[key] = P
             self._maps.append(maps)
@@ -180,8 +184,8 @@ class RamModel:
         if ea.k.size:
             outer = G[:, ea.i].T[:, :, None] * H[ea.j][:, None, :]
             outer = outer + outer.transpose(0, 2, 1)
-            dsig += P["A"] @ outer.reshape(len(ea.k), -1)
-            dmu += P["A"] @ (G[:, ea.i].T * bm[ea.j][:, None])
+            _scatter(dsig, P["A"], ea.k, outer.reshape(len(ea.k), -1))
+            _scatter(dmu, P["A"], ea.k, G[:, ea.i].T * bm[ea.j][:, None])
         es = e["S"]
         if es.k.size:
             gi = G[:, es.i].T
@@ -189,8 +193,20 @@ class RamModel:
             outer = gi[:, :, None] * gj[:, None, :]
             off = (es.i != es.j)[:, None, None]
             outer = outer + np.where(off, outer.transpose(0, 2, 1), 0.0)
-            dsig += P["S"] @ outer.reshape(len(es.k), -1)
+            _scatter(dsig, P["S"], es.k, outer.reshape(len(es.k), -1))
         em = e["m"]
         if em.k.size:
-            dmu += P["m"] @ G[:, em.i].T
+            _scatter(dmu, P["m"], em.k, G[:, em.i].T)
         return sigma, mu, dsig.reshape(K, p, p), dmu
+
+
+def _scatter(target: np.ndarray, P: np.ndarray | None, k: np.ndarray, rows: np.ndarray) -> None:
+    """Add ``rows`` (one per matrix entry) to the rows ``k`` of ``target``.
+
+    Entries sharing a parameter (equality constraints) are summed through the 0/1 matrix
+    ``P``; without sharing, plain fancy indexing does it with no dense product.
+    """
+    if P is None:
+        target[k] += rows
+    else:
+        target += P @ rows

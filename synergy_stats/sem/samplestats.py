@@ -28,6 +28,11 @@ class Pattern:
     cov: np.ndarray
     rows: np.ndarray
 
+    @property
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """``numpy.ix_(obs, obs)``: selects the pattern's block of a p x p matrix."""
+        return (self.obs[:, None], self.obs[None, :])
+
 
 @dataclass(frozen=True)
 class GroupData:
