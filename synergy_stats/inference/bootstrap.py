@@ -707,7 +707,7 @@ def bootstrap(
             ConvergenceWarning,
             stacklevel=2,
         )
-    chisq = float(fit.fit_measures()["chisq"]) if need_measures else float("nan")
+    chisq = float(fit._chisq) if need_measures else float("nan")
     bs_p = None
     if bollen_stine:
         ok = out.status == OK
