@@ -308,6 +308,8 @@ def test_instrument_first_order_model():
     assert spec.observed_variables == tuple(inst.items_of("results"))
     spec_all = instrument_cfa(inst)
     assert set(spec_all.latent_variables) == set(inst.factors())
+    with pytest.raises(SpecificationError, match="outcome"):
+        instrument_cfa(inst, constructs=["outcome"])
 
 
 # ---------------------------------------------------------------------- bad input

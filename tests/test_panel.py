@@ -249,6 +249,24 @@ def test_cross_lagged_bootstrap_intervals(ri3):
         ri3.cross_lagged(boot=object())
 
 
+def test_cross_lagged_with_bootstrap_result():
+    from synergy_stats.inference.bootstrap import bootstrap
+
+    long = pd.read_csv(DATA / "panel_sim_long.csv")
+    fit = riclpm(long, ["mechanism", "results"], id="id", wave="wave")
+    boot = bootstrap(fit.fit, draws=30, seed=11, progress=False)
+    tab = fit.cross_lagged(boot=boot, boot_method="percentile")
+    ref = boot.ci(level=0.95, method="percentile")
+    ref = ref[ref["op"] == "~"].set_index(["lhs", "rhs"])
+    for r in tab.itertuples():
+        row = ref.loc[(f"w_{r.target}_w{r.to_wave}", f"w_{r.source}_w{r.from_wave}")]
+        assert (r.ci_lower, r.ci_upper, r.se) == (row["ci_lower"], row["ci_upper"], row["se"])
+    assert (tab["ci"] == "bootstrap percentile").all()
+    other = riclpm(long, ["mechanism", "results"], id="id", wave="wave")
+    with pytest.raises(OptionError, match="another model"):
+        other.cross_lagged(boot=boot)
+
+
 # ---------------------------------------------------------------------- recovery
 def test_parameter_recovery_n5000():
     lags = {

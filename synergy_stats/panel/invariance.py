@@ -36,7 +36,7 @@ from synergy_stats.sem.api import _prepare_data, fit_groups
 from synergy_stats.sem.partable import ParTable, build_partable
 from synergy_stats.sem.results import FitOptions, SEMResult
 from synergy_stats.sem.samplestats import GroupData
-from synergy_stats.sem.spec import ModelSpec, Statement
+from synergy_stats.sem.spec import ModelSpec
 from synergy_stats.sem.syntax import parse_model
 
 if TYPE_CHECKING:
@@ -207,43 +207,30 @@ def instrument_cfa(instrument: Instrument, *, constructs: Sequence[str] | None =
         The codebook.
     constructs : sequence of str, optional
         Constructs to include (a higher-order construct stands for its first-order factors);
-        default every first-order factor.
+        default every construct.
 
     Returns
     -------
     ModelSpec
-        ``factor =~ item1 + item2 + ...`` for each first-order factor, factors correlated.
+        ``factor =~ item1 + item2 + ...`` for each first-order factor reached; the factors
+        covary freely (lavaan's defaults).
 
     Raises
     ------
-    InstrumentError
+    SpecificationError
         An unknown construct.
+
+    Notes
+    -----
+    Built with :func:`synergy_stats.sem.builders.measurement_model`, keeping the
+    first-order part: invariance concerns how items measure their factors; a second-order
+    structure is a structural hypothesis to test on the invariant measurement model.
     """
-    if constructs is None:
-        factors = instrument.factors()
-    else:
-        if isinstance(constructs, str):
-            constructs = [constructs]
-        factors = []
-        for c in constructs:
-            node = instrument.construct(c)
-            if node.kind == "factor":
-                factors.append(c)
-            else:
-                stack = list(node.components)
-                while stack:
-                    cid = stack.pop(0)
-                    child = instrument.construct(cid)
-                    if child.kind == "factor":
-                        factors.append(cid)
-                    else:
-                        stack[:0] = list(child.components)
-        factors = list(dict.fromkeys(factors))
-    statements = []
-    for f in factors:
-        for item in instrument.items_of(f):
-            statements.append(Statement(f, "=~", item))
-    return ModelSpec(tuple(statements))
+    from synergy_stats.sem.builders import measurement_model
+
+    spec = measurement_model(instrument, constructs)
+    latent = set(spec.latent_variables)
+    return ModelSpec(tuple(s for s in spec.statements if s.op == "=~" and s.rhs not in latent))
 
 
 def _check_levels(levels: Sequence[str]) -> tuple[str, ...]:

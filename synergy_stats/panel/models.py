@@ -342,6 +342,7 @@ class PanelFit:
         *,
         level: float = 0.95,
         boot: Any = None,
+        boot_method: str = "percentile",
         include_autoregressive: bool = True,
     ) -> pd.DataFrame:
         """Within-person lagged effects with confidence intervals.
@@ -351,8 +352,11 @@ class PanelFit:
         level : float
             Confidence level.
         boot : BootstrapResult, optional
-            A bootstrap of this model (``synergy_stats.inference``); when given, ``ci_lower``
-            and ``ci_upper`` are its percentile intervals and ``ci`` says so.
+            A bootstrap of this model, ``synergy_stats.bootstrap(panel_fit.fit, ...)``; when
+            given, ``se``, ``ci_lower`` and ``ci_upper`` come from its ``ci(level,
+            boot_method)`` and ``ci`` names the interval.
+        boot_method : {"percentile", "bc", "bca", "norm", "basic"}
+            Bootstrap interval (see ``BootstrapResult.ci``).
         include_autoregressive : bool
             Include the autoregressive effects.
 
@@ -398,18 +402,14 @@ class PanelFit:
             )
         out = pd.DataFrame(rows)
         if boot is not None and len(out):
-            lo, hi = _boot_interval(
-                self,
-                boot,
-                level,
-                [
-                    lag.label
-                    for lag in self.lags
-                    if include_autoregressive or lag.kind != "autoregressive"
-                ],
-            )
+            used = [
+                lag for lag in self.lags if include_autoregressive or lag.kind != "autoregressive"
+            ]
+            se, lo, hi, name = _boot_interval(self, boot, level, boot_method, used)
+            if se is not None:
+                out["se"] = se
             out["ci_lower"], out["ci_upper"] = lo, hi
-            out["ci"] = "bootstrap percentile"
+            out["ci"] = name
         return out
 
     def feedback_test(
@@ -456,16 +456,34 @@ class PanelFit:
 
 
 def _boot_interval(
-    pf: PanelFit, boot: Any, level: float, labels: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile intervals of lag labels from bootstrap draws of the free parameters."""
-    draws = getattr(boot, "draws", None)
+    pf: PanelFit, boot: Any, level: float, method: str, lags: list[LagParameter]
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, str]:
+    """Bootstrap standard errors and intervals of lagged effects.
+
+    A :class:`synergy_stats.inference.BootstrapResult` of ``pf.fit`` gives its ``ci()``
+    table; any other object with a ``theta_draws`` or ``draws`` array (draws x free
+    parameters, NaN rows for failed draws) gives percentile intervals.
+    """
+    if hasattr(boot, "ci") and hasattr(boot, "fit"):
+        if boot.fit is not pf.fit:
+            raise OptionError(
+                "boot is a bootstrap of another model; bootstrap this one with "
+                "synergy_stats.bootstrap(panel_fit.fit, ...)"
+            )
+        tab = boot.ci(level=level, method=method)
+        tab = tab[tab["op"] == "~"].set_index(["lhs", "rhs"])
+        rows = [tab.loc[(lag.lhs, lag.rhs)] for lag in lags]
+        se = np.array([float(r["se"]) for r in rows])
+        lo = np.array([float(r["ci_lower"]) for r in rows])
+        hi = np.array([float(r["ci_upper"]) for r in rows])
+        return se, lo, hi, f"bootstrap {method}"
+    draws = getattr(boot, "theta_draws", None)
     if draws is None:
-        draws = getattr(boot, "theta", None)
+        draws = getattr(boot, "draws", None)
     if draws is None:
         raise OptionError(
-            f"boot={type(boot).__name__} has no 'draws' (bootstrap draws of the free "
-            "parameters, one row per draw); pass the BootstrapResult of this model"
+            f"boot={type(boot).__name__} has no bootstrap draws; pass the BootstrapResult of "
+            "synergy_stats.bootstrap(panel_fit.fit, ...)"
         )
     arr = np.asarray(draws, dtype=float)
     if arr.ndim != 2 or arr.shape[1] != pf.fit.theta.size:
@@ -473,14 +491,13 @@ def _boot_interval(
             f"boot draws have shape {arr.shape}; expected (draws, {pf.fit.theta.size}) for "
             "this model's free parameters"
         )
-    ok = np.isfinite(arr).all(axis=1)
-    arr = arr[ok]
+    arr = arr[np.isfinite(arr).all(axis=1)]
     idx = pf.fit.partable.labels_to_free()
-    cols = [idx[lab] - 1 for lab in labels]
+    cols = [idx[lag.label] - 1 for lag in lags]
     a = (1 - level) / 2
     lo = np.quantile(arr[:, cols], a, axis=0)
     hi = np.quantile(arr[:, cols], 1 - a, axis=0)
-    return lo, hi
+    return None, lo, hi, "bootstrap percentile"
 
 
 # ---------------------------------------------------------------------- fitting
