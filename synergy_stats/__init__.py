@@ -56,6 +56,12 @@ _EXPORTS: dict[str, str] = {
     "sem": "synergy_stats.sem",
     "cfa": "synergy_stats.sem",
     "SEMResult": "synergy_stats.sem",
+    # inference: bootstrap, effects, Monte Carlo intervals (issue 5)
+    "bootstrap": "synergy_stats.inference",
+    "BootstrapResult": "synergy_stats.inference",
+    "effects": "synergy_stats.inference",
+    "monte_carlo_ci": "synergy_stats.inference",
+    "indirect_effects_table": "synergy_stats.inference",
     # regressions, nesting helpers and paper tables (issue 7)
     "regress": "synergy_stats.regression",
     "logit": "synergy_stats.regression",
