@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg.lapack import dpotrf as _dpotrf
-from scipy.linalg.lapack import dpotri as _dpotri
 
 from synergy_stats.sem.model import RamModel
 from synergy_stats.sem.partable import ParTable
@@ -29,22 +27,18 @@ _LOG2PI = float(np.log(2 * np.pi))
 def _chol_inv(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
     """Inverse and log-determinant of a positive-definite matrix, None when not PD.
 
-    LAPACK's Cholesky factorisation (``dpotrf``) and inverse from it (``dpotri``), called
-    directly: in FIML this runs once per missing-data pattern per evaluation.
+    numpy's Cholesky factorisation and triangular inverse (single-threaded for small
+    matrices, which matters here: in FIML this runs once per missing-data pattern).
     """
     if not np.all(np.isfinite(sigma)):
         return None
-    c, info = _dpotrf(sigma, lower=False, clean=False)
-    if info != 0:
+    try:
+        L = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
         return None
-    logdet = 2.0 * float(np.sum(np.log(np.diag(c))))
-    inv, info = _dpotri(c, lower=False)
-    if info != 0:
-        return None
-    upper = np.triu(inv)
-    full = upper + upper.T
-    full.flat[:: full.shape[0] + 1] *= 0.5
-    return full, logdet
+    logdet = 2.0 * float(np.sum(np.log(np.diag(L))))
+    Linv = np.linalg.inv(L)
+    return Linv.T @ Linv, logdet
 
 
 def _cov_information(inv: np.ndarray, dsig: np.ndarray) -> np.ndarray:
