@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "validate": "synergy_stats.intake",
     "ValidationReport": "synergy_stats.intake",
     "score": "synergy_stats.intake",
+    "reverse_code": "synergy_stats.intake",
     "SurveyData": "synergy_stats.intake",
     "simulate_example": "synergy_stats.simulate",
     "load_example": "synergy_stats.simulate",

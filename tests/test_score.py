@@ -119,3 +119,20 @@ def test_min_items_count_above_construct_size(inst, items_only):
 def test_method_rejected(inst, items_only):
     with pytest.raises(OptionError, match="method='median'"):
         score(inst, items_only, method="median")
+
+
+def test_reverse_code_recodes_only_reverse_keyed_items(inst):
+    import synergy_stats as ss
+
+    survey = ss.read_survey(
+        ss.load_example(), inst, id="respondent_id", wave="wave", group="department",
+        covariates=["gender", "rank", "tenure_years"],
+    )
+    before = survey.data.copy(deep=True)
+    recoded = ss.reverse_code(inst, survey)
+    pd.testing.assert_frame_equal(survey.data, before)
+    for item in inst.items:
+        raw = survey.data[item.id].astype(float)
+        expected = (6 - raw) if item.reverse else raw
+        pd.testing.assert_series_equal(recoded[item.id], expected, check_names=False)
+    assert list(recoded.columns) == list(survey.data.columns)

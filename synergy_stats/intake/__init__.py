@@ -2,7 +2,8 @@
 
 * :func:`read_survey` maps a DataFrame or a CSV/XLSX/SAV/DTA export onto an instrument;
 * :func:`validate` lists every problem in a :class:`ValidationReport`;
-* :func:`score` builds first- and second-order construct scores.
+* :func:`score` builds first- and second-order construct scores;
+* :func:`reverse_code` recodes reverse-keyed items for CFA/SEM.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from synergy_stats.intake.read import (
     SurveyData,
     read_survey,
 )
-from synergy_stats.intake.score import score, scored_constructs
+from synergy_stats.intake.score import reverse_code, score, scored_constructs
 from synergy_stats.intake.validate import KINDS, ValidationReport, validate
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "SurveyData",
     "ValidationReport",
     "read_survey",
+    "reverse_code",
     "score",
     "scored_constructs",
     "validate",

@@ -13,11 +13,12 @@ from synergy_stats.intake.read import SurveyData, resolve_instrument
 from synergy_stats.intake.validate import as_survey
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from synergy_stats.instrument import Instrument
 
-__all__ = ["ScoreMethod", "score", "scored_constructs"]
+__all__ = ["ScoreMethod", "reverse_code", "score", "scored_constructs"]
 
 ScoreMethod = Literal["mean", "sum"]
 
@@ -153,16 +154,10 @@ def score(
     frame = survey.data
     n = len(frame)
     present = set(survey.items)
-    recoded: dict[str, np.ndarray] = {}
-    for item in inst.items:
-        if item.id in present:
-            x = frame[item.id].to_numpy(dtype=float)
-            if item.reverse:
-                sc = inst.scales[item.scale]
-                x = (sc.minimum + sc.maximum) - x
-        else:
-            x = np.full(n, np.nan)
-        recoded[item.id] = x
+    keyed = _reverse_coded(inst, frame, present)
+    recoded: dict[str, np.ndarray] = {
+        item.id: keyed[item.id] if item.id in present else np.full(n, np.nan) for item in inst.items
+    }
 
     out: dict[Any, Any] = {}
     for role in ("id", "wave", "group"):
@@ -193,3 +188,48 @@ def score(
         out[f"n_items_{construct}"] = n_ans
     result = pd.DataFrame(out, index=frame.index.copy())
     return result
+
+
+def _reverse_coded(
+    inst: Instrument, frame: pd.DataFrame, present: set[str]
+) -> dict[str, np.ndarray]:
+    """Item columns as floats, reverse-keyed ones recoded as (min + max) - x."""
+    out: dict[str, np.ndarray] = {}
+    for item in inst.items:
+        if item.id not in present:
+            continue
+        x = frame[item.id].to_numpy(dtype=float)
+        if item.reverse:
+            sc = inst.scales[item.scale]
+            x = (sc.minimum + sc.maximum) - x
+        out[item.id] = x
+    return out
+
+
+def reverse_code(instrument: Instrument | str, data: Any) -> pd.DataFrame:
+    """Return the survey data with reverse-keyed items recoded, ready for CFA/SEM.
+
+    Parameters
+    ----------
+    instrument : Instrument or str
+        The instrument (or a bundled name) that says which items are reverse-keyed.
+    data : SurveyData or DataFrame
+        Output of :func:`synergy_stats.read_survey`, or a frame with item columns coded as
+        numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of the data: every column kept, item columns as floats, reverse-keyed items
+        recoded as ``(min + max) - x`` on their scale (the rule :func:`score` uses).
+
+    Examples
+    --------
+    As ``psych::reverse.code`` with the scale's minimum and maximum.
+    """
+    inst = resolve_instrument(instrument)
+    survey = as_survey(inst, data, warn=False)
+    frame = survey.data.copy()
+    for item_id, values in _reverse_coded(inst, frame, set(survey.items)).items():
+        frame[item_id] = values
+    return frame
