@@ -58,6 +58,8 @@ class FastFit:
     converged: bool
     iterations: int
     admissible: bool
+    implied: tuple[tuple[np.ndarray, np.ndarray | None], ...] = ()
+    logdet_s: tuple[float, ...] = ()
 
 
 @dataclass
@@ -93,6 +95,14 @@ class _GroupIndex:
     aj_r: np.ndarray
     si_r: np.ndarray
     sj_r: np.ndarray
+    f_bt_ij: np.ndarray  # flat gathers (row-major n x n) for the Hessian's path terms
+    f_c_ji: np.ndarray
+    f_u_ii: np.ndarray
+    f_q_jj: np.ndarray
+    f_u_isj: np.ndarray
+    f_bt_sij: np.ndarray
+    f_u_isi: np.ndarray
+    f_bt_sjj: np.ndarray
 
 
 class CompiledModel:
@@ -210,6 +220,7 @@ class CompiledModel:
                     aj_r=aa[:, 1][None, :],
                     si_r=ss[:, 0][None, :],
                     sj_r=ss[:, 1][None, :],
+                    **_flat_indices(aa[:, 0], aa[:, 1], ss[:, 0], ss[:, 1], self.n),
                 )
             )
         lat = np.arange(self.p, self.n)
@@ -326,10 +337,11 @@ class CompiledModel:
             if d is not None:
                 R = R - np.outer(d, d)
             M = W @ R @ W
+            VM = V @ M
             gv = V[:n_c]
             hv = V[n_c:]
             grad_e = np.empty(gi.n_e)
-            grad_e[:n_c] = 2.0 * gi.cv * ((gv @ M) * hv).sum(axis=1)
+            grad_e[:n_c] = 2.0 * gi.cv * (VM[:n_c] * hv).sum(axis=1)
             dmu = DW = Wd = None
             if d is not None and bm is not None:
                 # mean derivatives: A entries G e_i (B m)_j, m entries G e_i
@@ -341,7 +353,7 @@ class CompiledModel:
                 grad_e[n_c:] = 0.0
                 grad_e -= 2.0 * (DW @ d)
             grad += weights[g] * (grad_e if gi.p_identity else gi.P @ grad_e)
-            pieces.append((V, M, dmu, DW, Wd))
+            pieces.append((V, M, VM, dmu, DW, Wd))
         return grad, pieces
 
     def _curvature(
@@ -371,7 +383,7 @@ class CompiledModel:
         K = self.npar
         fisher = np.zeros((K, K))
         hess = np.zeros((K, K)) if newton else None
-        for g, ((B, Q, G, H, _sigma, W, _d, bm), (V, M, dmu, DW, Wd)) in enumerate(
+        for g, ((B, Q, G, H, _sigma, W, _d, bm), (V, M, VM, dmu, DW, Wd)) in enumerate(
             zip(parts, pieces, strict=True)
         ):
             gi = self.groups[g]
@@ -381,35 +393,33 @@ class CompiledModel:
             GWG = gram[:n_c, :n_c]
             HWH = gram[n_c:, n_c:]
             GWH = gram[:n_c, n_c:]
-            t1 = 2.0 * gi.cc * (GWG * HWH + GWH * GWH.T)
             fish_e = np.zeros((n_e, n_e))
-            fish_e[:n_c, :n_c] = t1
+            fish_e[:n_c, :n_c] = (2.0 * gi.cc) * (GWG * HWH + GWH * GWH.T)
             if dmu is not None:
-                t4 = 2.0 * (DW @ dmu.T)
-                fish_e += t4
+                fish_e += 2.0 * (DW @ dmu.T)
             fisher += w * (fish_e if gi.p_identity else gi.P @ fish_e @ gi.P.T)
             if hess is None:
                 continue
-            gramM = (V @ M) @ V.T
+            gramM = VM @ V.T
             GMG = gramM[:n_c, :n_c]
             HMH = gramM[n_c:, n_c:]
             GMH = gramM[:n_c, n_c:]
-            t2 = gi.cc * (GWH.T * GMH + HWH * GMG + GWG * HMH + GWH * GMH.T)
+            X2 = GWH * GMH.T
             hess_e = fish_e.copy()
-            hess_e[:n_c, :n_c] -= 2.0 * t2
-            U = G.T @ M @ G
+            hess_e[:n_c, :n_c] -= (2.0 * gi.cc) * (X2 + X2.T + HWH * GMG + GWG * HMH)
             if n_a:
+                U = G.T @ M @ G
                 C = H @ M @ G
-                t3 = (
-                    B[gi.aj_r, gi.ai_c] * C[gi.aj_c, gi.ai_r]
-                    + B[gi.aj_c, gi.ai_r] * C[gi.aj_r, gi.ai_c]
-                    + U[gi.ai_c, gi.ai_r] * Q[gi.aj_c, gi.aj_r]
-                )
+                Bt = B.T.ravel()
+                Bij = Bt.take(gi.f_bt_ij)  # [a, b] -> B[j_b, i_a]
+                X3 = Bij * C.ravel().take(gi.f_c_ji)  # * C[j_a, i_b]
+                Uf = U.ravel()
+                t3 = X3 + X3.T + Uf.take(gi.f_u_ii) * Q.ravel().take(gi.f_q_jj)
                 hess_e[:n_a, :n_a] += 2.0 * t3
                 if gi.n_s:
                     t3s = gi.c_s[None, :] * (
-                        U[gi.ai_c, gi.sj_r] * B[gi.aj_c, gi.si_r]
-                        + U[gi.ai_c, gi.si_r] * B[gi.aj_c, gi.sj_r]
+                        Uf.take(gi.f_u_isj) * Bt.take(gi.f_bt_sij)
+                        + Uf.take(gi.f_u_isi) * Bt.take(gi.f_bt_sjj)
                     )
                     hess_e[:n_a, n_a:n_c] += 2.0 * t3s
                     hess_e[n_a:n_c, :n_a] += 2.0 * t3s.T
@@ -424,10 +434,8 @@ class CompiledModel:
                 if n_a:
                     gwd = G.T @ Wd
                     ai, aj = gi.a_i, gi.a_j
-                    mab = gwd[ai][None, :] * B[gi.aj_r, gi.ai_c] * bm[aj][:, None] + (
-                        gwd[ai][:, None] * B[gi.aj_c, gi.ai_r] * bm[aj][None, :]
-                    )
-                    hess_e[:n_a, :n_a] -= 2.0 * mab
+                    Y = gwd[ai][None, :] * Bij * bm[aj][:, None]
+                    hess_e[:n_a, :n_a] -= 2.0 * (Y + Y.T)
                     if len(gi.m_i):
                         am = gwd[ai][:, None] * B[gi.aj_c, gi.m_i[None, :]]
                         hess_e[:n_a, n_c:] -= 2.0 * am
@@ -500,12 +508,12 @@ class CompiledModel:
             return FastFit(theta, f, False, 0, False)
         K = theta.size
         if K == 0:
-            return FastFit(theta, f, True, 0, self._admissible(theta, parts, bases))
+            return self._done(theta, f, True, 0, parts, bases, logdet_s)
         grad, pieces = self._gradient(parts, moments, weights)
         for it in range(1, max_iter + 1):
             gmax = float(np.max(np.abs(grad)))
             if gmax < grad_tol:
-                return FastFit(theta, f, True, it - 1, self._admissible(theta, parts, bases))
+                return self._done(theta, f, True, it - 1, parts, bases, logdet_s)
             fisher, hess = self._curvature(parts, pieces, weights, newton=True)
             moved = None
             if hess is not None:
@@ -523,14 +531,30 @@ class CompiledModel:
                 )
             if moved is None:
                 ok = gmax < 1e-6
-                return FastFit(theta, f, ok, it, ok and self._admissible(theta, parts, bases))
+                return self._done(theta, f, ok, it, parts, bases, logdet_s)
             theta, f, parts, step = moved
             grad, pieces = self._gradient(parts, moments, weights)
             if np.max(np.abs(step)) < step_tol:
                 ok = float(np.max(np.abs(grad))) < 1e-6
-                return FastFit(theta, f, ok, it, ok and self._admissible(theta, parts, bases))
+                return self._done(theta, f, ok, it, parts, bases, logdet_s)
         ok = float(np.max(np.abs(grad))) < 1e-6
-        return FastFit(theta, f, ok, max_iter, ok and self._admissible(theta, parts, bases))
+        return self._done(theta, f, ok, max_iter, parts, bases, logdet_s)
+
+    def _done(
+        self,
+        theta: np.ndarray,
+        f: float,
+        converged: bool,
+        iterations: int,
+        parts: list[tuple],
+        bases: list[tuple[np.ndarray, np.ndarray]],
+        logdet_s: list[float],
+    ) -> FastFit:
+        admissible = converged and self._admissible(theta, parts, bases)
+        implied = tuple(
+            (part[4], part[7][: self.p] if part[7] is not None else None) for part in parts
+        )
+        return FastFit(theta, f, converged, iterations, admissible, implied, tuple(logdet_s))
 
     def _scoring_step(
         self,
@@ -608,6 +632,28 @@ class CompiledModel:
         G = B[: self.p]
         sigma = G @ S @ G.T
         return (sigma + sigma.T) / 2, G @ m
+
+
+def _flat_indices(
+    ai: np.ndarray, aj: np.ndarray, si: np.ndarray, sj: np.ndarray, n: int
+) -> dict[str, np.ndarray]:
+    """Row-major flat indices of the ``(entry a, entry b)`` gathers in the Hessian.
+
+    ``Bt`` is ``B'`` flattened (so ``Bt[r * n + c] = B[c, r]``); the others are flattened
+    as they are.
+    """
+    a_c, a_r = ai[:, None], ai[None, :]
+    j_c, j_r = aj[:, None], aj[None, :]
+    return {
+        "f_bt_ij": a_c * n + j_r,  # B[j_b, i_a]
+        "f_c_ji": j_c * n + a_r,  # C[j_a, i_b]
+        "f_u_ii": a_c * n + a_r,  # U[i_a, i_b]
+        "f_q_jj": j_c * n + j_r,  # Q[j_a, j_b]
+        "f_u_isj": a_c * n + sj[None, :],  # U[i_a, l_b]
+        "f_bt_sij": si[None, :] * n + j_c,  # B[j_a, k_b]
+        "f_u_isi": a_c * n + si[None, :],  # U[i_a, k_b]
+        "f_bt_sjj": sj[None, :] * n + j_c,  # B[j_a, l_b]
+    }
 
 
 def moments_of(x: np.ndarray) -> GroupMoments:

@@ -146,8 +146,8 @@ class _RefitTask:
         if self.measures:
             ntot = sum(m.n for m in moments)
             out[K] = ntot * res.fmin
-            out[K + 1] = _baseline_chisq_complete(moments, self.exo_idx)
-            out[K + 2] = _srmr(self.compiled, res.theta, moments)
+            out[K + 1] = _baseline_chisq_complete(moments, self.exo_idx, res.logdet_s)
+            out[K + 2] = _srmr_fast(moments, res.implied)
         return out, OK
 
     # -- incomplete data: full-information ML with the engine's objective -------------
@@ -176,7 +176,9 @@ class _RefitTask:
         return out, OK
 
 
-def _baseline_chisq_complete(moments: list[GroupMoments], exo_idx: np.ndarray) -> float:
+def _baseline_chisq_complete(
+    moments: list[GroupMoments], exo_idx: np.ndarray, logdet_s: tuple[float, ...] = ()
+) -> float:
     """Chi-square of lavaan's baseline (independence) model, in closed form.
 
     Notes
@@ -187,13 +189,13 @@ def _baseline_chisq_complete(moments: list[GroupMoments], exo_idx: np.ndarray) -
     ``X2_0 = sum_g N_g (sum_y log s_yy + log|S_xx| - log|S|)``.
     """
     total = 0.0
-    for mo in moments:
+    for g, mo in enumerate(moments):
         p = mo.cov.shape[0]
         y = np.setdiff1d(np.arange(p), exo_idx)
         val = float(np.sum(np.log(np.diagonal(mo.cov)[y])))
         if exo_idx.size:
             val += float(np.linalg.slogdet(mo.cov[np.ix_(exo_idx, exo_idx)])[1])
-        val -= float(np.linalg.slogdet(mo.cov)[1])
+        val -= logdet_s[g] if logdet_s else float(np.linalg.slogdet(mo.cov)[1])
         total += mo.n * val
     return total
 
@@ -227,6 +229,26 @@ def _baseline_loglik_fiml(x: np.ndarray, exo_idx: np.ndarray) -> float:
         q = exo_idx.size
         ll += -0.5 * n * (q * np.log(2 * np.pi) + float(np.linalg.slogdet(s)[1]) + q)
     return ll
+
+
+def _srmr_fast(
+    moments: list[GroupMoments], implied: tuple[tuple[np.ndarray, np.ndarray | None], ...]
+) -> float:
+    """SRMR from sample and implied moments (as :func:`synergy_stats.sem.fit.srmr`)."""
+    ntot = sum(m.n for m in moments)
+    total = 0.0
+    for mo, (sig, mu) in zip(moments, implied, strict=True):
+        sd = np.sqrt(np.diagonal(mo.cov))
+        res = (mo.cov - sig) / np.outer(sd, sd)
+        il = np.tril_indices(sd.size)
+        sq = res[il] ** 2
+        n_el = sq.size
+        ss_ = float(sq.sum())
+        if mu is not None:
+            ss_ += float((((mo.mean - mu) / sd) ** 2).sum())
+            n_el += sd.size
+        total += mo.n / ntot * np.sqrt(ss_ / n_el)
+    return total
 
 
 def _srmr(cm: CompiledModel, theta: np.ndarray, moments: list[GroupMoments]) -> float:
