@@ -120,6 +120,9 @@ REPORT_STEPS: list[str] = [
     "synergy_stats.report:validation_step",
     "synergy_stats.report:scoring_step",
     "synergy_stats.report:descriptives_step",
+    "synergy_stats.report_analysis:measurement_step",
+    "synergy_stats.report_analysis:sem_step",
+    "synergy_stats.report_analysis:tables_step",
 ]
 
 _EXTRA_STEPS: list[Step] = []

@@ -376,3 +376,41 @@ def test_sem_tables_compile(sem_est, tmp_path, style, engine):
             assert "注：" in flat
         if style == "cn" and k == 0:
             assert "协同动因" in flat and "支持" in flat
+
+
+def test_paths_into_a_reverse_component_flip_the_expected_sign():
+    import numpy as np
+    import pandas as pd
+
+    import synergy_stats as ss
+
+    inst = ss.load_instrument("synergy-execution")
+    est = pd.DataFrame(
+        {
+            "lhs": ["synergy_effect", "implementation_gap"],
+            "op": ["~", "~"],
+            "rhs": ["process", "process"],
+            "label": ["h3_synergy_effect", "h3_implementation_gap"],
+            "group": [1, 1],
+            "est": [0.3, -0.25],
+            "se": [0.1, 0.1],
+            "z": [3.0, -2.5],
+            "pvalue": [0.003, 0.012],
+            "ci_lower": [0.1, -0.45],
+            "ci_upper": [0.5, -0.05],
+            "std_lv": [0.3, -0.25],
+            "std_all": [0.3, -0.25],
+        }
+    )
+    table = ss.paths_table(est, hypotheses=inst, instrument=inst)
+    md = table.to_markdown()
+    rows = [line for line in md.splitlines() if "H3" in line]
+    assert len(rows) == 2
+    # H3 (process -> results, +) is supported by a positive effect on synergy and a
+    # negative effect on the implementation gap, which runs against results
+    assert all(line.rstrip(" |").endswith("Yes") for line in rows), rows
+    flipped = est.assign(est=[0.3, 0.25], z=[3.0, 2.5])
+    md2 = ss.paths_table(flipped, hypotheses=inst, instrument=inst).to_markdown()
+    gap = next(line for line in md2.splitlines() if "Implementation gap" in line)
+    assert gap.rstrip(" |").endswith("No")
+    assert np.isfinite(est["est"]).all()

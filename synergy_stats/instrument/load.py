@@ -61,7 +61,7 @@ _SIGNS: Final[dict[str, Sign]] = {"+": "+", "-": "-", "positive": "+", "negative
 _TOP_REQUIRED: Final = ("id", "version", "title", "scales", "constructs", "items")
 _TOP_OPTIONAL: Final = ("description", "references", "default_scale", "hypotheses", "feedback")
 _SCALE_KEYS: Final = (("id", "points", "labels"), ("minimum", "maximum", "missing"))
-_CONSTRUCT_KEYS: Final = (("id", "label", "definition"), ("kind", "components"))
+_CONSTRUCT_KEYS: Final = (("id", "label", "definition"), ("kind", "components", "reverse"))
 _ITEM_KEYS: Final = (("id", "construct", "text"), ("scale", "reverse", "aliases"))
 _HYPOTHESIS_KEYS: Final = (("id", "source", "target", "sign", "text"), ())
 _FEEDBACK_KEYS: Final = (("id", "source", "target"), ("lag", "sign", "text"))
@@ -408,10 +408,26 @@ def _construct(chk: _Checker, node: Any, path: str) -> Construct | None:
         )
     elif kind != "factor" and "components" not in entry:
         chk.error(path, f"a {kind!r} construct needs the key 'components'")
+    reverse = False
+    if "reverse" in entry:
+        raw_rev = entry["reverse"]
+        if isinstance(raw_rev, bool):
+            reverse = raw_rev
+        else:
+            chk.error(
+                _join(path, "reverse"),
+                f"reverse must be true or false, got {type(raw_rev).__name__}",
+                raw_rev,
+            )
     if len(chk.problems) > n_before or cid is None or label is None or definition is None:
         return None
     return Construct(
-        id=cid, label=label, definition=definition, kind=kind, components=tuple(components)
+        id=cid,
+        label=label,
+        definition=definition,
+        kind=kind,
+        components=tuple(components),
+        reverse=reverse,
     )
 
 

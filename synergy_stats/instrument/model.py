@@ -318,6 +318,10 @@ class Construct:
         components with no higher-order factor.
     components : tuple of str
         Component construct ids (empty for a ``"factor"``).
+    reverse : bool
+        True when the construct runs against the block it belongs to (for example the
+        implementation gap within synergy results): a hypothesis about the block then
+        predicts the opposite sign for this component.
     """
 
     id: str
@@ -325,6 +329,7 @@ class Construct:
     definition: Text
     kind: ConstructKind = "factor"
     components: tuple[str, ...] = ()
+    reverse: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "components", tuple(self.components))
@@ -342,6 +347,7 @@ class Construct:
             "definition": self.definition.to_dict(),
             "kind": self.kind,
             "components": list(self.components),
+            **({"reverse": True} if self.reverse else {}),
         }
 
 

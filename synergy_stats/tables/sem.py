@@ -384,11 +384,13 @@ def paths_table(
         sub = paths if g is None else paths[paths["group"] == g]
         rows = []
         for _, rec in sub.iterrows():
-            hyp = _match(rec, hyps)
+            hyp = _match(rec, hyps, instrument)
             hid = ""
             sign: str | None = None
             if hyp is not None:
                 hid, sign = str(hyp.id), str(hyp.sign)
+                if _reversed_component(rec, hyp, instrument):
+                    sign = "-" if sign == "+" else "+"
             else:
                 lbl = str(rec.get("label", "") or "")
                 if re.fullmatch(r"[hH]\d+[a-z]?", lbl):
@@ -455,15 +457,39 @@ def paths_table(
     )
 
 
-def _match(rec: Any, hyps: Sequence[Any]) -> Any:
+def _components(instrument: Any, construct: str) -> tuple[str, ...]:
+    constructs = getattr(instrument, "constructs", None) or {}
+    c = constructs.get(construct)
+    return tuple(getattr(c, "components", ())) if c is not None else ()
+
+
+def _match(rec: Any, hyps: Sequence[Any], instrument: Any = None) -> Any:
+    """Find the hypothesis a path tests.
+
+    By label (``h3``, or ``h3_<component>`` for a path into a component of a correlated
+    block), else by source and target.
+    """
     lbl = str(rec.get("label", "") or "").lower()
     for h in hyps:
-        if lbl and lbl == str(h.id).lower():
+        hid = str(h.id).lower()
+        if lbl and (lbl == hid or lbl.startswith(hid + "_")):
             return h
+    lhs, rhs = str(rec["lhs"]), str(rec["rhs"])
     for h in hyps:
-        if str(h.source) == str(rec["rhs"]) and str(h.target) == str(rec["lhs"]):
+        if str(h.source) == rhs and (
+            str(h.target) == lhs or lhs in _components(instrument, str(h.target))
+        ):
             return h
     return None
+
+
+def _reversed_component(rec: Any, hyp: Any, instrument: Any) -> bool:
+    """True when the path goes into a reverse-running component of the hypothesis' target."""
+    lhs = str(rec["lhs"])
+    if lhs == str(hyp.target) or lhs not in _components(instrument, str(hyp.target)):
+        return False
+    constructs = getattr(instrument, "constructs", None) or {}
+    return bool(getattr(constructs.get(lhs), "reverse", False))
 
 
 # --------------------------------------------------------------------------------------

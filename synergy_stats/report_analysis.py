@@ -1,0 +1,279 @@
+"""Analysis steps of the main job.
+
+Measurement quality, the synergy SEM, inference, panel models and the paper tables.
+Each function is a report step (see :mod:`synergy_stats.report`): it takes the
+:class:`~synergy_stats.report.ReportContext`, writes its files and returns a section of
+``report.md``. They run after validation and scoring, on the wave the cross-sectional
+analyses use (the first wave, where the sample is largest) and, for the panel models, on all
+waves. Results are shared through ``ctx.results`` so that the tables step can render what
+the earlier steps computed.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from synergy_stats.errors import SynergyError
+from synergy_stats.intake._common import markdown_table
+from synergy_stats.report import ReportContext, Section
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "measurement_step",
+    "sem_step",
+    "tables_step",
+]
+
+
+def _cross_section(ctx: ReportContext) -> tuple[pd.DataFrame, str]:
+    """Item data of the first wave (all rows without waves), reverse-keyed items recoded."""
+    from synergy_stats.intake import reverse_code
+
+    cached = ctx.results.get("_cross_section")
+    if cached is not None:
+        return cached
+    data = reverse_code(ctx.instrument, ctx.survey)
+    wave = ctx.survey.wave
+    where = "all rows"
+    if wave is not None:
+        first = sorted(data[wave].dropna().unique())[0]
+        data = data[data[wave] == first]
+        where = f"wave {first}"
+    ctx.results["_cross_section"] = (data, where)
+    return data, where
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if v != v:
+        return ""
+    out = f"{v:.{digits}f}"
+    return "0." + "0" * digits if out == "-0." + "0" * digits else out
+
+
+def measurement_step(ctx: ReportContext) -> Section:
+    """Assess reliability and validity of every construct.
+
+    Writes ``reliability.csv``, ``htmt.csv`` and ``fornell_larcker.csv`` (a FIML CFA is
+    behind omega and AVE).
+    """
+    from synergy_stats.measurement import fornell_larcker, htmt, reliability
+
+    data, where = _cross_section(ctx)
+    inst = ctx.instrument
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rel = reliability(inst, data, missing="fiml", recode_reverse=False)
+        fl = fornell_larcker(inst, data, missing="fiml", recode_reverse=False)
+        ht = htmt(inst, data, missing="fiml", recode_reverse=False)
+    ctx.results.update(reliability=rel, fornell_larcker=fl, htmt=ht)
+    files = (
+        ctx.write_csv("reliability.csv", rel, index=True).name,
+        ctx.write_csv("htmt.csv", ht, index=True).name,
+        ctx.write_csv("fornell_larcker.csv", fl, index=True).name,
+    )
+    cols = [
+        c
+        for c in ("n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "ave")
+        if c in rel.columns
+    ]
+    rows = [
+        (
+            idx,
+            *(_fmt(rel.loc[idx, c]) if c != "n_items" else str(int(rel.loc[idx, c])) for c in cols),
+        )
+        for idx in rel.index
+    ]
+    labels = [str(c) for c in ht.columns]
+    values = ht.to_numpy(dtype=float)
+    worst = max(
+        (
+            (float(values[i, j]), labels[i], labels[j])
+            for i in range(len(labels))
+            for j in range(i)
+        ),
+        default=(float("nan"), "", ""),
+    )
+    body = [
+        f"Data: {where} ({len(data)} respondents); missing answers handled by FIML. "
+        "Cronbach's alpha with Feldt 95% CI; omega (composite reliability) and AVE from the "
+        "CFA, as semTools `compRelSEM` and `AVE`.",
+        "",
+        markdown_table(["construct", *cols], rows),
+        "",
+        f"Largest HTMT ratio: {_fmt(worst[0])} ({worst[1]} / {worst[2]}); values below .85 "
+        "support discriminant validity (Henseler et al. 2015).",
+    ]
+    return Section("Measurement quality", "\n".join(body), files)
+
+
+def sem_step(ctx: ReportContext) -> Section:
+    """Fit the synergy structural model.
+
+    Writes ``sem_estimates.csv``, ``sem_fit_measures.csv``, ``sem_model.lav`` and
+    ``sem_summary.txt``.
+    """
+    from synergy_stats.sem import sem, structural_model
+
+    data, where = _cross_section(ctx)
+    inst = ctx.instrument
+    spec = structural_model(inst)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = sem(spec, data, missing="fiml")
+    ctx.results["sem"] = fit
+    est = fit.estimates()
+    fm = fit.fit_measures()
+    files = (
+        ctx.write_csv("sem_estimates.csv", est).name,
+        ctx.write_csv("sem_fit_measures.csv", fm.rename("value").to_frame(), index=True).name,
+        ctx.write_text("sem_model.lav", spec.to_syntax() + "\n").name,
+        ctx.write_text("sem_summary.txt", fit.summary() + "\n").name,
+    )
+    paths = est[est["op"].isin(["~", ":="])]
+    rows = [
+        (
+            r.label or "",
+            f"{r.rhs} -> {r.lhs}" if r.op == "~" else f"{r.lhs} := {r.rhs}",
+            _fmt(r.est),
+            _fmt(r.se),
+            _fmt(r.pvalue),
+            _fmt(r.std_all),
+        )
+        for r in paths.itertuples()
+    ]
+    notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    body = [
+        f"Data: {where} ({fit.nobs} respondents), ML with FIML for missing answers. "
+        "Measurement: the instrument's first-order factors and second-order constructs; "
+        "structure: the instrument's hypotheses (labels h1..), with the chain indirect effect "
+        "motivation -> mechanism -> process -> results.",
+        "",
+        f"Fit: chi-square = {fm['chisq']:.2f}, df = {int(fm['df'])}, p = {_fmt(fm['pvalue'])}, "
+        f"CFI = {_fmt(fm['cfi'])}, TLI = {_fmt(fm['tli'])}, RMSEA = {_fmt(fm['rmsea'])} "
+        f"[{_fmt(fm['rmsea_ci_lower'])}, {_fmt(fm['rmsea_ci_upper'])}], "
+        f"SRMR = {_fmt(fm['srmr'])}.",
+        "",
+        markdown_table(["label", "path", "b", "SE", "p", "beta"], rows),
+    ]
+    if notes:
+        body += ["", "Warnings: " + "; ".join(notes)]
+    return Section("Structural model (synergy execution model)", "\n".join(body), files)
+
+
+def tables_step(ctx: ReportContext) -> Section:
+    """Paper tables of every result the earlier steps produced, as .tex, .docx, .html, .md."""
+    from synergy_stats import tables as tb
+
+    inst = ctx.instrument
+    made: list[tuple[str, Any]] = []
+    fit = ctx.results.get("sem")
+    if fit is not None:
+        made.append(
+            (
+                "table_fit",
+                tb.fit_table(
+                    {"Synergy model": fit}, number=1, caption="Fit of the synergy execution model"
+                ),
+            )
+        )
+        made.append(
+            (
+                "table_paths",
+                tb.paths_table(
+                    fit, hypotheses=inst, instrument=inst, number=2, caption="Structural paths"
+                ),
+            )
+        )
+    rel = ctx.results.get("reliability")
+    if fit is not None and rel is not None:
+        made.append(
+            (
+                "table_measurement",
+                tb.measurement_table(
+                    fit, rel, instrument=inst, number=3, caption="Measurement model"
+                ),
+            )
+        )
+    fl = ctx.results.get("fornell_larcker")
+    if fl is not None:
+        made.append(
+            (
+                "table_fornell_larcker",
+                tb.discriminant_table(
+                    fl,
+                    kind="fornell_larcker",
+                    instrument=inst,
+                    number=4,
+                    caption="Discriminant validity (Fornell-Larcker)",
+                ),
+            )
+        )
+    ht = ctx.results.get("htmt")
+    if ht is not None:
+        made.append(
+            (
+                "table_htmt",
+                tb.discriminant_table(
+                    ht,
+                    kind="htmt",
+                    instrument=inst,
+                    number=5,
+                    caption="Discriminant validity (HTMT)",
+                ),
+            )
+        )
+    effects = ctx.results.get("indirect_effects")
+    if effects is not None:
+        made.append(
+            ("table_indirect", tb.indirect_table(effects, number=6, caption="Indirect effects"))
+        )
+    ladder = ctx.results.get("invariance")
+    if ladder is not None:
+        made.append(
+            (
+                "table_invariance",
+                tb.invariance_table(
+                    ladder, number=7, caption="Measurement invariance across waves"
+                ),
+            )
+        )
+    panel = ctx.results.get("riclpm")
+    if panel is not None:
+        made.append(
+            (
+                "table_lags",
+                tb.lags_table(panel, number=8, caption="Within-person lagged effects (RI-CLPM)"),
+            )
+        )
+    files: list[str] = []
+    rows = []
+    for stem, table in made:
+        written = []
+        for ext in ("tex", "docx", "html", "md"):
+            name = f"{stem}.{ext}"
+            path = ctx._target(name)
+            try:
+                table.save(path, overwrite=True)
+            except SynergyError as exc:  # one broken table must not hide the others
+                written.append(f"{ext}: failed ({exc})")
+                continue
+            ctx.files.append(path)
+            files.append(name)
+            written.append(ext)
+        rows.append((stem, table.caption or "", ", ".join(written)))
+    body = [
+        "Each table in LaTeX (booktabs + threeparttable; xelatex + ctex when it holds "
+        "Chinese), Word (.docx, three-line table), HTML and Markdown.",
+        "",
+        markdown_table(["table", "caption", "formats"], rows)
+        if rows
+        else "No results to tabulate.",
+    ]
+    return Section("Paper tables", "\n".join(body), tuple(files))
