@@ -218,3 +218,34 @@ def test_bad_input(chain_fit, loop_fit) -> None:
     cfa = sem("f =~ x1 + x2 + x3", pd.read_csv(DATA / "holzinger_swineford_1939.csv"))
     with pytest.raises(SpecificationError, match="no regression"):
         effects(cfa)
+
+
+@pytest.fixture(scope="module")
+def two_group_fit():
+    model = "x4 ~ c(a1, a2)*x1\nx5 ~ c(b1, b2)*x4 + x1\nind1 := a1*b1\nind2 := a2*b2"
+    return sem(model, pd.read_csv(DATA / "holzinger_swineford_1939.csv"), group="school")
+
+
+def test_multigroup_effects_per_group_equal_defined_parameters(two_group_fit) -> None:
+    # cross-check with the engine's := delta method (itself checked against lavaan)
+    t = effects(two_group_fit, "x1", "x5")
+    est = two_group_fit.estimates()
+    for g, name in ((1, "ind1"), (2, "ind2")):
+        row = t[(t["group"] == g) & (t["effect"] == "indirect")].iloc[0]
+        ref = est[est["lhs"] == name].iloc[0]
+        assert row["path"] == "x1 -> x4 -> x5"
+        assert_allclose([row["est"], row["se"]], [ref["est"], ref["se"]], rtol=1e-8)
+
+
+def test_bootstrap_bca_effects_equal_bca_of_defined_parameters(two_group_fit) -> None:
+    boot = bootstrap(two_group_fit, draws=400, seed=8, n_jobs=2, fit_measures=())
+    t = effects(two_group_fit, "x1", "x5", ci="bootstrap", boot=boot, boot_method="bca")
+    est = boot.ci(method="bca")
+    for g, name in ((1, "ind1"), (2, "ind2")):
+        row = t[(t["group"] == g) & (t["effect"] == "indirect")].iloc[0]
+        ref = est[est["lhs"] == name].iloc[0]
+        assert_allclose(
+            [row["se"], row["ci_lower"], row["ci_upper"]],
+            [ref["se"], ref["ci_lower"], ref["ci_upper"]],
+            rtol=1e-10,
+        )
