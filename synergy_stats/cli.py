@@ -76,6 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write into an existing non-empty folder (replaces report files)",
     )
+    rep.add_argument(
+        "--steps",
+        metavar="NAMES",
+        help=(
+            "comma-separated report steps to run, in order (default: all); names as listed "
+            "by 'synergy-stats steps', e.g. validation_step,scoring_step"
+        ),
+    )
+    sub.add_parser("steps", help="list the report steps of the main job")
 
     val = sub.add_parser(
         "validate",
@@ -150,7 +159,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
             raise _UsageError("give a DATA file or --example")
         survey = _read(args)
         title = f"Survey report: {args.data}"
-    result = run_report(survey, args.out, overwrite=args.overwrite, title=title)
+    steps = None
+    if args.steps:
+        from synergy_stats.report import report_steps
+
+        known = dict(report_steps())
+        wanted = [name.strip() for name in args.steps.split(",") if name.strip()]
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise _UsageError(
+                f"--steps: unknown step(s) {unknown}; the steps are {', '.join(known)}"
+            )
+        steps = [known[name] for name in wanted]
+    result = run_report(survey, args.out, overwrite=args.overwrite, title=title, steps=steps)
     validation = result.results.get("validation")
     if validation is not None:
         print(repr(validation))
@@ -188,6 +209,15 @@ def _cmd_instruments(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_steps(args: argparse.Namespace) -> int:
+    from synergy_stats.report import report_steps
+
+    for name, step in report_steps():
+        doc = (step.__doc__ or "").strip().splitlines()
+        print(f"{name}: {doc[0] if doc else ''}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``synergy-stats`` with ``argv`` (default: the process arguments).
 
@@ -205,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "report": _cmd_report,
         "validate": _cmd_validate,
         "instruments": _cmd_instruments,
+        "steps": _cmd_steps,
     }
     if args.command is None:
         parser.print_help()

@@ -46,6 +46,19 @@ def _cross_section(ctx: ReportContext) -> tuple[pd.DataFrame, str]:
     return data, where
 
 
+def _skipped(ctx: ReportContext, title: str) -> Section | None:
+    """A section saying why a model-based step cannot run (items without a column)."""
+    absent = list(ctx.survey.absent_items)
+    if not absent:
+        return None
+    shown = ", ".join(absent[:10]) + (f", ... ({len(absent)} in all)" if len(absent) > 10 else "")
+    return Section(
+        title,
+        "Skipped: the model needs every item of the instrument, and these have no column "
+        f"in the data: {shown}. Map them (column aliases in the instrument) and run again.",
+    )
+
+
 def _fmt(x: Any, digits: int = 3) -> str:
     try:
         v = float(x)
@@ -65,6 +78,9 @@ def measurement_step(ctx: ReportContext) -> Section:
     """
     from synergy_stats.measurement import fornell_larcker, htmt, reliability
 
+    skipped = _skipped(ctx, "Measurement quality")
+    if skipped is not None:
+        return skipped
     data, where = _cross_section(ctx)
     inst = ctx.instrument
     with warnings.catch_warnings():
@@ -93,11 +109,7 @@ def measurement_step(ctx: ReportContext) -> Section:
     labels = [str(c) for c in ht.columns]
     values = ht.to_numpy(dtype=float)
     worst = max(
-        (
-            (float(values[i, j]), labels[i], labels[j])
-            for i in range(len(labels))
-            for j in range(i)
-        ),
+        ((float(values[i, j]), labels[i], labels[j]) for i in range(len(labels)) for j in range(i)),
         default=(float("nan"), "", ""),
     )
     body = [
@@ -121,6 +133,9 @@ def sem_step(ctx: ReportContext) -> Section:
     """
     from synergy_stats.sem import sem, structural_model
 
+    skipped = _skipped(ctx, "Structural model (synergy execution model)")
+    if skipped is not None:
+        return skipped
     data, where = _cross_section(ctx)
     inst = ctx.instrument
     spec = structural_model(inst)

@@ -92,6 +92,17 @@ def test_report_example(tmp_path, capsys):
     text = (out / "report.md").read_text("utf-8")
     assert "## 1. Validation" in text and "## 2. Construct scores" in text
     assert "## 3. Descriptives" in text
+    # the analysis steps: measurement quality, the synergy SEM and the paper tables
+    assert "failed" not in text.lower()
+    assert {"reliability.csv", "htmt.csv", "sem_estimates.csv", "sem_fit_measures.csv"} <= names
+    for stem in ("table_fit", "table_paths", "table_measurement", "table_htmt"):
+        assert {f"{stem}.{ext}" for ext in ("tex", "docx", "html", "md")} <= names
+    est = pd.read_csv(out / "sem_estimates.csv", encoding="utf-8-sig")
+    h1 = est[est["label"] == "h1"].iloc[0]
+    assert (h1["lhs"], h1["op"], h1["rhs"]) == ("mechanism", "~", "motivation")
+    assert h1["pvalue"] < 0.05 and h1["est"] > 0  # the example is simulated with H1 true
+    fm = pd.read_csv(out / "sem_fit_measures.csv", encoding="utf-8-sig", index_col=0)["value"]
+    assert fm["df"] > 0 and 0 <= fm["cfi"] <= 1
     problems = pd.read_csv(out / "problems.csv", encoding="utf-8-sig")
     counts = problems["kind"].value_counts()
     # the planted problems of the example (see simulate_example)
@@ -113,13 +124,24 @@ def test_report_refuses_non_empty_folder(tmp_path, capsys):
     assert main(["report", "--example", "--out", str(out)]) == 2
     assert "not empty" in capsys.readouterr().err
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
-    assert main(["report", "--example", "--out", str(out), "--overwrite"]) == 0
+    quick = ["--steps", "validation_step,scoring_step"]
+    assert main(["report", "--example", "--out", str(out), "--overwrite", *quick]) == 0
     assert (out / "mine.txt").read_text() == "keep me"
     assert (out / "report.md").exists()
     # an empty folder is fine without --overwrite
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["report", "--example", "--out", str(empty)]) == 0
+    assert main(["report", "--example", "--out", str(empty), *quick]) == 0
+    assert not (empty / "sem_estimates.csv").exists()
+
+
+def test_steps_option(tmp_path, capsys):
+    assert main(["steps"]) == 0
+    listed = capsys.readouterr().out
+    assert "sem_step" in listed and "tables_step" in listed
+    out = tmp_path / "rep"
+    assert main(["report", "--example", "--out", str(out), "--steps", "nope_step"]) == 2
+    assert "unknown step" in capsys.readouterr().err
 
 
 def test_report_on_a_file(tmp_path):
