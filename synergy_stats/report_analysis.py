@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "measurement_step",
+    "panel_step",
     "sem_step",
     "tables_step",
 ]
@@ -180,6 +181,132 @@ def sem_step(ctx: ReportContext) -> Section:
     if notes:
         body += ["", "Warnings: " + "; ".join(notes)]
     return Section("Structural model (synergy execution model)", "\n".join(body), files)
+
+
+def _panel_rows(ctx: ReportContext) -> tuple[pd.DataFrame, int]:
+    """All waves, one row per (id, wave): later duplicates (flagged by validation) dropped."""
+    from synergy_stats.intake import reverse_code
+
+    data = reverse_code(ctx.instrument, ctx.survey)
+    key = [ctx.survey.id, ctx.survey.wave]
+    dup = data.duplicated(subset=key, keep="first")
+    return data[~dup], int(dup.sum())
+
+
+#: constructs of the RI-CLPM feedback test and the block of the longitudinal ladder
+PANEL_CONSTRUCTS = ("mechanism", "process", "synergy_effect")
+FEEDBACK_SOURCE = "synergy_effect"
+LADDER_CONSTRUCTS = ("results",)
+
+
+def panel_step(ctx: ReportContext) -> Section:
+    """Test the feedback loop across waves.
+
+    The longitudinal invariance ladder of the results block (``invariance.csv``) and the
+    RI-CLPM of mechanism, process and synergy effect scores with the test of the feedback
+    cross-lags results(t) -> mechanism/process(t+1) (``riclpm_estimates.csv``,
+    ``riclpm_lags.csv``, ``feedback_test.csv``), FIML for attrition.
+    """
+    import pandas as pd
+
+    from synergy_stats.intake import score
+    from synergy_stats.panel import clpm, compare_clpm_riclpm, measurement_invariance, riclpm
+
+    title = "Feedback across waves (longitudinal invariance, RI-CLPM)"
+    survey = ctx.survey
+    if survey.id is None or survey.wave is None:
+        return Section(title, "Skipped: the data have no respondent-id and wave columns.")
+    if ctx.survey.data[survey.wave].nunique() < 3:
+        return Section(title, "Skipped: an RI-CLPM needs at least three waves.")
+    skipped = _skipped(ctx, title)
+    if skipped is not None:
+        return skipped
+    data, n_dup = _panel_rows(ctx)
+    inst = ctx.instrument
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ladder = measurement_invariance(
+            inst,
+            data,
+            wave=survey.wave,
+            id=survey.id,
+            missing="fiml",
+            constructs=list(LADDER_CONSTRUCTS),
+        )
+        scores = score(inst, ctx.survey)  # from the raw codes: score() reverse-codes itself
+        scores = scores[~scores.duplicated(subset=[survey.id, survey.wave], keep="first")]
+        ri = riclpm(scores, list(PANEL_CONSTRUCTS), id=survey.id, wave=survey.wave, missing="fiml")
+        cl = clpm(scores, list(PANEL_CONSTRUCTS), id=survey.id, wave=survey.wave, missing="fiml")
+        fb = ri.feedback_test(FEEDBACK_SOURCE)
+        chibar = compare_clpm_riclpm(cl, ri)
+    table = ladder.table()
+    ctx.results.update(invariance=table, riclpm=ri, feedback=fb)
+    lags = ri.cross_lagged()
+    feedback = pd.DataFrame(
+        {
+            "source": [fb.source],
+            "targets": [", ".join(fb.targets)],
+            "chisq_diff": [fb.chisq_diff],
+            "df_diff": [fb.df_diff],
+            "pvalue": [fb.pvalue],
+            "wald_stat": [fb.wald_stat],
+            "wald_df": [fb.wald_df],
+            "wald_pvalue": [fb.wald_pvalue],
+        }
+    )
+    files = (
+        ctx.write_csv("invariance.csv", table, index=True).name,
+        ctx.write_csv("riclpm_estimates.csv", ri.fit.estimates()).name,
+        ctx.write_csv("riclpm_lags.csv", lags).name,
+        ctx.write_csv("feedback_test.csv", feedback).name,
+        ctx.write_text("riclpm_model.lav", ri.syntax + "\n").name,
+    )
+    inv_rows = [
+        (
+            str(level),
+            _fmt(r["chisq"], 2),
+            str(int(r["df"])),
+            _fmt(r["cfi"]),
+            _fmt(r["rmsea"]),
+            _fmt(r["delta_cfi"]),
+            _fmt(r["delta_rmsea"]),
+            str(r["decision"]),
+        )
+        for level, r in table.iterrows()
+    ]
+    fm = ri.fit.fit_measures()
+    body = [
+        f"Data: {ri.fit.nobs} respondents over waves {', '.join(map(str, ri.waves))} (FIML "
+        "for attrition)"
+        + (
+            f"; {n_dup} duplicated (id, wave) row(s) flagged by validation were left out, "
+            "keeping the first."
+            if n_dup
+            else "."
+        ),
+        "",
+        f"**Longitudinal invariance of {', '.join(LADDER_CONSTRUCTS)}** (items per wave, "
+        f"residuals correlated across waves). Rule: {ladder.rule}",
+        "",
+        markdown_table(
+            ["level", "chi-square", "df", "CFI", "RMSEA", "ΔCFI", "ΔRMSEA", "decision"],
+            inv_rows,
+        ),
+        "",
+        f"**RI-CLPM** of {', '.join(PANEL_CONSTRUCTS)} scores (Hamaker, Kuiper & Grasman "
+        f"2015; time-invariant lags): chi-square = {fm['chisq']:.2f}, df = {int(fm['df'])}, "
+        f"CFI = {_fmt(fm['cfi'])}, RMSEA = {_fmt(fm['rmsea'])}, SRMR = {_fmt(fm['srmr'])}.",
+        "",
+        f"**Feedback test**: {fb.source}(t) -> {', '.join(fb.targets)}(t+1) fixed to 0: "
+        f"likelihood-ratio chi-square = {fb.chisq_diff:.3f}, df = {fb.df_diff}, "
+        f"p = {_fmt(fb.pvalue)}; Wald = {fb.wald_stat:.3f}, df = {fb.wald_df}, "
+        f"p = {_fmt(fb.wald_pvalue)}.",
+        "",
+        "CLPM against RI-CLPM (chi-bar-square test of the random-intercept variances, "
+        f"Stoel et al. 2006): difference = {chibar.chisq_diff:.3f}, df = {chibar.df_diff}, "
+        f"p = {_fmt(chibar.pvalue)} (naive chi-square p = {_fmt(chibar.pvalue_naive)}).",
+    ]
+    return Section(title, "\n".join(body), files)
 
 
 def tables_step(ctx: ReportContext) -> Section:

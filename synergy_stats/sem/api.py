@@ -331,16 +331,14 @@ def _prepare_data(
             const = [cols[i] for i in range(p) if not (var[i] > 0)]
             if const:
                 raise DataValidationError(
-                    f"column(s) {const} are constant{where}; a constant variable cannot be "
-                    "modelled"
+                    f"column(s) {const} are constant{where}; a constant variable cannot be modelled"
                 )
         gd = make_group_data(x, fiml=fiml, copy=whole and not owned)
         if var is None:
             const = [cols[i] for i in range(p) if not (gd.cov[i, i] > 0)]
             if const:
                 raise DataValidationError(
-                    f"column(s) {const} are constant{where}; a constant variable cannot be "
-                    "modelled"
+                    f"column(s) {const} are constant{where}; a constant variable cannot be modelled"
                 )
         groups.append(gd)
     return groups, n_dropped

@@ -52,6 +52,94 @@ def _cov_information(inv: np.ndarray, dsig: np.ndarray) -> np.ndarray:
     return 0.5 * (W.reshape(K, -1) @ W.transpose(0, 2, 1).reshape(K, -1).T)
 
 
+@dataclass(frozen=True)
+class _Batch:
+    """Missing-data patterns with the same number of missing variables, stacked.
+
+    Arrays are padded to full size: ``mean`` and ``cov`` are zero at the missing positions,
+    ``miss`` holds the indices of the missing variables of each pattern.
+    """
+
+    miss: np.ndarray  # (G, m) int
+    observed: np.ndarray  # (G, p) float 0/1
+    weight: np.ndarray  # (G,) n_pattern / n_group
+    mean: np.ndarray  # (G, p)
+    cov: np.ndarray  # (G, p, p)
+
+
+def _pattern_batches(gd: GroupData) -> list[_Batch]:
+    p = gd.cov.shape[0]
+    by_m: dict[int, list] = {}
+    for pat in gd.patterns:
+        by_m.setdefault(p - len(pat.obs), []).append(pat)
+    out = []
+    for m, pats in sorted(by_m.items()):
+        G = len(pats)
+        miss = np.zeros((G, m), dtype=int)
+        observed = np.zeros((G, p))
+        mean = np.zeros((G, p))
+        cov = np.zeros((G, p, p))
+        weight = np.zeros(G)
+        for i, pat in enumerate(pats):
+            o = pat.obs
+            miss[i] = np.setdiff1d(np.arange(p), o)
+            observed[i, o] = 1.0
+            mean[i, o] = pat.mean
+            cov[i][pat.grid] = pat.cov
+            weight[i] = pat.n / gd.n
+        out.append(_Batch(miss, observed, weight, mean, cov))
+    return out
+
+
+def _fiml_group(
+    sigma: np.ndarray, mu: np.ndarray, batches: list[_Batch], *, gradient: bool
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """FIML discrepancy of one group and its derivative with respect to (Sigma, mu).
+
+    Returns ``f = sum_p w_p [log|S_oo| + tr(S_oo^-1 C_p) + d_p' S_oo^-1 d_p]`` and, with
+    ``gradient``, ``M = sum_p w_p (Q_p - Q_p C_p Q_p - Q_p d_p d_p' Q_p)`` and
+    ``v = sum_p w_p Q_p d_p`` (so that ``dF = tr(M dSigma) - 2 v' dmu``), or None when
+    Sigma is not positive definite.
+
+    Notes
+    -----
+    ``Q_p`` is the inverse of the observed block embedded with zeros, obtained for all
+    patterns at once from ``P = Sigma^-1`` as ``Q_p = P - P_:m (P_mm)^-1 P_m:`` (m the
+    missing variables), and ``log|Sigma_oo| = log|Sigma| + log|P_mm|``.
+    """
+    res = _chol_inv(sigma)
+    if res is None:
+        return None
+    P, logdet = res
+    p = P.shape[0]
+    f = 0.0
+    M = np.zeros((p, p))
+    v = np.zeros(p)
+    for b in batches:
+        if b.miss.shape[1] == 0:
+            Q = np.broadcast_to(P, (len(b.weight), p, p))
+            logdet_o = np.full(len(b.weight), logdet)
+        else:
+            idx = b.miss
+            Pm = P[idx]  # (G, m, p)
+            Pmm = np.take_along_axis(Pm, idx[:, None, :], axis=2)  # (G, m, m)
+            sign, ld = np.linalg.slogdet(Pmm)
+            if np.any(sign <= 0):
+                return None
+            X = np.linalg.solve(Pmm, Pm)
+            Q = P[None] - np.matmul(Pm.transpose(0, 2, 1), X)
+            logdet_o = logdet + ld
+        d = (b.mean - mu[None]) * b.observed
+        Qd = np.einsum("gij,gj->gi", Q, d)
+        trace = np.einsum("gij,gji->g", Q, b.cov)
+        f += float(b.weight @ (logdet_o + trace + np.einsum("gi,gi->g", d, Qd)))
+        if gradient:
+            QCQ = np.matmul(np.matmul(Q, b.cov), Q)
+            M += np.einsum("g,gij->ij", b.weight, Q - QCQ - Qd[:, :, None] * Qd[:, None, :])
+            v += b.weight @ Qd
+    return f, M, v
+
+
 class Objective:
     """The ML discrepancy of a model on its data, with gradient and expected information.
 
@@ -76,6 +164,7 @@ class Objective:
         for gd in groups:
             res = _chol_inv(gd.cov)
             self._logdet_s.append(res[1] if res is not None else np.nan)
+        self._batches = [_pattern_batches(gd) for gd in groups] if fiml else []
 
     # -- value -----------------------------------------------------------------------
     def value(self, theta: np.ndarray) -> float:
@@ -84,16 +173,10 @@ class Objective:
         for g, gd in enumerate(self.groups):
             sigma, mu = self.model.implied(theta, g)
             if self.fiml:
-                f = 0.0
-                for pat in gd.patterns:
-                    o = pat.obs
-                    res = _chol_inv(sigma[pat.grid])
-                    if res is None:
-                        return np.inf
-                    inv, logdet = res
-                    d = pat.mean - mu[o]
-                    f += pat.n * (logdet + np.sum(inv * pat.cov) + d @ inv @ d)
-                total += f / self.ntotal  # = w_g * sum_pat (n_pat / n_g) (...)
+                out = _fiml_group(sigma, mu, self._batches[g], gradient=False)
+                if out is None:
+                    return np.inf
+                total += self.weights[g] * out[0]
             else:
                 res = _chol_inv(sigma)
                 if res is None:
@@ -126,34 +209,19 @@ class Objective:
         for g, gd in enumerate(self.groups):
             sigma, mu, dsig, dmu = self.model.jacobian(theta, g)
             w = self.weights[g]
-            p = sigma.shape[0]
             if self.fiml:
-                M = np.zeros((p, p))
-                v = np.zeros(p)
-                f = 0.0
-                for pat in gd.patterns:
-                    o = pat.obs
-                    grid = pat.grid
-                    s_oo = sigma[grid]
-                    res = _chol_inv(s_oo)
-                    if res is None:
-                        return np.inf, grad, information
-                    inv_o, logdet = res
-                    d = pat.mean - mu[o]
-                    wp = pat.n / gd.n
-                    iv = inv_o @ d
-                    f += wp * (logdet + np.sum(inv_o * pat.cov) + d @ iv)
-                    M[grid] += wp * (inv_o - inv_o @ pat.cov @ inv_o - np.outer(iv, iv))
-                    v[o] += wp * iv
+                out = _fiml_group(sigma, mu, self._batches[g], gradient=True)
+                if out is None:
+                    return np.inf, grad, information
+                f, M, v = out
                 total += w * f
-                grad += w * (np.einsum("ij,kij->k", M, dsig) - 2 * dmu @ v)
+                grad += w * (dsig.reshape(K, -1) @ M.ravel() - 2 * dmu @ v)
                 if info:
                     res = _chol_inv(sigma)
                     if res is None:
                         return np.inf, grad, information
                     inv = res[0]
-                    W = np.einsum("ij,kjl->kil", inv, dsig)
-                    information += w * (0.5 * np.einsum("kij,lji->kl", W, W) + dmu @ inv @ dmu.T)
+                    information += w * (_cov_information(inv, dsig) + dmu @ inv @ dmu.T)
                 continue
             res = _chol_inv(sigma)
             if res is None:

@@ -26,9 +26,7 @@ def expected_information(objective: Objective, theta: np.ndarray) -> np.ndarray:
     return objective.derivatives(theta)[2]
 
 
-def observed_information(
-    objective: Objective, theta: np.ndarray, *, h: float = 1e-6
-) -> np.ndarray:
+def observed_information(objective: Objective, theta: np.ndarray, *, h: float = 1e-6) -> np.ndarray:
     """Observed information per observation: half the Hessian of F.
 
     Notes
