@@ -190,3 +190,13 @@ def test_semopy_engine_agrees(case: str, hs: pd.DataFrame, syn: pd.DataFrame) ->
 def test_semopy_engine_refuses_what_it_gets_wrong(hs: pd.DataFrame) -> None:
     with pytest.raises(ss.SpecificationError, match="single-group"):
         ss.cfa(HS_MODEL, hs, group="school", engine="semopy")
+
+
+def test_se_false_skips_standard_errors_only(hs: pd.DataFrame) -> None:
+    full = ss.cfa(HS_MODEL, hs)
+    bare = ss.cfa(HS_MODEL, hs, se=False)
+    np.testing.assert_allclose(bare.theta, full.theta)
+    pd.testing.assert_series_equal(bare.fit_measures(), full.fit_measures())
+    est = bare.estimates()
+    assert est["se"].isna().all() and est["pvalue"].isna().all()
+    np.testing.assert_allclose(est["std_all"], full.estimates()["std_all"])

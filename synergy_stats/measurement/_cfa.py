@@ -117,7 +117,8 @@ def fit_cfa(spec: MeasurementSpec, prep: PreparedData, *, higher: bool) -> CFAPa
     frame = frame.loc[:, items]
     cfa_missing = "listwise" if prep.missing == "listwise" else "fiml"
     syntax = model_syntax(spec, higher=higher)
-    fit = cfa(syntax, frame, estimator="ML", missing=cfa_missing)
+    # omega, AVE and latent correlations need no standard errors (lavaan: se = "none")
+    fit = cfa(syntax, frame, estimator="ML", missing=cfa_missing, se=False)
     return cfa_parts(fit, missing=cfa_missing)
 
 

@@ -26,11 +26,7 @@ from synergy_stats.errors import (
     SpecificationError,
 )
 from synergy_stats.sem.estimate import Objective, OptimResult, fisher_scoring, starting_values
-from synergy_stats.sem.inference import (
-    invert_information,
-    observed_information,
-    sandwich_vcov,
-)
+from synergy_stats.sem.inference import invert_information
 from synergy_stats.sem.model import RamModel
 from synergy_stats.sem.partable import ParTable, build_partable
 from synergy_stats.sem.results import FitOptions, SEMResult
@@ -70,6 +66,7 @@ def sem(
     fixed_x: bool = True,
     level: float = 0.95,
     engine: Engine = "numpy",
+    se: bool = True,
 ) -> SEMResult:
     """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
 
@@ -108,6 +105,10 @@ def sem(
         Who finds the point estimates: our Fisher-scoring optimiser, or semopy (through
         :mod:`synergy_stats.sem.semopy_adapter`, single-group complete-data models without a
         mean structure). Everything else is computed here either way.
+    se : bool
+        Compute standard errors (when first asked for). ``se=False`` is lavaan's
+        ``se = "none"``: estimates and fit measures only, e.g. for a CFA behind
+        reliability coefficients or an invariance ladder.
 
     Returns
     -------
@@ -190,7 +191,9 @@ def sem(
         level=level,
         engine=engine,
     )
-    return fit_groups(spec, pt, groups, options, group_labels=group_labels, n_dropped=n_dropped)
+    return fit_groups(
+        spec, pt, groups, options, group_labels=group_labels, n_dropped=n_dropped, se=se
+    )
 
 
 def cfa(
@@ -208,6 +211,7 @@ def cfa(
     fixed_x: bool = True,
     level: float = 0.95,
     engine: Engine = "numpy",
+    se: bool = True,
 ) -> SEMResult:
     """Fit a confirmatory factor analysis, as lavaan's ``cfa()`` (same defaults as :func:`sem`).
 
@@ -231,6 +235,7 @@ def cfa(
         fixed_x=fixed_x,
         level=level,
         engine=engine,
+        se=se,
     )
 
 
@@ -436,27 +441,16 @@ def fit_groups(
         )
     theta = optim.theta
     names = pt.parameter_names()
-    n = objective.ntotal
-    if not se:
-        vcov = np.full((theta.size, theta.size), np.nan)
-    elif options.information == "observed":
-        info = observed_information(objective, theta)
-    else:
-        info = objective.derivatives(theta)[2]
-    if not se:
-        pass
-    elif options.estimator == "MLR":
-        vcov = sandwich_vcov(objective, theta, info, names)
-        invert_information(info, n, names)  # identification check
-    else:
-        vcov = invert_information(info, n, names)
+    if se:
+        # identification: the (cheap) expected information must be nonsingular; the
+        # standard errors themselves are computed when first asked for
+        invert_information(objective.derivatives(theta)[2], objective.ntotal, names)
     result = SEMResult(
         spec=spec,
         partable=pt,
         options=options,
         theta=theta,
-        vcov_matrix=vcov,
-        nobs=n,
+        nobs=objective.ntotal,
         group_labels=group_labels,
         n_dropped=n_dropped,
         optim=optim,
@@ -464,6 +458,7 @@ def fit_groups(
         _objective=objective,
         _groups=groups,
         _restarts=restarts,
+        _se=se,
     )
     if check:
         _heywood(result)

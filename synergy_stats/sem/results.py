@@ -22,6 +22,7 @@ from synergy_stats.sem.inference import (
     fiml_corrected,
     invert_information,
     observed_information,
+    sandwich_vcov,
     yuan_bentler_trace,
 )
 from synergy_stats.sem.model import RamModel
@@ -96,7 +97,7 @@ class SEMResult:
     theta : numpy.ndarray
         Free-parameter estimates.
     vcov_matrix : numpy.ndarray
-        Their sampling covariance.
+        Their sampling covariance (computed on first use; NaN with ``se=False``).
     nobs : int
         Rows used (all groups).
     group_labels : tuple
@@ -109,7 +110,6 @@ class SEMResult:
     partable: ParTable
     options: FitOptions
     theta: np.ndarray
-    vcov_matrix: np.ndarray
     nobs: int
     group_labels: tuple[Any, ...]
     n_dropped: int
@@ -118,6 +118,29 @@ class SEMResult:
     _objective: Objective = field(repr=False)
     _groups: list[GroupData] = field(repr=False)
     _restarts: int = 0
+    _se: bool = True
+
+    @cached_property
+    def vcov_matrix(self) -> np.ndarray:
+        """Sampling covariance of the free parameters (computed on first use).
+
+        ML with complete data: the inverse expected information ``(N I)^-1``; FIML: the
+        inverse observed information; MLR: the sandwich ``A^-1 B A^-1 / N`` with the observed
+        information ``A`` (lavaan's defaults). All NaN when fitted with ``se=False``.
+        """
+        K = self.theta.size
+        if not self._se:
+            return np.full((K, K), np.nan)
+        names = self.parameter_names()
+        obj = self._objective
+        if self.options.information == "observed":
+            info = observed_information(obj, self.theta)
+        else:
+            info = obj.derivatives(self.theta)[2]
+        if self.options.estimator == "MLR":
+            invert_information(info, obj.ntotal, names)  # identification check
+            return sandwich_vcov(obj, self.theta, info, names)
+        return invert_information(info, obj.ntotal, names)
 
     # ------------------------------------------------------------------ basics
     @property
