@@ -391,3 +391,28 @@ def test_model_without_free_parameters_warns(hs) -> None:
     assert list(boot.draws.columns) == ["chisq", "srmr"]
     assert boot.n_failed == 0
     assert boot.draws["chisq"].notna().all() and (boot.draws["chisq"] > 0).all()
+
+
+def test_progress_bar_draws_on_a_terminal(monkeypatch) -> None:
+    import io
+    import sys
+
+    from synergy_stats.inference.progress import make_progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    fake = Tty()
+    monkeypatch.setattr(sys, "stderr", fake)
+    with make_progress(None, 4, "bootstrap") as bar:
+        for _ in range(4):
+            bar.update()
+    assert fake.getvalue().endswith("bootstrap [" + "#" * 30 + "] 4/4\n")
+    quiet = Tty()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    with make_progress(False, 4, "bootstrap") as bar:
+        bar.update(4)
+    assert quiet.getvalue() == ""
+    with pytest.raises(OptionError, match="progress="):
+        make_progress("yes", 4, "x")

@@ -191,13 +191,20 @@ def _dask_chunk(
 
 
 def _mp_context() -> Any:
-    """``fork`` on Linux when the parent runs no other thread (fast start), else spawn."""
-    if (
-        sys.platform.startswith("linux")
-        and "fork" in mp.get_all_start_methods()
-        and threading.active_count() == 1
-    ):
+    """How to start local workers.
+
+    ``fork`` on Linux when this process runs no other thread (workers start at once and
+    inherit the task); otherwise ``forkserver`` where available, with numpy, scipy and this
+    package preloaded in the server so that workers start fast too (a notebook kernel runs
+    threads, and forking a threaded process is unsafe); ``spawn`` elsewhere.
+    """
+    methods = mp.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
         return mp.get_context("fork")
+    if "forkserver" in methods:
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["numpy", "scipy.linalg", "synergy_stats.inference.bootstrap"])
+        return ctx
     return mp.get_context("spawn")
 
 
@@ -253,7 +260,10 @@ def map_draws(
     -----
     Draw ``i`` uses ``numpy.random.Generator(PCG64(SeedSequence(entropy,
     spawn_key=(i,))))``, so results are identical for every ``n_jobs``, every chunk size
-    and every number of Dask workers.
+    and every number of Dask workers. Local workers are forked when this process runs a
+    single thread (Linux), else started by a forkserver: a script that calls this with
+    ``n_jobs > 1`` while other threads run needs the usual ``if __name__ == "__main__":``
+    guard.
     """
     width = int(task.width)
     values = np.full((n, width), np.nan)
