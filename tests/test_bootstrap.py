@@ -318,6 +318,15 @@ def test_bca_uses_jackknife_influence(hs) -> None:
     )
 
 
+def test_fit_without_standard_errors_bootstraps(chain_fit) -> None:
+    # lavaan's se = "none" followed by a bootstrap: the draws give the standard errors
+    no_se = sem(CHAIN, pd.read_csv(DATA / "synergy_sim_n1000.csv"), se=False)
+    boot = bootstrap(no_se, draws=30, seed=1)
+    same = bootstrap(chain_fit, draws=30, seed=1)
+    assert_allclose(boot.draws.to_numpy(), same.draws.to_numpy(), rtol=0, atol=0)
+    assert boot.ci()["se"].notna().sum() == chain_fit.theta.size + 1
+
+
 def test_fit_measure_selection_and_progress_callback(chain_fit) -> None:
     calls: list[tuple[int, int]] = []
     boot = bootstrap(
@@ -383,9 +392,7 @@ def test_model_without_free_parameters_warns(hs) -> None:
     pt = fit.partable
     est = fit.estimates()["est"].to_numpy()[: len(pt)]
     fixed_pt = dataclasses.replace(pt, free=np.zeros_like(pt.free), value=est)
-    frozen = dataclasses.replace(
-        fit, partable=fixed_pt, theta=np.zeros(0), vcov_matrix=np.zeros((0, 0))
-    )
+    frozen = dataclasses.replace(fit, partable=fixed_pt, theta=np.zeros(0))
     with pytest.warns(SynergyWarning, match="no free parameter"):
         boot = bootstrap(frozen, draws=5, seed=1, fit_measures=("chisq", "srmr"))
     assert list(boot.draws.columns) == ["chisq", "srmr"]

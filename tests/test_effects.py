@@ -218,6 +218,9 @@ def test_bad_input(chain_fit, loop_fit) -> None:
     cfa = sem("f =~ x1 + x2 + x3", pd.read_csv(DATA / "holzinger_swineford_1939.csv"))
     with pytest.raises(SpecificationError, match="no regression"):
         effects(cfa)
+    no_se = sem(CHAIN, pd.read_csv(DATA / "synergy_sim_n1000.csv"), se=False)
+    with pytest.raises(OptionError, match="se=False"):
+        effects(no_se)
 
 
 @pytest.fixture(scope="module")

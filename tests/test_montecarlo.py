@@ -93,3 +93,10 @@ def test_bad_input(pd_fit) -> None:
     cfa = sem("f =~ x1 + x2 + x3", pd.read_csv(DATA / "holzinger_swineford_1939.csv"))
     with pytest.raises(SpecificationError, match="defines no parameter"):
         monte_carlo_ci(cfa)
+    no_se = sem(
+        REF["political_democracy"]["model"],
+        pd.read_csv(DATA / "political_democracy.csv"),
+        se=False,
+    )
+    with pytest.raises(OptionError, match="se=False"):
+        monte_carlo_ci(no_se)

@@ -322,6 +322,10 @@ def effects(
     se = np.full(E, np.nan)
     lo = np.full(E, np.nan)
     hi = np.full(E, np.nan)
+    if ci in ("delta", "montecarlo"):
+        from synergy_stats.inference.montecarlo import _require_vcov
+
+        _require_vcov(fit, f"effects(ci={ci!r})")
     if ci == "delta":
         J = structure.jacobian(theta, effs)
         var = np.einsum("ek,kl,el->e", J, fit.vcov_matrix, J)

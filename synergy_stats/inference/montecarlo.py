@@ -132,6 +132,7 @@ def monte_carlo_ci(
             "the model defines no parameter (':='); Monte Carlo intervals are for defined "
             "parameters such as an indirect effect 'ind := a*b'"
         )
+    _require_vcov(fit, "monte_carlo_ci()")
     used = _used_parameters(fit)
     theta_draws = normal_theta_draws(fit, int(draws), seed, columns=used)
     with np.errstate(all="ignore"):
@@ -160,6 +161,16 @@ def monte_carlo_ci(
     )
     frame.attrs.update({"method": "montecarlo", "level": float(level), "draws": int(draws)})
     return frame
+
+
+def _require_vcov(fit: SEMResult, what: str) -> None:
+    """Refuse a fit without a usable covariance matrix of the estimates."""
+    if not np.isfinite(fit.vcov_matrix).all():
+        raise OptionError(
+            f"{what} needs the covariance matrix of the estimates, but this fit has none "
+            "(fitted with se=False, or its information matrix is singular); refit with "
+            "se=True or use bootstrap intervals"
+        )
 
 
 def _used_parameters(fit: SEMResult) -> np.ndarray:
