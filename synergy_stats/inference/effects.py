@@ -467,6 +467,9 @@ def indirect_effects_table(
 
     Examples
     --------
+    The ``:=`` rows of lavaan's ``parameterEstimates(fit, boot.ci.type = "perc")`` after
+    ``sem(..., se = "bootstrap")``:
+
     >>> boot = ss.bootstrap(fit, draws=2000, seed=1, n_jobs=2)  # doctest: +SKIP
     >>> ss.indirect_effects_table(fit, boot)  # doctest: +SKIP
     """
