@@ -200,3 +200,15 @@ def test_se_false_skips_standard_errors_only(hs: pd.DataFrame) -> None:
     est = bare.estimates()
     assert est["se"].isna().all() and est["pvalue"].isna().all()
     np.testing.assert_allclose(est["std_all"], full.estimates()["std_all"])
+
+
+def test_model_without_free_parameters(hs: pd.DataFrame) -> None:
+    fit = ss.sem("x1 ~~ 1*x1\nx2 ~~ 0.5*x2\nx1 ~~ 0*x2", hs)
+    s = np.cov(hs[["x1", "x2"]].T, bias=True)
+    sigma = np.diag([1.0, 0.5])
+    f = (np.linalg.slogdet(sigma)[1] + np.trace(s @ np.linalg.inv(sigma))
+         - np.linalg.slogdet(s)[1] - 2)
+    fm = fit.fit_measures()
+    assert fm["npar"] == 0 and fm["df"] == 3
+    np.testing.assert_allclose(fm["chisq"], len(hs) * f, rtol=1e-10)
+    assert fit.estimates()["se"].isna().all()

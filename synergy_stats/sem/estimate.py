@@ -49,7 +49,8 @@ def _cov_information(inv: np.ndarray, dsig: np.ndarray) -> np.ndarray:
     """
     K = dsig.shape[0]
     W = np.matmul(inv, dsig)
-    return 0.5 * (W.reshape(K, -1) @ W.transpose(0, 2, 1).reshape(K, -1).T)
+    pp = inv.shape[0] ** 2
+    return 0.5 * (W.reshape(K, pp) @ W.transpose(0, 2, 1).reshape(K, pp).T)
 
 
 @dataclass(frozen=True)
@@ -209,13 +210,14 @@ class Objective:
         for g, gd in enumerate(self.groups):
             sigma, mu, dsig, dmu = self.model.jacobian(theta, g)
             w = self.weights[g]
+            p = sigma.shape[0]
             if self.fiml:
                 out = _fiml_group(sigma, mu, self._batches[g], gradient=True)
                 if out is None:
                     return np.inf, grad, information
                 f, M, v = out
                 total += w * f
-                grad += w * (dsig.reshape(K, -1) @ M.ravel() - 2 * dmu @ v)
+                grad += w * (dsig.reshape(K, p * p) @ M.ravel() - 2 * dmu @ v)
                 if info:
                     res = _chol_inv(sigma)
                     if res is None:
@@ -237,7 +239,7 @@ class Objective:
                 if info:
                     information += w * (dmu @ inv @ dmu.T)
             M = inv @ R @ inv
-            grad += w * (dsig.reshape(K, -1) @ M.ravel())
+            grad += w * (dsig.reshape(K, p * p) @ M.ravel())
             if info:
                 information += w * _cov_information(inv, dsig)
             total += w * f
