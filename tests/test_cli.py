@@ -93,9 +93,11 @@ def test_report_example(tmp_path, capsys):
     assert "## 1. Validation" in text and "## 2. Construct scores" in text
     assert "## 3. Descriptives" in text
     # the analysis steps: measurement quality, the synergy SEM and the paper tables
-    assert "failed" not in text.lower()
+    assert "this step failed" not in text.lower()
     assert {"reliability.csv", "htmt.csv", "sem_estimates.csv", "sem_fit_measures.csv"} <= names
-    for stem in ("table_fit", "table_paths", "table_measurement", "table_htmt"):
+    assert {"indirect_effects.csv", "invariance.csv", "feedback_test.csv"} <= names
+    for stem in ("table_fit", "table_paths", "table_measurement", "table_htmt",
+                 "table_indirect", "table_invariance", "table_lags"):
         assert {f"{stem}.{ext}" for ext in ("tex", "docx", "html", "md")} <= names
     est = pd.read_csv(out / "sem_estimates.csv", encoding="utf-8-sig")
     h1 = est[est["label"] == "h1"].iloc[0]
@@ -103,6 +105,13 @@ def test_report_example(tmp_path, capsys):
     assert h1["pvalue"] < 0.05 and h1["est"] > 0  # the example is simulated with H1 true
     fm = pd.read_csv(out / "sem_fit_measures.csv", encoding="utf-8-sig", index_col=0)["value"]
     assert fm["df"] > 0 and 0 <= fm["cfi"] <= 1
+    boot = pd.read_csv(out / "indirect_effects.csv", encoding="utf-8-sig")
+    assert (boot["draws"] + boot["failed"] == 1000).all()
+    assert (boot["ci_lower"] <= boot["est"]).all() and (boot["est"] <= boot["ci_upper"]).all()
+    ladder = pd.read_csv(out / "invariance.csv", encoding="utf-8-sig", index_col=0)
+    assert list(ladder.index) == ["configural", "metric", "scalar", "strict"]
+    feedback = pd.read_csv(out / "feedback_test.csv", encoding="utf-8-sig")
+    assert feedback.loc[0, "df_diff"] == 2 and 0 <= feedback.loc[0, "pvalue"] <= 1
     problems = pd.read_csv(out / "problems.csv", encoding="utf-8-sig")
     counts = problems["kind"].value_counts()
     # the planted problems of the example (see simulate_example)
