@@ -28,8 +28,10 @@ def main() -> int:
             subprocess.run([exe, "--help"], cwd=tmp, env=env, capture_output=True, check=True)
             times.append(time.perf_counter() - start)
     med = statistics.median(times[1:])
-    print(f"synergy-stats --help: median {med * 1000:.0f} ms, best {min(times) * 1000:.0f} ms "
-          f"(target < 500 ms) {'OK' if med < 0.5 else 'MISSED'}  [{sys.executable}]")
+    print(
+        f"synergy-stats --help: median {med * 1000:.0f} ms, best {min(times) * 1000:.0f} ms "
+        f"(target < 500 ms) {'OK' if med < 0.5 else 'MISSED'}  [{sys.executable}]"
+    )
     return 0 if med < 0.5 else 1
 
 

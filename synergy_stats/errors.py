@@ -17,12 +17,12 @@ __all__ = [
     "IdentificationError",
     "InstrumentError",
     "InstrumentWarning",
+    "ModelSyntaxError",
     "OptionError",
     "RenderError",
     "SpecificationError",
     "SynergyError",
     "SynergyWarning",
-    "ModelSyntaxError",
 ]
 
 
@@ -56,7 +56,6 @@ class ModelSyntaxError(SpecificationError):
         if line is not None:
             where = f" (line {line}" + (f", column {column}" if column is not None else "") + ")"
         super().__init__(f"{message}{where}")
-
 
 
 class IdentificationError(SpecificationError):

@@ -23,7 +23,11 @@ def _installed_location(tmp_path: Path) -> Path | None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run(
         [sys.executable, "-c", "import synergy_stats, sys; print(synergy_stats.__file__)"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         return None
@@ -51,8 +55,14 @@ def test_bundled_instruments_load_from_anywhere(installed: Path, tmp_path: Path)
         "print(ss.load_example().shape)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert "(1220," in out.stdout
 
@@ -62,9 +72,11 @@ def test_console_command_runs_from_anywhere(installed: Path, tmp_path: Path) -> 
     if exe is None:
         pytest.skip("the synergy-stats console script is not installed next to this Python")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([exe, "--help"], cwd=tmp_path, env=env, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [exe, "--help"], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
     assert "report" in out.stdout
-    listed = subprocess.run([exe, "instruments"], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, check=True)
+    listed = subprocess.run(
+        [exe, "instruments"], cwd=tmp_path, env=env, capture_output=True, text=True, check=True
+    )
     assert "synergy-execution" in listed.stdout

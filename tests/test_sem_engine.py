@@ -148,9 +148,10 @@ def test_implied_and_residual_covariances(hs: pd.DataFrame) -> None:
 
 
 # --------------------------------------------------------------------------- defaults
-def _rows(pt) -> set[tuple[str, str, str, bool]]:  # noqa: ANN001
-    return {(lh, op, rh, f > 0) for lh, op, rh, f in zip(pt.lhs, pt.op, pt.rhs, pt.free,
-                                                           strict=True)}
+def _rows(pt) -> set[tuple[str, str, str, bool]]:
+    return {
+        (lh, op, rh, f > 0) for lh, op, rh, f in zip(pt.lhs, pt.op, pt.rhs, pt.free, strict=True)
+    }
 
 
 def test_partable_defaults_follow_lavaan() -> None:
@@ -206,8 +207,12 @@ def test_model_without_free_parameters(hs: pd.DataFrame) -> None:
     fit = ss.sem("x1 ~~ 1*x1\nx2 ~~ 0.5*x2\nx1 ~~ 0*x2", hs)
     s = np.cov(hs[["x1", "x2"]].T, bias=True)
     sigma = np.diag([1.0, 0.5])
-    f = (np.linalg.slogdet(sigma)[1] + np.trace(s @ np.linalg.inv(sigma))
-         - np.linalg.slogdet(s)[1] - 2)
+    f = (
+        np.linalg.slogdet(sigma)[1]
+        + np.trace(s @ np.linalg.inv(sigma))
+        - np.linalg.slogdet(s)[1]
+        - 2
+    )
     fm = fit.fit_measures()
     assert fm["npar"] == 0 and fm["df"] == 3
     np.testing.assert_allclose(fm["chisq"], len(hs) * f, rtol=1e-10)

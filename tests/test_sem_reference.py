@@ -82,16 +82,17 @@ CASES = {
     "riclpm_bivariate": (SHARED, "panel_wide", {"auto": False, "meanstructure": True}),
     "clpm_ml": (EXTRA, "panel_wide", {}),
     "path_fixedx_ml": (EXTRA, "holzinger_swineford_1939.csv", {}),
-    "path_fixedx_meanstructure": (
-        EXTRA, "holzinger_swineford_1939.csv", {"meanstructure": True}),
+    "path_fixedx_meanstructure": (EXTRA, "holzinger_swineford_1939.csv", {"meanstructure": True}),
     "hs_cfa_stdlv": (EXTRA, "holzinger_swineford_1939.csv", {"std_lv": True}),
     "pd_sem_mlr": (EXTRA, "political_democracy.csv", {"estimator": "MLR"}),
     "synergy_sem_mlr": (EXTRA, "synergy_sim_n1000.csv", {"estimator": "MLR"}),
     "hs_cfa_fiml_mlr": (
-        EXTRA, "holzinger_swineford_1939_missing10.csv", {"estimator": "MLR", "missing": "fiml"}),
+        EXTRA,
+        "holzinger_swineford_1939_missing10.csv",
+        {"estimator": "MLR", "missing": "fiml"},
+    ),
     "hs_second_order": (EXTRA, "holzinger_swineford_1939.csv", {}),
-    "hs_second_order_fiml": (
-        EXTRA, "holzinger_swineford_1939_missing10.csv", {"missing": "fiml"}),
+    "hs_second_order_fiml": (EXTRA, "holzinger_swineford_1939_missing10.csv", {"missing": "fiml"}),
 }
 
 
@@ -131,8 +132,19 @@ def test_estimates(fits: dict[str, ss.SEMResult], key: str) -> None:
     ref = pd.DataFrame(CASES[key][0][key]["estimates"])
     est = fits[key].estimates()
     assert list(est.columns) == [
-        "lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue",
-        "ci_lower", "ci_upper", "std_lv", "std_all",
+        "lhs",
+        "op",
+        "rhs",
+        "label",
+        "group",
+        "est",
+        "se",
+        "z",
+        "pvalue",
+        "ci_lower",
+        "ci_upper",
+        "std_lv",
+        "std_all",
     ]
     if "group" not in ref:
         ref["group"] = 1
@@ -148,8 +160,12 @@ def test_estimates(fits: dict[str, ss.SEMResult], key: str) -> None:
     )
     assert merged["est"].notna().all(), merged.loc[merged["est"].isna(), ["lhs", "op", "rhs"]]
     free = merged["se_ref"].fillna(0) > 0
-    for ours, theirs in (("est", "est_ref"), ("se", "se_ref"), ("std_all", "std.all"),
-                         ("std_lv", "std.lv")):
+    for ours, theirs in (
+        ("est", "est_ref"),
+        ("se", "se_ref"),
+        ("std_all", "std.all"),
+        ("std_lv", "std.lv"),
+    ):
         if theirs not in merged:
             continue
         sel = free if ours == "se" else merged[theirs].notna()
