@@ -336,7 +336,8 @@ def _parse_full_expression(
     node = _parse_expression(cur, found)
     if not cur.at_end():
         tok = cur.peek()
-        assert tok is not None  # internal invariant
+        if tok is None:  # not at the end, so a token is there; kept for the type checker
+            raise _error(f"unexpected end of {what}", end, after=True)
         raise _error(f"unexpected {_describe(tok)} in expression", tok)
     return node, found
 
