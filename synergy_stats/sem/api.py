@@ -570,15 +570,12 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
     }
     pos = {v: i for i, v in enumerate(model.names)}
     rows = []
-    K = theta.size
     n = objective.ntotal
     info_tt = objective.derivatives(theta)[2]
     try:
         info_inv = np.linalg.inv(info_tt)
     except np.linalg.LinAlgError:
         info_inv = np.linalg.pinv(info_tt)
-    std_lv, std_all = result._std
-    del std_lv, std_all
     for g in range(pt.n_groups):
         cands: list[tuple[str, str, str, str, int, int]] = []
         for f in latent:
@@ -631,6 +628,5 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
             else:
                 sepc = epc / np.sqrt(resid[i] * resid[j])
             rows.append((lhs, op, rhs, g + 1, mi, epc, sepc))
-    del K
     out = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
     return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)

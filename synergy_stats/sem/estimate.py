@@ -380,7 +380,6 @@ def starting_values(pt: ParTable, groups: list[GroupData], *, simple: bool = Fal
     K = pt.npar
     theta = np.full(K, np.nan)
     obs_pos = {v: i for i, v in enumerate(pt.observed)}
-    latent = set(pt.latent)
     for g in range(1, pt.n_groups + 1):
         gd = groups[g - 1]
         S = gd.cov
@@ -461,10 +460,7 @@ def starting_values(pt: ParTable, groups: list[GroupData], *, simple: bool = Fal
                 else:
                     val = lv_var.get(lhs, 0.05 if simple else _lv_var_guess(pt, lhs, lv_var))
             else:
-                if lhs in obs_pos and rhs in obs_pos and lhs not in latent:
-                    val = 0.0
-                else:
-                    val = 0.0
+                val = 0.0  # covariances start at 0
             theta[k] = val
     return np.nan_to_num(theta, nan=0.0)
 

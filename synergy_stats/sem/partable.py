@@ -31,7 +31,7 @@ import numpy as np
 
 from synergy_stats._typing import check_option
 from synergy_stats.errors import IdentificationError, SpecificationError
-from synergy_stats.sem.spec import ModelSpec, Statement
+from synergy_stats.sem.spec import ModelSpec
 
 __all__ = ["GroupEqual", "ParTable", "build_partable"]
 
@@ -327,7 +327,7 @@ def build_partable(
                 if not has(v, "~1", ""):
                     add(v, "~1", "", g, fixed=0.0)
 
-    _check_scales(rows, latent, auto=auto)
+    _check_scales(rows, latent)
 
     # free indices: labels shared -> one index; group_equal -> shared across groups
     partial = {_normalise_relation(p) for p in group_partial}
@@ -428,7 +428,7 @@ def _kind(r: dict, latent: set[str]) -> str:
     return "residual_covariances"
 
 
-def _check_scales(rows: list[dict], latent: list[str], *, auto: bool) -> None:
+def _check_scales(rows: list[dict], latent: list[str]) -> None:
     """Every latent variable needs a scale: a fixed loading or a fixed variance."""
     for v in latent:
         fixed_loading = any(
@@ -449,9 +449,3 @@ def _check_scales(rows: list[dict], latent: list[str], *, auto: bool) -> None:
                 f"latent variable {v!r} has no scale: fix one loading (1*x) or its "
                 f"variance ({v} ~~ 1*{v}), or use std_lv=True"
             )
-    del auto
-
-
-def statement_text(s: Statement) -> str:
-    """The relation of a statement as lavaan writes it (for messages)."""
-    return f"{s.lhs} {s.op} {s.rhs}".strip()

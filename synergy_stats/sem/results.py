@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,9 +30,6 @@ from synergy_stats.sem.partable import ParTable
 from synergy_stats.sem.samplestats import GroupData
 from synergy_stats.sem.spec import ModelSpec
 from synergy_stats.sem.syntax import compile_expression
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 __all__ = ["FitOptions", "SEMResult"]
 
@@ -617,8 +614,15 @@ class SEMResult:
         ``MI = N g_j^2 / (4 V_jj)`` and ``EPC = -g_j / (2 V_jj)`` (Sorbom 1989).
         ``sepc_all`` standardizes the EPC as ``std_all`` does.
         """
+        from synergy_stats.errors import EstimationError
         from synergy_stats.sem.api import _modification_indices
 
+        if self._objective.fiml:
+            raise EstimationError(
+                "modification_indices() is implemented for complete-data fits; this model "
+                "was fitted with missing='fiml' (refit with missing='listwise' to screen "
+                "for misfit)"
+            )
         out = _modification_indices(self)
         return out[out["mi"] >= minimum].reset_index(drop=True)
 
