@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
+from synergy_stats.sem.model import RamLayout, ram_layout
 from synergy_stats.sem.partable import ParTable
 
 _dgesv = lapack.dgesv
@@ -131,53 +132,15 @@ class CompiledModel:
         self.npar = pt.npar
         self.meanstructure = bool(pt.meanstructure)
         self.n_groups = pt.n_groups
-        pos = {v: i for i, v in enumerate(self.names)}
         self._eye = np.eye(self.n)
         self.groups: list[_GroupIndex] = []
+        self._layouts: list[RamLayout] = []
         for g in range(1, pt.n_groups + 1):
-            A0 = np.zeros((self.n, self.n))
-            S0 = np.zeros((self.n, self.n))
-            m0 = np.zeros(self.n)
-            a: list[tuple[int, int, int]] = []
-            s: list[tuple[int, int, int]] = []
-            m: list[tuple[int, int]] = []
-            exo_s: list[tuple[int, int]] = []
-            exo_m: list[int] = []
-            for r in pt.rows(g):
-                op, lhs, rhs = pt.op[r], pt.lhs[r], pt.rhs[r]
-                k = int(pt.free[r]) - 1
-                val = float(pt.value[r])
-                if op == "=~":
-                    mat, i, j = "A", pos[rhs], pos[lhs]
-                elif op == "~":
-                    mat, i, j = "A", pos[lhs], pos[rhs]
-                elif op == "~~":
-                    mat, i, j = "S", pos[lhs], pos[rhs]
-                else:
-                    mat, i, j = "m", pos[lhs], 0
-                if k >= 0:
-                    if mat == "A":
-                        a.append((i, j, k))
-                    elif mat == "S":
-                        s.append((i, j, k))
-                    else:
-                        m.append((i, k))
-                    continue
-                if bool(pt.exo[r]):
-                    if mat == "S":
-                        exo_s.append((i, j))
-                    else:
-                        exo_m.append(i)
-                    continue
-                if mat == "A":
-                    A0[i, j] = val
-                elif mat == "S":
-                    S0[i, j] = S0[j, i] = val
-                else:
-                    m0[i] = val
-            aa = np.array(a, dtype=int).reshape(-1, 3)
-            ss = np.array(s, dtype=int).reshape(-1, 3)
-            mm = np.array(m, dtype=int).reshape(-1, 2)
+            lay = ram_layout(pt, g)  # the engine's mapping of rows onto RAM positions
+            self._layouts.append(lay)
+            A0, S0, m0 = lay.A0, lay.S0, lay.m0
+            exo_s, exo_m = lay.exo_s, lay.exo_m
+            aa, ss, mm = lay.a, lay.s, lay.m
             n_a, n_s, n_m = len(aa), len(ss), len(mm)
             P = np.zeros((self.npar, n_a + n_s + n_m))
             for e, k in enumerate(np.concatenate([aa[:, 2], ss[:, 2], mm[:, 1]])):
@@ -200,8 +163,8 @@ class CompiledModel:
                     s_k=ss[:, 2],
                     m_i=mm[:, 0],
                     m_k=mm[:, 1],
-                    exo_s=np.array(exo_s, dtype=int).reshape(-1, 2),
-                    exo_m=np.array(exo_m, dtype=int),
+                    exo_s=exo_s,
+                    exo_m=exo_m,
                     c_s=c_s,
                     P=P,
                     n_a=n_a,
@@ -229,20 +192,12 @@ class CompiledModel:
     # ------------------------------------------------------------------ matrices
     def bases(self, moments: list[GroupMoments]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Fixed parts of ``S`` and ``m`` of each group, fixed-x values from ``moments``."""
-        out = []
-        for gi, mo in zip(self.groups, moments, strict=True):
-            S0 = gi.S0
-            m0 = gi.m0
-            if gi.exo_s.size:
-                S0 = S0.copy()
-                i, j = gi.exo_s[:, 0], gi.exo_s[:, 1]
-                S0[i, j] = mo.cov[i, j]
-                S0[j, i] = mo.cov[i, j]
-            if gi.exo_m.size:
-                m0 = m0.copy()
-                m0[gi.exo_m] = mo.mean[gi.exo_m]
-            out.append((S0, m0))
-        return out
+        return [
+            lay.with_exogenous(mo.cov, mo.mean)
+            if (gi.exo_s.size or gi.exo_m.size)
+            else (gi.S0, gi.m0)
+            for gi, lay, mo in zip(self.groups, self._layouts, moments, strict=True)
+        ]
 
     def matrices(
         self,

@@ -25,15 +25,115 @@ import numpy as np
 from synergy_stats.sem.partable import ParTable
 from synergy_stats.sem.samplestats import GroupData
 
-__all__ = ["GroupMatrices", "RamModel"]
+__all__ = ["GroupMatrices", "RamLayout", "RamModel", "ram_layout"]
 
 
 @dataclass
 class _Entries:
-    rows: np.ndarray  # partable row indices
     i: np.ndarray
     j: np.ndarray
-    k: np.ndarray  # 0-based free index, -1 for fixed
+    k: np.ndarray  # 0-based free index
+
+
+@dataclass(frozen=True)
+class RamLayout:
+    """Where the parameter-table rows of one group sit in the RAM matrices.
+
+    Attributes
+    ----------
+    A0, S0, m0 : numpy.ndarray
+        Fixed values (zero at free entries and at the fixed-x covariate moments).
+    a, s : numpy.ndarray
+        Free entries of A and of S (upper or lower triangle as written), rows ``(i, j, k)``
+        with ``k`` the 0-based free-parameter index.
+    m : numpy.ndarray
+        Free entries of m, rows ``(i, k)``.
+    exo_s, exo_m : numpy.ndarray
+        Positions ``(i, j)`` of the fixed-x covariances and ``i`` of their means, filled
+        from each sample's moments.
+    """
+
+    A0: np.ndarray
+    S0: np.ndarray
+    m0: np.ndarray
+    a: np.ndarray
+    s: np.ndarray
+    m: np.ndarray
+    exo_s: np.ndarray
+    exo_m: np.ndarray
+
+    def with_exogenous(self, cov: np.ndarray, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """S0 and m0 with the fixed-x moments set from a sample's ``cov`` and ``mean``."""
+        S0 = self.S0.copy()
+        m0 = self.m0.copy()
+        if self.exo_s.size:
+            i, j = self.exo_s[:, 0], self.exo_s[:, 1]
+            S0[i, j] = cov[i, j]
+            S0[j, i] = cov[i, j]
+        if self.exo_m.size:
+            m0[self.exo_m] = mean[self.exo_m]
+        return S0, m0
+
+
+def ram_layout(pt: ParTable, g: int) -> RamLayout:
+    """Map the rows of group ``g`` (1-based) of a parameter table onto RAM positions.
+
+    ``=~`` rows are ``A[indicator, factor]``, ``~`` rows ``A[lhs, rhs]``, ``~~`` rows
+    ``S[lhs, rhs]`` (symmetric) and ``~1`` rows ``m[lhs]``, over the variables
+    ``observed + latent``. The one place this mapping is written: the estimation engine and
+    the resampling refits both use it.
+    """
+    names = list(pt.observed) + list(pt.latent)
+    n = len(names)
+    pos = {v: i for i, v in enumerate(names)}
+    A0 = np.zeros((n, n))
+    S0 = np.zeros((n, n))
+    m0 = np.zeros(n)
+    a: list[tuple[int, int, int]] = []
+    s: list[tuple[int, int, int]] = []
+    m: list[tuple[int, int]] = []
+    exo_s: list[tuple[int, int]] = []
+    exo_m: list[int] = []
+    for r in pt.rows(g):
+        op, lhs, rhs = pt.op[r], pt.lhs[r], pt.rhs[r]
+        k = int(pt.free[r]) - 1
+        val = float(pt.value[r])
+        if op == "=~":
+            mat, i, j = "A", pos[rhs], pos[lhs]
+        elif op == "~":
+            mat, i, j = "A", pos[lhs], pos[rhs]
+        elif op == "~~":
+            mat, i, j = "S", pos[lhs], pos[rhs]
+        else:
+            mat, i, j = "m", pos[lhs], 0
+        if k >= 0:
+            if mat == "A":
+                a.append((i, j, k))
+            elif mat == "S":
+                s.append((i, j, k))
+            else:
+                m.append((i, k))
+        elif bool(pt.exo[r]):
+            if mat == "S":
+                exo_s.append((i, j))
+            else:
+                exo_m.append(i)
+        elif mat == "A":
+            A0[i, j] = val
+        elif mat == "S":
+            S0[i, j] = S0[j, i] = val
+        else:
+            m0[i] = val
+    return RamLayout(
+        A0=A0,
+        S0=S0,
+        m0=m0,
+        a=np.array(a, dtype=int).reshape(-1, 3),
+        s=np.array(s, dtype=int).reshape(-1, 3),
+        m=np.array(m, dtype=int).reshape(-1, 2),
+        exo_s=np.array(exo_s, dtype=int).reshape(-1, 2),
+        exo_m=np.array(exo_m, dtype=int),
+    )
 
 
 @dataclass(frozen=True)
@@ -66,60 +166,29 @@ class RamModel:
         self.n = len(self.names)
         self.npar = partable.npar
         self.meanstructure = partable.meanstructure
-        pos = {v: i for i, v in enumerate(self.names)}
         self._base: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._entries: list[dict[str, _Entries]] = []
         # entry -> parameter summing matrices (equality-constrained entries share a row)
         self._maps: list[dict[str, np.ndarray | None]] = []
         for g in range(1, partable.n_groups + 1):
-            A0 = np.zeros((self.n, self.n))
-            S0 = np.zeros((self.n, self.n))
-            m0 = np.zeros(self.n)
-            ent: dict[str, list[list[int]]] = {"A": [], "S": [], "m": []}
-            gd = groups[g - 1]
-            for r in partable.rows(g):
-                op, lhs, rhs = partable.op[r], partable.lhs[r], partable.rhs[r]
-                k = int(partable.free[r]) - 1
-                val = partable.value[r]
-                if op == "=~":
-                    mat, i, j = "A", pos[rhs], pos[lhs]
-                elif op == "~":
-                    mat, i, j = "A", pos[lhs], pos[rhs]
-                elif op == "~~":
-                    mat, i, j = "S", pos[lhs], pos[rhs]
-                else:
-                    mat, i, j = "m", pos[lhs], 0
-                if partable.exo[r]:
-                    val = gd.cov[i, j] if op == "~~" else gd.mean[i]
-                if k < 0:
-                    if mat == "A":
-                        A0[i, j] = val
-                    elif mat == "S":
-                        S0[i, j] = S0[j, i] = val
-                    else:
-                        m0[i] = val
-                else:
-                    ent[mat].append([r, i, j, k])
-            self._base.append((A0, S0, m0))
+            lay = ram_layout(partable, g)
+            S0, m0 = lay.with_exogenous(groups[g - 1].cov, groups[g - 1].mean)
+            self._base.append((lay.A0, S0, m0))
+            ent = {
+                "A": _Entries(lay.a[:, 0], lay.a[:, 1], lay.a[:, 2]),
+                "S": _Entries(lay.s[:, 0], lay.s[:, 1], lay.s[:, 2]),
+                "m": _Entries(lay.m[:, 0], np.zeros(len(lay.m), dtype=int), lay.m[:, 1]),
+            }
+            self._entries.append(ent)
             maps: dict[str, np.ndarray | None] = {}
-            for key, v in ent.items():
-                ks = [k for (_, _, _, k) in v]
-                if len(set(ks)) == len(ks):
+            for key, e in ent.items():
+                if len(set(e.k.tolist())) == len(e.k):
                     maps[key] = None  # one entry per parameter: plain indexing
                     continue
-                P = np.zeros((self.npar, len(v)))
-                for col, k in enumerate(ks):
-                    P[k, col] = 1.0
+                P = np.zeros((self.npar, len(e.k)))
+                P[e.k, np.arange(len(e.k))] = 1.0
                 maps[key] = P
             self._maps.append(maps)
-            self._entries.append(
-                {
-                    key: _Entries(*(np.array(c, dtype=int) for c in zip(*v, strict=True)))
-                    if v
-                    else _Entries(*(np.zeros(0, dtype=int) for _ in range(4)))
-                    for key, v in ent.items()
-                }
-            )
 
     @property
     def n_groups(self) -> int:
