@@ -203,3 +203,26 @@ def test_riclpm_matches_explicit_lavaan_call(fits: dict[str, ss.SEMResult]) -> N
     resid = est[(est["op"] == "~~") & (est["lhs"] == "mechanism1") & (est["rhs"] == "mechanism1")]
     assert resid["est"].iloc[0] == 0 and np.isnan(resid["se"].iloc[0])
     assert fit.df == 5
+
+
+def test_modification_indices_of_a_path_model(fits: dict[str, ss.SEMResult]) -> None:
+    ref = pd.DataFrame(EXTRA["path_fixedx_ml"]["modindices"])
+    fit = fits["path_fixedx_ml"]
+    exo = set(fit.partable.exogenous_x)
+    # lavaan also screens fixed covariates as outcomes; we do not
+    ref = ref[(ref["op"] == "~") & ~ref["lhs"].isin(exo) & (ref["mi"] > 1e-6)]
+    ours = fit.modification_indices().set_index(["lhs", "op", "rhs"])
+    got = ours.loc[list(zip(ref["lhs"], ref["op"], ref["rhs"], strict=True))]
+    np.testing.assert_allclose(got["mi"], ref["mi"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(got["epc"], ref["epc"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(got["sepc_all"], ref["sepc.all"], rtol=1e-4, atol=1e-6)
+
+
+def test_modification_indices_of_a_two_group_model() -> None:
+    ref = pd.DataFrame(EXTRA["hs_metric_modindices"])
+    hs = pd.read_csv(DATA / "holzinger_swineford_1939.csv")
+    fit = ss.cfa(SHARED["hs_cfa_ml"]["model"], hs, group="school", group_equal=["loadings"])
+    ours = fit.modification_indices().set_index(["lhs", "op", "rhs", "group"])
+    got = ours.loc[list(zip(ref["lhs"], ref["op"], ref["rhs"], ref["group"], strict=True))]
+    np.testing.assert_allclose(got["mi"], ref["mi"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(got["epc"], ref["epc"], rtol=1e-4, atol=1e-6)

@@ -582,11 +582,19 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
             for x in indicators:
                 if (g + 1, f, "=~", x) not in present:
                     cands.append((f, "=~", x, "A", pos[x], pos[f]))
-        obs = [v for v in pt.observed if v not in pt.exogenous_x]
-        for i, a in enumerate(obs):
-            for b in obs[i + 1 :]:
-                if (g + 1, a, "~~", b) not in present and (g + 1, b, "~~", a) not in present:
-                    cands.append((a, "~~", b, "S", pos[a], pos[b]))
+        if latent:
+            obs = [v for v in pt.observed if v not in pt.exogenous_x]
+            for i, a in enumerate(obs):
+                for b in obs[i + 1 :]:
+                    if (g + 1, a, "~~", b) not in present and (g + 1, b, "~~", a) not in present:
+                        cands.append((a, "~~", b, "S", pos[a], pos[b]))
+        else:
+            # a path model: lavaan screens the regressions left out, in both directions;
+            # covariates held fixed (fixed.x) are not screened as outcomes
+            for y in [v for v in pt.observed if v not in pt.exogenous_x]:
+                for x in pt.observed:
+                    if x != y and (g + 1, y, "~", x) not in present:
+                        cands.append((y, "~", x, "A", pos[y], pos[x]))
         if not cands:
             continue
         mats = model.matrices(theta, g)
@@ -624,6 +632,8 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
             mi = n * grad**2 / (4 * vjj)
             epc = -grad / (2 * vjj)
             if op == "=~":
+                sepc = epc * sd[j] / sd[i]
+            elif op == "~":
                 sepc = epc * sd[j] / sd[i]
             else:
                 sepc = epc / np.sqrt(resid[i] * resid[j])

@@ -71,6 +71,15 @@ hs2_model <- paste(hs_model, "ability =~ visual + textual + speed", sep = "\n")
 out$hs_second_order <- one(cfa(hs2_model, data = hs), hs2_model, "cfa(HS second order)")
 out$hs_second_order_fiml <- one(cfa(hs2_model, data = hsm, missing = "ml"), hs2_model,
                                 "cfa(HS missing10 second order, missing = 'ml')")
+# modification indices of the path model (regressions screened) and of a two-group CFA
+mi_rows <- function(mi) {
+  keep <- intersect(c("lhs", "op", "rhs", "group", "mi", "epc", "sepc.all"), names(mi))
+  mi[, keep]
+}
+pf <- sem(path_model, data = hs)
+out$path_fixedx_ml$modindices <- mi_rows(modindices(pf, sort. = TRUE))
+gf <- cfa(hs_model, data = hs, group = "school", group.equal = "loadings")
+out$hs_metric_modindices <- mi_rows(head(modindices(gf, sort. = TRUE), 20))
 dir.create("tests/data/sem", showWarnings = FALSE, recursive = TRUE)
 writeLines(toJSON(out, auto_unbox = TRUE, digits = I(12), na = "null", pretty = TRUE),
            "tests/data/sem/extra_reference.json")
