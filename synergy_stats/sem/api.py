@@ -478,6 +478,8 @@ def _heywood(result: SEMResult) -> None:
             problems.append(f"{lhs} ~~ {rhs} = {result.theta[f - 1]:.4g}")
         elif op in ("=~", "~") and abs(std_all[r]) > 1:
             problems.append(f"{lhs} {op} {rhs} std_all = {std_all[r]:.4g}")
+        elif op == "~~" and lhs != rhs and abs(std_all[r]) > 1:
+            problems.append(f"{lhs} ~~ {rhs} correlation = {std_all[r]:.4g}")
     if problems:
         warnings.warn(
             "improper solution (Heywood case): " + "; ".join(problems),
