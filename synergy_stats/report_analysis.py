@@ -30,22 +30,37 @@ __all__ = [
 ]
 
 
-def _cross_section(ctx: ReportContext) -> tuple[pd.DataFrame, str]:
-    """Item data of the first wave (all rows without waves), reverse-keyed items recoded."""
+def _items(ctx: ReportContext) -> pd.DataFrame:
+    """Every row's item data with reverse-keyed items recoded (computed once per report)."""
     from synergy_stats.intake import reverse_code
 
-    cached = ctx.results.get("_cross_section")
-    if cached is not None:
-        return cached
-    data = reverse_code(ctx.instrument, ctx.survey)
+    if "_items" not in ctx.results:
+        ctx.results["_items"] = reverse_code(ctx.instrument, ctx.survey)
+    return ctx.results["_items"]
+
+
+def _first_wave(ctx: ReportContext) -> Any:
+    """The wave the cross-sectional steps use (the first), or None without waves."""
     wave = ctx.survey.wave
-    where = "all rows"
-    if wave is not None:
-        first = sorted(data[wave].dropna().unique())[0]
-        data = data[data[wave] == first]
-        where = f"wave {first}"
-    ctx.results["_cross_section"] = (data, where)
-    return data, where
+    if wave is None:
+        return None
+    return sorted(ctx.survey.data[wave].dropna().unique())[0]
+
+
+def _where(ctx: ReportContext) -> str:
+    """The data the cross-sectional steps use, in words."""
+    first = _first_wave(ctx)
+    return "all rows" if first is None else f"wave {first}"
+
+
+def _in_first_wave(ctx: ReportContext, frame: pd.DataFrame) -> pd.DataFrame:
+    first = _first_wave(ctx)
+    return frame if first is None else frame[frame[ctx.survey.wave] == first]
+
+
+def _cross_section(ctx: ReportContext) -> tuple[pd.DataFrame, str]:
+    """Item data of the first wave (all rows without waves), reverse-keyed items recoded."""
+    return _in_first_wave(ctx, _items(ctx)), _where(ctx)
 
 
 def _skipped(ctx: ReportContext, title: str) -> Section | None:
@@ -206,10 +221,7 @@ def indirect_step(ctx: ReportContext) -> Section:
     scores = ctx.results.get("scores")
     if scores is None:
         scores = score(inst, ctx.survey)
-    wave = ctx.survey.wave
-    if wave is not None:
-        first = sorted(scores[wave].dropna().unique())[0]
-        scores = scores[scores[wave] == first]
+    scores = _in_first_wave(ctx, scores)
     spec = structural_model(inst, measurement=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -244,7 +256,7 @@ def indirect_step(ctx: ReportContext) -> Section:
         for r in table.itertuples()
     ]
     body = [
-        f"Path model of the hypotheses on the construct scores ({where_of(ctx)}, "
+        f"Path model of the hypotheses on the construct scores ({_where(ctx)}, "
         f"{fit.nobs} respondents with every score); {BOOT_DRAWS} bootstrap draws, seed "
         f"{BOOT_SEED}; draws without an admissible solution: {boot.n_failed} (counted, "
         "left out of the intervals" + (f": {dict(boot.failed)})" if boot.n_failed else ")") + ".",
@@ -267,20 +279,9 @@ def indirect_step(ctx: ReportContext) -> Section:
     return Section(title, "\n".join(body), tuple(files))
 
 
-def where_of(ctx: ReportContext) -> str:
-    """The data the cross-sectional steps use, in words."""
-    wave = ctx.survey.wave
-    if wave is None:
-        return "all rows"
-    first = sorted(ctx.survey.data[wave].dropna().unique())[0]
-    return f"wave {first}"
-
-
 def _panel_rows(ctx: ReportContext) -> tuple[pd.DataFrame, int]:
     """All waves, one row per (id, wave): later duplicates (flagged by validation) dropped."""
-    from synergy_stats.intake import reverse_code
-
-    data = reverse_code(ctx.instrument, ctx.survey)
+    data = _items(ctx)
     key = [ctx.survey.id, ctx.survey.wave]
     dup = data.duplicated(subset=key, keep="first")
     return data[~dup], int(dup.sum())

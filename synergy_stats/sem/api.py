@@ -407,18 +407,13 @@ def fit_groups(
     and ``check=False`` to skip warnings.
     """
     fiml = options.missing == "fiml"
+    if pt.df < 0:
+        raise IdentificationError(
+            f"the model has {pt.npar} free parameters but only {pt.n_moments} sample "
+            f"moments (df = {pt.df}); it is not identified"
+        )
     model = RamModel(pt, groups)
     objective = Objective(model, groups, fiml=fiml)
-    p = len(pt.observed)
-    n_x = len(pt.exogenous_x)
-    per = p * (p + 1) // 2 + (p if pt.meanstructure else 0)
-    per -= n_x * (n_x + 1) // 2 + (n_x if pt.meanstructure else 0)
-    df = per * pt.n_groups - pt.npar
-    if df < 0:
-        raise IdentificationError(
-            f"the model has {pt.npar} free parameters but only {per * pt.n_groups} sample "
-            f"moments (df = {df}); it is not identified"
-        )
     if options.engine == "semopy":
         from synergy_stats.sem.semopy_adapter import semopy_estimates
 

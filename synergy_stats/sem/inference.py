@@ -14,16 +14,10 @@ from synergy_stats.sem.estimate import Objective, _chol_inv
 
 __all__ = [
     "casewise_scores",
-    "expected_information",
     "observed_information",
     "sandwich_vcov",
     "yuan_bentler_trace",
 ]
-
-
-def expected_information(objective: Objective, theta: np.ndarray) -> np.ndarray:
-    """Expected (Fisher) information per observation, ``sum_g (N_g/N) I_g``."""
-    return objective.derivatives(theta)[2]
 
 
 def observed_information(objective: Objective, theta: np.ndarray, *, h: float = 1e-6) -> np.ndarray:

@@ -94,6 +94,20 @@ class ParTable:
         """Number of distinct free parameters."""
         return int(self.free.max()) if len(self.free) else 0
 
+    @property
+    def n_moments(self) -> int:
+        """Sample moments the model reproduces: (co)variances (+ means), fixed-x excluded."""
+        p = len(self.observed)
+        n_x = len(self.exogenous_x)
+        per = p * (p + 1) // 2 + (p if self.meanstructure else 0)
+        per -= n_x * (n_x + 1) // 2 + (n_x if self.meanstructure else 0)
+        return per * self.n_groups
+
+    @property
+    def df(self) -> int:
+        """Degrees of freedom of the model test: moments minus free parameters."""
+        return self.n_moments - self.npar
+
     def __len__(self) -> int:
         return len(self.lhs)
 

@@ -168,12 +168,7 @@ class SEMResult:
     @property
     def df(self) -> int:
         """Degrees of freedom of the model test."""
-        p = len(self.partable.observed)
-        n_x = len(self.partable.exogenous_x)
-        ms = self.partable.meanstructure
-        per = p * (p + 1) // 2 + (p if ms else 0)
-        per -= n_x * (n_x + 1) // 2 + (n_x if ms else 0)
-        return per * self.n_groups - self.npar
+        return self.partable.df
 
     def parameter_names(self) -> list[str]:
         """Names of the free parameters (labels where given)."""
