@@ -12,8 +12,6 @@ command stay fast; every name listed in ``__all__`` resolves on first use.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -50,13 +48,13 @@ _EXPORTS: dict[str, str] = {
     "simulate_example": "synergy_stats.simulate",
     "load_example": "synergy_stats.simulate",
     # SEM core
-    "parse_model": "synergy_stats.sem",
-    "ModelSpec": "synergy_stats.sem",
-    "measurement_model": "synergy_stats.sem",
-    "structural_model": "synergy_stats.sem",
-    "sem": "synergy_stats.sem",
-    "cfa": "synergy_stats.sem",
-    "SEMResult": "synergy_stats.sem",
+    "parse_model": "synergy_stats.structural",
+    "ModelSpec": "synergy_stats.structural",
+    "measurement_model": "synergy_stats.structural",
+    "structural_model": "synergy_stats.structural",
+    "sem": "synergy_stats.structural",
+    "cfa": "synergy_stats.structural",
+    "SEMResult": "synergy_stats.structural",
     # inference: bootstrap, effects, Monte Carlo intervals (issue 5)
     "bootstrap": "synergy_stats.inference",
     "BootstrapResult": "synergy_stats.inference",
@@ -117,26 +115,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
 
 
-class _Package(types.ModuleType):
-    """The package module, guarding public functions against same-named subpackages.
-
-    ``synergy_stats.sem`` is the public function *and* the name of the subpackage that
-    implements it. Importing a submodule (``from synergy_stats.sem.spec import ...``) makes
-    the import system set the parent's attribute to the subpackage; this class ignores that
-    binding for public names, so ``synergy_stats.sem`` stays the function. Submodules are
-    reached with from-imports or through ``sys.modules``.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _EXPORTS and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers and IDEs
     from synergy_stats.errors import (  # noqa: F401
         ConvergenceError,
         ConvergenceWarning,
@@ -153,4 +132,78 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         SpecificationError,
         SynergyError,
         SynergyWarning,
+    )
+    from synergy_stats.inference import (  # noqa: F401
+        BootstrapResult,
+        bootstrap,
+        effects,
+        indirect_effects_table,
+        monte_carlo_ci,
+    )
+    from synergy_stats.instrument import (  # noqa: F401
+        Instrument,
+        list_instruments,
+        load_instrument,
+    )
+    from synergy_stats.intake import (  # noqa: F401
+        SurveyData,
+        ValidationReport,
+        read_survey,
+        reverse_code,
+        score,
+        validate,
+    )
+    from synergy_stats.measurement import (  # noqa: F401
+        bartlett,
+        cross_loadings,
+        efa,
+        fornell_larcker,
+        htmt,
+        item_statistics,
+        kmo,
+        parallel_analysis,
+        reliability,
+    )
+    from synergy_stats.panel import (  # noqa: F401
+        clpm,
+        compare_clpm_riclpm,
+        feedback_test,
+        measurement_invariance,
+        riclpm,
+        simulate_riclpm,
+    )
+    from synergy_stats.regression import (  # noqa: F401
+        design_effect,
+        icc,
+        logit,
+        mixedlm,
+        ordered_logit,
+        probit,
+        regress,
+        rwg,
+        rwg_j,
+    )
+    from synergy_stats.simulate import (  # noqa: F401
+        load_example,
+        simulate_example,
+    )
+    from synergy_stats.structural import (  # noqa: F401
+        ModelSpec,
+        SEMResult,
+        cfa,
+        measurement_model,
+        parse_model,
+        sem,
+        structural_model,
+    )
+    from synergy_stats.tables import (  # noqa: F401
+        Table,
+        discriminant_table,
+        fit_table,
+        indirect_table,
+        invariance_table,
+        lags_table,
+        measurement_table,
+        paths_table,
+        regression_table,
     )

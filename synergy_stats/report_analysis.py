@@ -148,7 +148,7 @@ def sem_step(ctx: ReportContext) -> Section:
     Writes ``sem_estimates.csv``, ``sem_fit_measures.csv``, ``sem_model.lav`` and
     ``sem_summary.txt``.
     """
-    from synergy_stats.sem import sem, structural_model
+    from synergy_stats.structural import sem, structural_model
 
     skipped = _skipped(ctx, "Structural model (synergy execution model)")
     if skipped is not None:
@@ -214,7 +214,7 @@ def indirect_step(ctx: ReportContext) -> Section:
     """
     from synergy_stats.inference import bootstrap, indirect_effects_table, monte_carlo_ci
     from synergy_stats.intake import score
-    from synergy_stats.sem import sem, structural_model
+    from synergy_stats.structural import sem, structural_model
 
     title = "Indirect effects (bootstrap)"
     inst = ctx.instrument

@@ -27,7 +27,7 @@ from synergy_stats.errors import (
 from synergy_stats.inference import BootstrapResult, bootstrap
 from synergy_stats.inference._fastfit import CompiledModel, moments_of
 from synergy_stats.inference.bootstrap import _fit_measure_columns, _RefitTask
-from synergy_stats.sem.api import sem
+from synergy_stats.structural.api import sem
 
 DATA = Path(__file__).parent / "data"
 REF = json.loads((DATA / "inference" / "lavaan_inference_reference.json").read_text())

@@ -9,9 +9,9 @@ import pytest
 
 from synergy_stats.errors import InstrumentError, SpecificationError
 from synergy_stats.instrument import instrument_from_dict, load_instrument
-from synergy_stats.sem.builders import measurement_model, structural_model
-from synergy_stats.sem.spec import DefinedParameter, ModelSpec, Modifier, Statement
-from synergy_stats.sem.syntax import format_model, parse_model
+from synergy_stats.structural.builders import measurement_model, structural_model
+from synergy_stats.structural.spec import DefinedParameter, ModelSpec, Modifier, Statement
+from synergy_stats.structural.syntax import format_model, parse_model
 
 DATA = Path(__file__).parent / "data"
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from synergy_stats.inference import bootstrap, map_draws, seed_plan
-from synergy_stats.sem.api import sem
+from synergy_stats.structural.api import sem
 
 distributed = pytest.importorskip("distributed")
 

@@ -22,7 +22,7 @@ from scipy import stats
 
 from synergy_stats.errors import OptionError, SpecificationError, SynergyWarning
 from synergy_stats.inference import bootstrap, effects, indirect_effects_table
-from synergy_stats.sem.api import sem
+from synergy_stats.structural.api import sem
 
 DATA = Path(__file__).parent / "data"
 REF = json.loads((DATA / "inference" / "lavaan_inference_reference.json").read_text())

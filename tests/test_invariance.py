@@ -34,8 +34,8 @@ from synergy_stats.panel.invariance import (
     measurement_invariance,
 )
 from synergy_stats.panel.longitudinal import longitudinal_cfa
-from synergy_stats.sem.api import cfa
-from synergy_stats.sem.syntax import parse_model
+from synergy_stats.structural.api import cfa
+from synergy_stats.structural.syntax import parse_model
 
 DATA = Path(__file__).parent / "data"
 LAVAAN = json.loads((DATA / "lavaan_reference.json").read_text())

@@ -19,7 +19,7 @@ from scipy import stats
 
 from synergy_stats.errors import DroppedDataWarning, OptionError, SpecificationError
 from synergy_stats.inference import monte_carlo_ci
-from synergy_stats.sem.api import sem
+from synergy_stats.structural.api import sem
 
 DATA = Path(__file__).parent / "data"
 REF = json.loads((DATA / "inference" / "lavaan_inference_reference.json").read_text())

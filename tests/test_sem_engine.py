@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import synergy_stats as ss
-from synergy_stats.sem.partable import build_partable
-from synergy_stats.sem.syntax import parse_model
+from synergy_stats.structural.partable import build_partable
+from synergy_stats.structural.syntax import parse_model
 
 DATA = Path(__file__).parent / "data"
 HS_MODEL = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"

@@ -2,12 +2,12 @@
 
 A bootstrap draw only needs the maximum-likelihood estimates of the same parameter table
 on new sample moments. :class:`CompiledModel` compiles a
-:class:`~synergy_stats.sem.partable.ParTable` once into index arrays of the RAM matrices
-(the same mapping as :class:`~synergy_stats.sem.model.RamModel`), and :meth:`CompiledModel.fit`
+:class:`~synergy_stats.structural.partable.ParTable` once into index arrays of the RAM matrices
+(the same mapping as :class:`~synergy_stats.structural.model.RamModel`), and :meth:`CompiledModel.fit`
 runs Fisher scoring from the full-sample estimates on the new moments.
 
 The discrepancy and its expected information are those of
-:class:`~synergy_stats.sem.estimate.Objective` for complete data. What makes it cheap is
+:class:`~synergy_stats.structural.estimate.Objective` for complete data. What makes it cheap is
 that every free matrix entry ``e`` changes the implied covariance by a rank-two term
 
     dSigma_e = c_e (g_e h_e' + h_e g_e'),
@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
-from synergy_stats.sem.model import RamLayout, ram_layout
-from synergy_stats.sem.partable import ParTable
+from synergy_stats.structural.model import RamLayout, ram_layout
+from synergy_stats.structural.partable import ParTable
 
 _dgesv = lapack.dgesv
 _dpotrf = lapack.dpotrf
@@ -116,7 +116,7 @@ class CompiledModel:
 
     Notes
     -----
-    Matrix layout and fixed-x handling follow :class:`synergy_stats.sem.model.RamModel`:
+    Matrix layout and fixed-x handling follow :class:`synergy_stats.structural.model.RamModel`:
     ``=~`` rows are ``A[indicator, factor]``, ``~`` rows ``A[lhs, rhs]``, ``~~`` rows
     ``S[lhs, rhs]`` (symmetric), ``~1`` rows ``m[lhs]``; the (co)variances and means of
     fixed exogenous covariates are set from each sample's own moments.
@@ -445,7 +445,7 @@ class CompiledModel:
 
         Each iteration takes a full Newton step (exact analytic Hessian) when the Hessian
         is positive definite and the step lowers F by the Armijo rule; otherwise a Fisher
-        scoring step with backtracking, as :func:`synergy_stats.sem.estimate.fisher_scoring`.
+        scoring step with backtracking, as :func:`synergy_stats.structural.estimate.fisher_scoring`.
         The stopping rules are the engine's: converged when the largest absolute gradient
         element of F falls below ``grad_tol`` (or the step falls below ``step_tol`` with a
         gradient below 1e-6). Starting at the full-sample estimates, a bootstrap refit

@@ -45,7 +45,7 @@ from synergy_stats.inference.progress import ProgressLike
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from synergy_stats.sem.results import SEMResult
+    from synergy_stats.structural.results import SEMResult
 
 __all__ = ["BootstrapResult", "CIMethod", "FitMeasure", "bootstrap"]
 
@@ -152,9 +152,9 @@ class _RefitTask:
 
     # -- incomplete data: full-information ML with the engine's objective -------------
     def _run_fiml(self, xs: list[np.ndarray]) -> tuple[np.ndarray, int]:
-        from synergy_stats.sem.estimate import Objective, fisher_scoring, saturated_loglik
-        from synergy_stats.sem.model import RamModel
-        from synergy_stats.sem.samplestats import make_group_data
+        from synergy_stats.structural.estimate import Objective, fisher_scoring, saturated_loglik
+        from synergy_stats.structural.model import RamModel
+        from synergy_stats.structural.samplestats import make_group_data
 
         gds = [make_group_data(x, fiml=True) for x in xs]
         objective = Objective(RamModel(self.pt, gds), gds, fiml=True)
@@ -234,7 +234,7 @@ def _baseline_loglik_fiml(x: np.ndarray, exo_idx: np.ndarray) -> float:
 def _srmr_fast(
     moments: list[GroupMoments], implied: tuple[tuple[np.ndarray, np.ndarray | None], ...]
 ) -> float:
-    """SRMR from sample and implied moments (as :func:`synergy_stats.sem.fit.srmr`)."""
+    """SRMR from sample and implied moments (as :func:`synergy_stats.structural.fit.srmr`)."""
     ntot = sum(m.n for m in moments)
     total = 0.0
     for mo, (sig, mu) in zip(moments, implied, strict=True):
@@ -252,7 +252,7 @@ def _srmr_fast(
 
 
 def _srmr(cm: CompiledModel, theta: np.ndarray, moments: list[GroupMoments]) -> float:
-    from synergy_stats.sem import fit as fitidx
+    from synergy_stats.structural import fit as fitidx
 
     bases = cm.bases(moments)
     samples = []
@@ -587,7 +587,7 @@ def bootstrap(
     Parameters
     ----------
     fit : SEMResult
-        A converged fit from :func:`synergy_stats.sem` or :func:`synergy_stats.cfa`.
+        A converged fit from :func:`synergy_stats.structural` or :func:`synergy_stats.cfa`.
     draws : int
         Number of bootstrap draws (at least 1).
     seed : int, numpy Generator or None
@@ -653,12 +653,12 @@ def bootstrap(
     """
     import pandas as pd
 
-    from synergy_stats.sem.results import SEMResult
+    from synergy_stats.structural.results import SEMResult
 
     if not isinstance(fit, SEMResult):
         raise OptionError(
             f"fit={type(fit).__name__} is not accepted; give a fitted model from "
-            "synergy_stats.sem() or synergy_stats.cfa()"
+            "synergy_stats.structural() or synergy_stats.cfa()"
         )
     if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
         raise OptionError(f"draws={draws!r} is not accepted; use an int of at least 1")
@@ -754,7 +754,7 @@ def _fit_measure_columns(
     """Fit measures of every draw from its chi-square, baseline chi-square and SRMR."""
     from scipy import stats
 
-    from synergy_stats.sem import fit as fitidx
+    from synergy_stats.structural import fit as fitidx
 
     n = int(fit.nobs)
     G = fit.n_groups

@@ -25,7 +25,7 @@ from synergy_stats.inference.bootstrap import BootstrapResult, CIMethod, bootstr
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from synergy_stats.sem.results import SEMResult
+    from synergy_stats.structural.results import SEMResult
 
 __all__ = ["CIType", "effects", "indirect_effects_table"]
 

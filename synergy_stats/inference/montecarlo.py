@@ -19,7 +19,7 @@ from synergy_stats.errors import DroppedDataWarning, OptionError, SpecificationE
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from synergy_stats.sem.results import SEMResult
+    from synergy_stats.structural.results import SEMResult
 
 __all__ = ["monte_carlo_ci", "normal_theta_draws"]
 

@@ -22,14 +22,14 @@ from scipy import stats
 
 from synergy_stats._typing import check_option
 from synergy_stats.errors import EstimationError, SpecificationError
-from synergy_stats.sem.estimate import Objective
-from synergy_stats.sem.inference import (
+from synergy_stats.structural.estimate import Objective
+from synergy_stats.structural.inference import (
     invert_information,
     observed_information,
     yuan_bentler_trace,
 )
-from synergy_stats.sem.model import RamModel
-from synergy_stats.sem.results import SEMResult
+from synergy_stats.structural.model import RamModel
+from synergy_stats.structural.results import SEMResult
 
 __all__ = [
     "DifferenceTest",

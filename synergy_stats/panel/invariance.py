@@ -31,13 +31,13 @@ from synergy_stats.errors import (
 from synergy_stats.panel.difference import DifferenceTest, difference_test, release_score_tests
 from synergy_stats.panel.longitudinal import KIND_OF_LEVEL, LEVELS, Level, longitudinal_cfa
 from synergy_stats.panel.reshape import DEFAULT_SEP, Panel, reshape_panel
-from synergy_stats.sem import fit as fitidx
-from synergy_stats.sem.api import _prepare_data, fit_groups
-from synergy_stats.sem.partable import ParTable, build_partable
-from synergy_stats.sem.results import FitOptions, SEMResult
-from synergy_stats.sem.samplestats import GroupData
-from synergy_stats.sem.spec import ModelSpec
-from synergy_stats.sem.syntax import parse_model
+from synergy_stats.structural import fit as fitidx
+from synergy_stats.structural.api import _prepare_data, fit_groups
+from synergy_stats.structural.partable import ParTable, build_partable
+from synergy_stats.structural.results import FitOptions, SEMResult
+from synergy_stats.structural.samplestats import GroupData
+from synergy_stats.structural.spec import ModelSpec
+from synergy_stats.structural.syntax import parse_model
 
 if TYPE_CHECKING:
     from synergy_stats.instrument import Instrument
@@ -222,11 +222,11 @@ def instrument_cfa(instrument: Instrument, *, constructs: Sequence[str] | None =
 
     Notes
     -----
-    Built with :func:`synergy_stats.sem.builders.measurement_model`, keeping the
+    Built with :func:`synergy_stats.structural.builders.measurement_model`, keeping the
     first-order part: invariance concerns how items measure their factors; a second-order
     structure is a structural hypothesis to test on the invariant measurement model.
     """
-    from synergy_stats.sem.builders import measurement_model
+    from synergy_stats.structural.builders import measurement_model
 
     spec = measurement_model(instrument, constructs)
     latent = set(spec.latent_variables)
@@ -470,7 +470,7 @@ def start_values_from(pt: ParTable, source: SEMResult) -> np.ndarray | None:
         return None
     if np.isnan(theta).any():
         # fill the rest from the default rule
-        from synergy_stats.sem.estimate import starting_values
+        from synergy_stats.structural.estimate import starting_values
 
         groups = source._groups
         default = starting_values(pt, groups) if len(groups) == pt.n_groups else None

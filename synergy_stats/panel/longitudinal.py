@@ -26,7 +26,7 @@ from typing import Literal
 
 from synergy_stats.errors import SpecificationError
 from synergy_stats.panel.reshape import DEFAULT_SEP, wave_column
-from synergy_stats.sem.spec import ModelSpec, Modifier, Statement
+from synergy_stats.structural.spec import ModelSpec, Modifier, Statement
 
 __all__ = ["LEVELS", "Level", "LongitudinalModel", "longitudinal_cfa"]
 

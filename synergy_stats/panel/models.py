@@ -32,10 +32,10 @@ from synergy_stats.errors import (
 )
 from synergy_stats.panel.difference import DifferenceTest, difference_test, wald_test
 from synergy_stats.panel.reshape import DEFAULT_SEP, Panel, reshape_panel
-from synergy_stats.sem.api import fit_groups, sem
-from synergy_stats.sem.partable import build_partable
-from synergy_stats.sem.results import SEMResult
-from synergy_stats.sem.spec import ModelSpec, Modifier, Statement
+from synergy_stats.structural.api import fit_groups, sem
+from synergy_stats.structural.partable import build_partable
+from synergy_stats.structural.results import SEMResult
+from synergy_stats.structural.spec import ModelSpec, Modifier, Statement
 
 __all__ = [
     "ChiBarSquareTest",

@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from synergy_stats.errors import ConvergenceError, EstimationError, SpecificationError
-from synergy_stats.sem.partable import ParTable
-from synergy_stats.sem.samplestats import GroupData
-from synergy_stats.sem.spec import ModelSpec
-from synergy_stats.sem.syntax import format_model
+from synergy_stats.structural.partable import ParTable
+from synergy_stats.structural.samplestats import GroupData
+from synergy_stats.structural.spec import ModelSpec
+from synergy_stats.structural.syntax import format_model
 
 __all__ = ["semopy_estimates"]
 

@@ -16,20 +16,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synergy_stats.sem import fit as fitidx
-from synergy_stats.sem.estimate import Objective, OptimResult, saturated_loglik
-from synergy_stats.sem.inference import (
+from synergy_stats.structural import fit as fitidx
+from synergy_stats.structural.estimate import Objective, OptimResult, saturated_loglik
+from synergy_stats.structural.inference import (
     fiml_corrected,
     invert_information,
     observed_information,
     sandwich_vcov,
     yuan_bentler_trace,
 )
-from synergy_stats.sem.model import RamModel
-from synergy_stats.sem.partable import ParTable
-from synergy_stats.sem.samplestats import GroupData
-from synergy_stats.sem.spec import ModelSpec
-from synergy_stats.sem.syntax import compile_expression
+from synergy_stats.structural.model import RamModel
+from synergy_stats.structural.partable import ParTable
+from synergy_stats.structural.samplestats import GroupData
+from synergy_stats.structural.spec import ModelSpec
+from synergy_stats.structural.syntax import compile_expression
 
 __all__ = ["FitOptions", "SEMResult"]
 
@@ -80,7 +80,7 @@ class _Defined:
 class SEMResult:
     """A fitted structural equation model (immutable).
 
-    Do not build it directly: :func:`synergy_stats.sem` and :func:`synergy_stats.cfa`
+    Do not build it directly: :func:`synergy_stats.structural` and :func:`synergy_stats.cfa`
     return it. The specification it came from is ``spec``; refitting never changes it.
 
     Attributes
@@ -472,7 +472,7 @@ class SEMResult:
 
     @cached_property
     def _baseline(self) -> SEMResult:
-        from synergy_stats.sem.api import _fit_baseline
+        from synergy_stats.structural.api import _fit_baseline
 
         return _fit_baseline(self)
 
@@ -502,7 +502,7 @@ class SEMResult:
 
         Notes
         -----
-        Formulas in :mod:`synergy_stats.sem.fit`. The chi-square is ``N F_min`` for
+        Formulas in :mod:`synergy_stats.structural.fit`. The chi-square is ``N F_min`` for
         complete data and ``2 (logL_h1 - logL_h0)`` under FIML.
         """
         n = self._objective.ntotal
@@ -610,7 +610,7 @@ class SEMResult:
         ``sepc_all`` standardizes the EPC as ``std_all`` does.
         """
         from synergy_stats.errors import EstimationError
-        from synergy_stats.sem.api import _modification_indices
+        from synergy_stats.structural.api import _modification_indices
 
         if self._objective.fiml:
             raise EstimationError(

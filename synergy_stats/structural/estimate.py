@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synergy_stats.sem.model import RamModel
-from synergy_stats.sem.partable import ParTable
-from synergy_stats.sem.samplestats import GroupData
+from synergy_stats.structural.model import RamModel
+from synergy_stats.structural.partable import ParTable
+from synergy_stats.structural.samplestats import GroupData
 
 __all__ = ["Objective", "OptimResult", "fisher_scoring", "starting_values"]
 

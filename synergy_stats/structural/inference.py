@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from synergy_stats.errors import IdentificationError
-from synergy_stats.sem.estimate import Objective, _chol_inv
+from synergy_stats.structural.estimate import Objective, _chol_inv
 
 __all__ = [
     "casewise_scores",

@@ -2,8 +2,8 @@
 
 A :class:`ModelSpec` is a tuple of :class:`Statement` objects (one per left-hand side,
 operator and right-hand-side term), the defined parameters (``:=``) and explicit constraints
-(``==``, ``<``, ``>``). It is produced by :func:`synergy_stats.sem.syntax.parse_model` or by the
-builders in :mod:`synergy_stats.sem.builders`, and printed back as lavaan syntax by
+(``==``, ``<``, ``>``). It is produced by :func:`synergy_stats.structural.syntax.parse_model` or by the
+builders in :mod:`synergy_stats.structural.builders`, and printed back as lavaan syntax by
 :meth:`ModelSpec.to_syntax`. Defaults (first loading fixed to 1, residual variances, ...) are
 *not* part of the specification; the parameter table adds them at fit time.
 """
@@ -128,10 +128,10 @@ class ModelSpec:
     def to_syntax(self) -> str:
         """Print the specification back as lavaan model syntax.
 
-        Implemented in :mod:`synergy_stats.sem.syntax`; parsing the output gives an equal
+        Implemented in :mod:`synergy_stats.structural.syntax`; parsing the output gives an equal
         specification (up to ``line`` numbers).
         """
-        from synergy_stats.sem.syntax import format_model
+        from synergy_stats.structural.syntax import format_model
 
         return format_model(self)
 

@@ -4,8 +4,8 @@
 (first-order factors measured by items, second-order factors measured by factors) and
 :func:`structural_model` adds the hypothesised structural paths, labelled by hypothesis,
 and the chain indirect effect (for the synergy execution model: motivation -> mechanism ->
-process -> results). Both return an immutable :class:`~synergy_stats.sem.spec.ModelSpec`
-that :func:`synergy_stats.sem` fits and that prints as lavaan syntax.
+process -> results). Both return an immutable :class:`~synergy_stats.structural.spec.ModelSpec`
+that :func:`synergy_stats.structural` fits and that prints as lavaan syntax.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from synergy_stats.errors import SpecificationError
-from synergy_stats.sem.spec import DefinedParameter, ModelSpec, Modifier, Statement
-from synergy_stats.sem.syntax import parse_model
+from synergy_stats.structural.spec import DefinedParameter, ModelSpec, Modifier, Statement
+from synergy_stats.structural.syntax import parse_model
 
 if TYPE_CHECKING:  # pragma: no cover
     from synergy_stats.instrument import Instrument

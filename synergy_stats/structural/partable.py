@@ -1,6 +1,6 @@
 """The parameter table: a specification plus lavaan's defaults, one row per parameter.
 
-:func:`build_partable` turns a :class:`~synergy_stats.sem.spec.ModelSpec` into a
+:func:`build_partable` turns a :class:`~synergy_stats.structural.spec.ModelSpec` into a
 :class:`ParTable`: every user statement, plus the parameters lavaan adds by default for
 ``sem()``/``cfa()`` (``auto=True``) or only intercepts for an explicit ``lavaan()``-style
 model (``auto=False``). Equality through shared labels and ``group_equal`` constraints give
@@ -31,7 +31,7 @@ import numpy as np
 
 from synergy_stats._typing import check_option
 from synergy_stats.errors import IdentificationError, SpecificationError
-from synergy_stats.sem.spec import ModelSpec
+from synergy_stats.structural.spec import ModelSpec
 
 __all__ = ["GroupEqual", "ParTable", "build_partable"]
 

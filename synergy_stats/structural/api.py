@@ -25,14 +25,14 @@ from synergy_stats.errors import (
     OptionError,
     SpecificationError,
 )
-from synergy_stats.sem.estimate import Objective, OptimResult, fisher_scoring, starting_values
-from synergy_stats.sem.inference import invert_information
-from synergy_stats.sem.model import RamModel
-from synergy_stats.sem.partable import ParTable, build_partable
-from synergy_stats.sem.results import FitOptions, SEMResult
-from synergy_stats.sem.samplestats import GroupData, make_group_data
-from synergy_stats.sem.spec import ModelSpec, Statement
-from synergy_stats.sem.syntax import parse_model
+from synergy_stats.structural.estimate import Objective, OptimResult, fisher_scoring, starting_values
+from synergy_stats.structural.inference import invert_information
+from synergy_stats.structural.model import RamModel
+from synergy_stats.structural.partable import ParTable, build_partable
+from synergy_stats.structural.results import FitOptions, SEMResult
+from synergy_stats.structural.samplestats import GroupData, make_group_data
+from synergy_stats.structural.spec import ModelSpec, Statement
+from synergy_stats.structural.syntax import parse_model
 
 __all__ = ["cfa", "fit_groups", "sem"]
 
@@ -103,7 +103,7 @@ def sem(
         Confidence level of the Wald intervals.
     engine : {"numpy", "semopy"}
         Who finds the point estimates: our Fisher-scoring optimiser, or semopy (through
-        :mod:`synergy_stats.sem.semopy_adapter`, single-group complete-data models without a
+        :mod:`synergy_stats.structural.semopy_adapter`, single-group complete-data models without a
         mean structure). Everything else is computed here either way.
     se : bool
         Compute standard errors (when first asked for). ``se=False`` is lavaan's
@@ -415,7 +415,7 @@ def fit_groups(
     model = RamModel(pt, groups)
     objective = Objective(model, groups, fiml=fiml)
     if options.engine == "semopy":
-        from synergy_stats.sem.semopy_adapter import semopy_estimates
+        from synergy_stats.structural.semopy_adapter import semopy_estimates
 
         theta0 = semopy_estimates(spec, pt, groups[0])
         fval, grad, _ = objective.derivatives(theta0, info=False)

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synergy_stats.sem.partable import ParTable
-from synergy_stats.sem.samplestats import GroupData
+from synergy_stats.structural.partable import ParTable
+from synergy_stats.structural.samplestats import GroupData
 
 __all__ = ["GroupMatrices", "RamLayout", "RamModel", "ram_layout"]
 

@@ -33,7 +33,7 @@ from typing import Any, cast
 import numpy as np
 
 from synergy_stats.errors import ModelSyntaxError, SpecificationError
-from synergy_stats.sem.spec import (
+from synergy_stats.structural.spec import (
     Constraint,
     DefinedParameter,
     ModelSpec,
