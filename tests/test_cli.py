@@ -96,8 +96,15 @@ def test_report_example(tmp_path, capsys):
     assert "this step failed" not in text.lower()
     assert {"reliability.csv", "htmt.csv", "sem_estimates.csv", "sem_fit_measures.csv"} <= names
     assert {"indirect_effects.csv", "invariance.csv", "feedback_test.csv"} <= names
-    for stem in ("table_fit", "table_paths", "table_measurement", "table_htmt",
-                 "table_indirect", "table_invariance", "table_lags"):
+    for stem in (
+        "table_fit",
+        "table_paths",
+        "table_measurement",
+        "table_htmt",
+        "table_indirect",
+        "table_invariance",
+        "table_lags",
+    ):
         assert {f"{stem}.{ext}" for ext in ("tex", "docx", "html", "md")} <= names
     est = pd.read_csv(out / "sem_estimates.csv", encoding="utf-8-sig")
     h1 = est[est["label"] == "h1"].iloc[0]

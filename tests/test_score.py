@@ -125,7 +125,11 @@ def test_reverse_code_recodes_only_reverse_keyed_items(inst):
     import synergy_stats as ss
 
     survey = ss.read_survey(
-        ss.load_example(), inst, id="respondent_id", wave="wave", group="department",
+        ss.load_example(),
+        inst,
+        id="respondent_id",
+        wave="wave",
+        group="department",
         covariates=["gender", "rank", "tenure_years"],
     )
     before = survey.data.copy(deep=True)

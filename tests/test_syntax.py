@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from synergy_stats.errors import ModelSyntaxError, SpecificationError
-from synergy_stats.structural.spec import Constraint, DefinedParameter, ModelSpec, Modifier, Statement
+from synergy_stats.structural.spec import (
+    Constraint,
+    DefinedParameter,
+    ModelSpec,
+    Modifier,
+    Statement,
+)
 from synergy_stats.structural.syntax import (
     compile_expression,
     evaluate_expression,

@@ -3,7 +3,8 @@
 A bootstrap draw only needs the maximum-likelihood estimates of the same parameter table
 on new sample moments. :class:`CompiledModel` compiles a
 :class:`~synergy_stats.structural.partable.ParTable` once into index arrays of the RAM matrices
-(the same mapping as :class:`~synergy_stats.structural.model.RamModel`), and :meth:`CompiledModel.fit`
+(the same mapping as :class:`~synergy_stats.structural.model.RamModel`), and
+:meth:`CompiledModel.fit`
 runs Fisher scoring from the full-sample estimates on the new moments.
 
 The discrepancy and its expected information are those of

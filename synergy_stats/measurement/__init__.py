@@ -8,7 +8,8 @@ core, :func:`synergy_stats.cfa`.
 
 from __future__ import annotations
 
-from synergy_stats.measurement.efa import (
+from synergy_stats.measurement.consistency import item_statistics, reliability
+from synergy_stats.measurement.exploratory import (
     EFAResult,
     ParallelAnalysisResult,
     efa,
@@ -20,7 +21,6 @@ from synergy_stats.measurement.factorability import (
     bartlett,
     kmo,
 )
-from synergy_stats.measurement.reliability import item_statistics, reliability
 from synergy_stats.measurement.validity import cross_loadings, fornell_larcker, htmt
 
 __all__ = [

@@ -111,7 +111,7 @@ def kmo(data: pd.DataFrame, *, missing: FactorMissing = "pairwise") -> KMOResult
     """
     import pandas as pd
 
-    from synergy_stats.measurement.efa import _prepare_matrix
+    from synergy_stats.measurement.exploratory import _prepare_matrix
 
     check_option("missing", missing, FactorMissing)
     prep, r = _prepare_matrix(data, missing, what="the KMO measure")
@@ -166,7 +166,7 @@ def bartlett(data: pd.DataFrame, *, missing: FactorMissing = "pairwise") -> Bart
     """
     from scipy import stats
 
-    from synergy_stats.measurement.efa import _prepare_matrix
+    from synergy_stats.measurement.exploratory import _prepare_matrix
 
     check_option("missing", missing, FactorMissing)
     prep, r = _prepare_matrix(data, missing, what="Bartlett's test")

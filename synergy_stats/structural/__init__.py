@@ -2,7 +2,8 @@
 
 Layers, from the outside in: :mod:`~synergy_stats.structural.api` (``sem``, ``cfa``) ->
 :mod:`~synergy_stats.structural.results` (the immutable :class:`SEMResult`) ->
-:mod:`~synergy_stats.structural.fit` (fit indices), :mod:`~synergy_stats.structural.inference` (standard
+:mod:`~synergy_stats.structural.fit` (fit indices),
+:mod:`~synergy_stats.structural.inference` (standard
 errors, scaled tests) -> :mod:`~synergy_stats.structural.estimate` (discrepancy, optimiser) ->
 :mod:`~synergy_stats.structural.model` (RAM matrices) -> :mod:`~synergy_stats.structural.partable`
 (defaults) -> :mod:`~synergy_stats.structural.spec` / :mod:`~synergy_stats.structural.syntax`.

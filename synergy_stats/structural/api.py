@@ -25,7 +25,12 @@ from synergy_stats.errors import (
     OptionError,
     SpecificationError,
 )
-from synergy_stats.structural.estimate import Objective, OptimResult, fisher_scoring, starting_values
+from synergy_stats.structural.estimate import (
+    Objective,
+    OptimResult,
+    fisher_scoring,
+    starting_values,
+)
 from synergy_stats.structural.inference import invert_information
 from synergy_stats.structural.model import RamModel
 from synergy_stats.structural.partable import ParTable, build_partable

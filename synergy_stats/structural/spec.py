@@ -2,7 +2,8 @@
 
 A :class:`ModelSpec` is a tuple of :class:`Statement` objects (one per left-hand side,
 operator and right-hand-side term), the defined parameters (``:=``) and explicit constraints
-(``==``, ``<``, ``>``). It is produced by :func:`synergy_stats.structural.syntax.parse_model` or by the
+(``==``, ``<``, ``>``). It is produced by
+:func:`synergy_stats.structural.syntax.parse_model` or by the
 builders in :mod:`synergy_stats.structural.builders`, and printed back as lavaan syntax by
 :meth:`ModelSpec.to_syntax`. Defaults (first loading fixed to 1, residual variances, ...) are
 *not* part of the specification; the parameter table adds them at fit time.
