@@ -25,9 +25,9 @@ from synergy_stats.errors import (
     SynergyWarning,
 )
 from synergy_stats.inference import BootstrapResult, bootstrap
-from synergy_stats.inference._fastfit import CompiledModel, moments_of
 from synergy_stats.inference.bootstrap import _fit_measure_columns, _RefitTask
 from synergy_stats.structural.api import sem
+from synergy_stats.structural.engine import moments_of
 
 DATA = Path(__file__).parent / "data"
 REF = json.loads((DATA / "inference" / "lavaan_inference_reference.json").read_text())
@@ -161,31 +161,6 @@ def test_fiml_bootstrap_runs_and_resamples_incomplete_rows(fiml_fit) -> None:
     assert boot.n_failed == 0
     assert boot.draws["chisq"].notna().all()
     assert np.ptp(boot.draws["visual=~x2"]) > 0
-
-
-def test_lean_refit_gradient_and_hessian_are_exact(chain_fit) -> None:
-    cm = CompiledModel(chain_fit.partable)
-    mo = [moments_of(chain_fit._groups[0].raw)]
-    theta = chain_fit.theta * 1.05 + 0.01
-    ld = cm.logdet_samples(mo)
-    bases = cm.bases(mo)
-    assert ld is not None
-
-    def derivs(th):
-        _, parts = cm._state(th, mo, bases, [1.0], ld)
-        return cm._derivatives(parts, mo, [1.0], newton=True)
-
-    grad, _, hess = derivs(theta)
-    K = theta.size
-    num_g = np.empty(K)
-    num_h = np.empty((K, K))
-    for k in range(K):
-        e = np.zeros(K)
-        e[k] = 1e-6
-        num_g[k] = (cm.value(theta + e, mo) - cm.value(theta - e, mo)) / 2e-6
-        num_h[:, k] = (derivs(theta + e)[0] - derivs(theta - e)[0]) / 2e-6
-    assert_allclose(grad, num_g, atol=1e-7)
-    assert_allclose(hess, num_h, atol=1e-6)
 
 
 # ------------------------------------------------------------------ reproducibility

@@ -5,10 +5,11 @@ returns an immutable :class:`BootstrapResult` holding every draw: the free param
 the defined (``:=``) parameters and the chosen fit measures. Draws that fail stay as NaN
 rows and are counted by reason; nothing is dropped silently.
 
-Each complete-data refit runs Newton-Raphson (exact analytic Hessian, Fisher scoring as
-fallback) from the full-sample estimates on the resample's moments, see
-:mod:`synergy_stats.inference._fastfit`; incomplete data are refitted by full-information
-ML with the engine's own objective. Draws run in this process, on local worker processes
+Each draw is refitted by the engine's one optimiser
+(:func:`synergy_stats.structural.estimate.minimise`) from the full-sample estimates (warm
+start), with the parameter table compiled once per process: complete data from the
+resample's moments, incomplete data by full-information ML over its missing-data
+patterns. Draws run in this process, on local worker processes
 (``n_jobs``) or on a Dask cluster (``client``), with identical results for one seed.
 """
 
@@ -33,7 +34,6 @@ from synergy_stats.errors import (
     SynergyWarning,
 )
 from synergy_stats.inference import intervals as iv
-from synergy_stats.inference._fastfit import CompiledModel, GroupMoments, moments_of
 from synergy_stats.inference.parallel import (
     SeedPlan,
     check_n_jobs,
@@ -41,6 +41,7 @@ from synergy_stats.inference.parallel import (
     seed_plan,
 )
 from synergy_stats.inference.progress import ProgressLike
+from synergy_stats.structural.engine import CompiledModel, GroupMoments, moments_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -132,13 +133,16 @@ class _RefitTask:
         except _DRAW_ERRORS:
             return np.full(self.width, np.nan), ERROR
 
-    # -- complete data: the lean refit ------------------------------------------------
+    # -- one refit with the engine ----------------------------------------------------
     def _run_complete(self, xs: list[np.ndarray]) -> tuple[np.ndarray, int]:
+        from synergy_stats.structural.estimate import Objective, minimise
+
         moments = [moments_of(x) for x in xs]
-        res = self.compiled.fit(moments, self.theta0)
+        objective = Objective(None, moments, fiml=False, compiled=self.compiled, partable=self.pt)
+        res = minimise(objective, self.theta0, max_iter=200)
         if not res.converged:
             return np.full(self.width, np.nan), NON_CONVERGENCE
-        if not res.admissible:
+        if not self.compiled.admissible(res.theta, moments):
             return np.full(self.width, np.nan), NON_ADMISSIBLE
         out = np.full(self.width, np.nan)
         K = self.theta0.size
@@ -146,23 +150,23 @@ class _RefitTask:
         if self.measures:
             ntot = sum(m.n for m in moments)
             out[K] = ntot * res.fmin
-            out[K + 1] = _baseline_chisq_complete(moments, self.exo_idx, res.logdet_s)
-            out[K + 2] = _srmr_fast(moments, res.implied)
+            out[K + 1] = _baseline_chisq_complete(moments, self.exo_idx)
+            out[K + 2] = _srmr(self.compiled, res.theta, moments)
         return out, OK
 
-    # -- incomplete data: full-information ML with the engine's objective -------------
     def _run_fiml(self, xs: list[np.ndarray]) -> tuple[np.ndarray, int]:
-        from synergy_stats.structural.estimate import Objective, fisher_scoring, saturated_loglik
-        from synergy_stats.structural.model import RamModel
+        from synergy_stats.structural.estimate import Objective, minimise, saturated_loglik
         from synergy_stats.structural.samplestats import make_group_data
 
-        gds = [make_group_data(x, fiml=True) for x in xs]
-        objective = Objective(RamModel(self.pt, gds), gds, fiml=True)
-        res = fisher_scoring(objective, self.theta0)
+        if self.measures:
+            gds: list[Any] = [make_group_data(x, fiml=True) for x in xs]
+        else:  # the EM saturated moments are only needed for the fit measures
+            gds = [_PatternData.of(x, self.exo_idx) for x in xs]
+        objective = Objective(None, gds, fiml=True, compiled=self.compiled, partable=self.pt)
+        res = minimise(objective, self.theta0, max_iter=200)
         if not res.converged:
             return np.full(self.width, np.nan), NON_CONVERGENCE
-        moments = [GroupMoments(gd.n, gd.mean, gd.cov) for gd in gds]
-        if not self.compiled.admissible(res.theta, moments):
+        if not self.compiled.admissible(res.theta, gds):
             return np.full(self.width, np.nan), NON_ADMISSIBLE
         out = np.full(self.width, np.nan)
         K = self.theta0.size
@@ -172,13 +176,42 @@ class _RefitTask:
             out[K] = max(2.0 * (ll_sat - objective.loglik(res.theta)), 0.0)
             ll_base = sum(_baseline_loglik_fiml(x, self.exo_idx) for x in xs)
             out[K + 1] = max(2.0 * (ll_sat - ll_base), 0.0)
+            moments = [GroupMoments(gd.n, gd.mean, gd.cov) for gd in gds]
             out[K + 2] = _srmr(self.compiled, res.theta, moments)
         return out, OK
 
 
-def _baseline_chisq_complete(
-    moments: list[GroupMoments], exo_idx: np.ndarray, logdet_s: tuple[float, ...] = ()
-) -> float:
+@dataclass(frozen=True)
+class _PatternData:
+    """A resample's rows for a FIML refit without its EM moments.
+
+    Only the fixed-x block of ``mean``/``cov`` is read (the fixed covariates are complete
+    under FIML); the other entries are the observed-value moments, unused.
+    """
+
+    n: int
+    raw: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray
+    complete: bool
+
+    @classmethod
+    def of(cls, x: np.ndarray, exo_idx: np.ndarray) -> _PatternData:
+        n, p = x.shape
+        complete = not np.isnan(x).any()
+        with np.errstate(invalid="ignore"):
+            mean = np.nanmean(x, axis=0) if not complete else x.mean(axis=0)
+        cov = np.eye(p)
+        if exo_idx.size:
+            xx = x[:, exo_idx] - mean[exo_idx]
+            cov[np.ix_(exo_idx, exo_idx)] = (xx.T @ xx) / n
+        if complete:
+            xc = x - mean
+            cov = (xc.T @ xc) / n
+        return cls(n, x, mean, cov, complete)
+
+
+def _baseline_chisq_complete(moments: list[GroupMoments], exo_idx: np.ndarray) -> float:
     """Chi-square of lavaan's baseline (independence) model, in closed form.
 
     Notes
@@ -189,13 +222,13 @@ def _baseline_chisq_complete(
     ``X2_0 = sum_g N_g (sum_y log s_yy + log|S_xx| - log|S|)``.
     """
     total = 0.0
-    for g, mo in enumerate(moments):
+    for mo in moments:
         p = mo.cov.shape[0]
         y = np.setdiff1d(np.arange(p), exo_idx)
         val = float(np.sum(np.log(np.diagonal(mo.cov)[y])))
         if exo_idx.size:
             val += float(np.linalg.slogdet(mo.cov[np.ix_(exo_idx, exo_idx)])[1])
-        val -= logdet_s[g] if logdet_s else float(np.linalg.slogdet(mo.cov)[1])
+        val -= float(np.linalg.slogdet(mo.cov)[1])
         total += mo.n * val
     return total
 
@@ -229,26 +262,6 @@ def _baseline_loglik_fiml(x: np.ndarray, exo_idx: np.ndarray) -> float:
         q = exo_idx.size
         ll += -0.5 * n * (q * np.log(2 * np.pi) + float(np.linalg.slogdet(s)[1]) + q)
     return ll
-
-
-def _srmr_fast(
-    moments: list[GroupMoments], implied: tuple[tuple[np.ndarray, np.ndarray | None], ...]
-) -> float:
-    """SRMR from sample and implied moments (as :func:`synergy_stats.structural.fit.srmr`)."""
-    ntot = sum(m.n for m in moments)
-    total = 0.0
-    for mo, (sig, mu) in zip(moments, implied, strict=True):
-        sd = np.sqrt(np.diagonal(mo.cov))
-        res = (mo.cov - sig) / np.outer(sd, sd)
-        il = np.tril_indices(sd.size)
-        sq = res[il] ** 2
-        n_el = sq.size
-        ss_ = float(sq.sum())
-        if mu is not None:
-            ss_ += float((((mo.mean - mu) / sd) ** 2).sum())
-            n_el += sd.size
-        total += mo.n / ntot * np.sqrt(ss_ / n_el)
-    return total
 
 
 def _srmr(cm: CompiledModel, theta: np.ndarray, moments: list[GroupMoments]) -> float:

@@ -242,6 +242,8 @@ def fiml_expected_information(objective: Objective, theta: np.ndarray) -> np.nda
     structured expected information for ``missing = "ml"``).
     """
     model = objective.model
+    if model is None:  # pragma: no cover - fits always carry their model
+        raise TypeError("fiml_expected_information needs an objective built with its model")
     K = model.npar
     info = np.zeros((K, K))
     for g, gd in enumerate(objective.groups):

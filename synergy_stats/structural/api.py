@@ -28,7 +28,7 @@ from synergy_stats.errors import (
 from synergy_stats.structural.estimate import (
     Objective,
     OptimResult,
-    fisher_scoring,
+    minimise,
     starting_values,
 )
 from synergy_stats.structural.inference import invert_information
@@ -358,7 +358,7 @@ def _prepare_data(
 def _optimise(
     pt: ParTable, groups: list[GroupData], objective: Objective, start: np.ndarray | None = None
 ) -> tuple[OptimResult, int]:
-    """Fisher scoring from the default starts, then restarts; raises when all fail."""
+    """The optimiser from the default starts, then restarts; raises when all fail."""
     attempts: list[OptimResult] = []
     starts: list[np.ndarray] = []
     if start is not None:
@@ -366,7 +366,7 @@ def _optimise(
     starts.append(starting_values(pt, groups))
     starts.append(starting_values(pt, groups, simple=True))
     for i, st in enumerate(starts):
-        res = fisher_scoring(objective, st)
+        res = minimise(objective, st)
         attempts.append(res)
         if res.converged:
             return res, i
@@ -382,7 +382,7 @@ def _optimise(
             method="BFGS",
             options={"gtol": 1e-9, "maxiter": 5000},
         )
-        res = fisher_scoring(objective, sol.x)
+        res = minimise(objective, sol.x)
         if res.converged:
             return res, len(starts)
         attempts.append(res)

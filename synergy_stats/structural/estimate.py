@@ -5,21 +5,31 @@ Complete data use the normal-theory ML discrepancy (lavaan's ``fmin`` times 2)
     F = sum_g (N_g/N) [log|Sigma_g| + tr(S_g Sigma_g^-1) - log|S_g| - p + d_g' Sigma_g^-1 d_g],
 
 ``d_g = ybar_g - mu_g`` (only with a mean structure). Incomplete data use full-information ML
-over missing-data patterns. Both are minimised by Fisher scoring with a backtracking line
-search; the expected information doubles as the Gauss-Newton Hessian.
+over missing-data patterns. Both are minimised by :func:`minimise` (Newton steps with the
+analytic Hessian, Fisher scoring with backtracking as fallback).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from scipy.linalg import lapack
 
+from synergy_stats.errors import IdentificationError
+from synergy_stats.structural.engine import (
+    CompiledModel,
+    GroupState,
+    PatternBatch,
+    pattern_batches,
+)
 from synergy_stats.structural.model import RamModel
 from synergy_stats.structural.partable import ParTable
 from synergy_stats.structural.samplestats import GroupData
 
-__all__ = ["Objective", "OptimResult", "fisher_scoring", "starting_values"]
+__all__ = ["Objective", "OptimResult", "minimise", "starting_values"]
 
 _LOG2PI = float(np.log(2 * np.pi))
 
@@ -41,220 +51,177 @@ def _chol_inv(sigma: np.ndarray) -> tuple[np.ndarray, float] | None:
     return Linv.T @ Linv, logdet
 
 
-def _cov_information(inv: np.ndarray, dsig: np.ndarray) -> np.ndarray:
-    """``1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)`` for all parameter pairs.
-
-    With ``W_k = Sigma^-1 dSigma_k`` the trace is ``vec(W_k) . vec(W_l')``; both are
-    gathered in two matrices so that one matrix product gives every pair.
-    """
-    K = dsig.shape[0]
-    W = np.matmul(inv, dsig)
-    pp = inv.shape[0] ** 2
-    return 0.5 * (W.reshape(K, pp) @ W.transpose(0, 2, 1).reshape(K, pp).T)
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """Missing-data patterns with the same number of missing variables, stacked.
-
-    Arrays are padded to full size: ``mean`` and ``cov`` are zero at the missing positions,
-    ``miss`` holds the indices of the missing variables of each pattern.
-    """
-
-    miss: np.ndarray  # (G, m) int
-    observed: np.ndarray  # (G, p) float 0/1
-    weight: np.ndarray  # (G,) n_pattern / n_group
-    mean: np.ndarray  # (G, p)
-    cov: np.ndarray  # (G, p, p)
-
-
-def _pattern_batches(gd: GroupData) -> list[_Batch]:
-    p = gd.cov.shape[0]
-    by_m: dict[int, list] = {}
-    for pat in gd.patterns:
-        by_m.setdefault(p - len(pat.obs), []).append(pat)
-    out = []
-    for m, pats in sorted(by_m.items()):
-        G = len(pats)
-        miss = np.zeros((G, m), dtype=int)
-        observed = np.zeros((G, p))
-        mean = np.zeros((G, p))
-        cov = np.zeros((G, p, p))
-        weight = np.zeros(G)
-        for i, pat in enumerate(pats):
-            o = pat.obs
-            miss[i] = np.setdiff1d(np.arange(p), o)
-            observed[i, o] = 1.0
-            mean[i, o] = pat.mean
-            cov[i][pat.grid] = pat.cov
-            weight[i] = pat.n / gd.n
-        out.append(_Batch(miss, observed, weight, mean, cov))
-    return out
-
-
-def _fiml_group(
-    sigma: np.ndarray, mu: np.ndarray, batches: list[_Batch], *, gradient: bool
-) -> tuple[float, np.ndarray, np.ndarray] | None:
-    """FIML discrepancy of one group and its derivative with respect to (Sigma, mu).
-
-    Returns ``f = sum_p w_p [log|S_oo| + tr(S_oo^-1 C_p) + d_p' S_oo^-1 d_p]`` and, with
-    ``gradient``, ``M = sum_p w_p (Q_p - Q_p C_p Q_p - Q_p d_p d_p' Q_p)`` and
-    ``v = sum_p w_p Q_p d_p`` (so that ``dF = tr(M dSigma) - 2 v' dmu``), or None when
-    Sigma is not positive definite.
-
-    Notes
-    -----
-    ``Q_p`` is the inverse of the observed block embedded with zeros, obtained for all
-    patterns at once from ``P = Sigma^-1`` as ``Q_p = P - P_:m (P_mm)^-1 P_m:`` (m the
-    missing variables), and ``log|Sigma_oo| = log|Sigma| + log|P_mm|``.
-    """
-    res = _chol_inv(sigma)
-    if res is None:
-        return None
-    P, logdet = res
-    p = P.shape[0]
-    f = 0.0
-    M = np.zeros((p, p))
-    v = np.zeros(p)
-    for b in batches:
-        if b.miss.shape[1] == 0:
-            Q = np.broadcast_to(P, (len(b.weight), p, p))
-            logdet_o = np.full(len(b.weight), logdet)
-        else:
-            idx = b.miss
-            Pm = P[idx]  # (G, m, p)
-            Pmm = np.take_along_axis(Pm, idx[:, None, :], axis=2)  # (G, m, m)
-            sign, ld = np.linalg.slogdet(Pmm)
-            if np.any(sign <= 0):
-                return None
-            X = np.linalg.solve(Pmm, Pm)
-            Q = P[None] - np.matmul(Pm.transpose(0, 2, 1), X)
-            logdet_o = logdet + ld
-        d = (b.mean - mu[None]) * b.observed
-        Qd = np.einsum("gij,gj->gi", Q, d)
-        trace = np.einsum("gij,gji->g", Q, b.cov)
-        f += float(b.weight @ (logdet_o + trace + np.einsum("gi,gi->g", d, Qd)))
-        if gradient:
-            QCQ = np.matmul(np.matmul(Q, b.cov), Q)
-            M += np.einsum("g,gij->ij", b.weight, Q - QCQ - Qd[:, :, None] * Qd[:, None, :])
-            v += b.weight @ Qd
-    return f, M, v
-
-
 class Objective:
-    """The ML discrepancy of a model on its data, with gradient and expected information.
+    """The ML discrepancy of a model on its data, with its derivatives (the engine's handle).
 
     Parameters
     ----------
-    model : RamModel
-        Implied moments as functions of the free parameters.
-    groups : list of GroupData
-        Data of each group.
+    model : RamModel or None
+        Implied moments as functions of the free parameters (None: give ``partable``).
+    groups : list of GroupData or GroupMoments
+        Data of each group (moments suffice for complete data).
     fiml : bool
-        Use the casewise (pattern) likelihood.
+        Use the casewise (pattern) likelihood for the groups with missing values.
+    compiled : CompiledModel, optional
+        The compiled parameter table, when the caller already has it (resampling).
+    partable : ParTable, optional
+        The parameter table (default: the model's).
+
+    Notes
+    -----
+    ``F = sum_g (N_g/N) F_g``; complete-data groups use
+    ``F_g = log|Sigma| + tr(S Sigma^-1) - log|S| - p + d' Sigma^-1 d``, incomplete ones
+    (FIML) ``F_g = sum_p w_p [log|Sigma_oo| + tr(Sigma_oo^-1 T_p)]``. Derivatives are in
+    :mod:`synergy_stats.structural.engine`: the gradient, the expected information (the
+    optimiser's scoring matrix), the exact Hessian (twice the observed information) and
+    the casewise scores, all analytic.
     """
 
-    def __init__(self, model: RamModel, groups: list[GroupData], *, fiml: bool) -> None:
+    def __init__(
+        self,
+        model: RamModel | None,
+        groups: Sequence[Any],
+        *,
+        fiml: bool,
+        compiled: CompiledModel | None = None,
+        partable: ParTable | None = None,
+    ) -> None:
         self.model = model
-        self.groups = groups
+        if partable is None:
+            if model is None:
+                raise TypeError("Objective needs a model or a partable")
+            partable = model.pt
+        self.compiled = compiled if compiled is not None else CompiledModel(partable)
+        self.groups = list(groups)
         self.fiml = fiml
         self.ntotal = sum(g.n for g in groups)
         self.weights = [g.n / self.ntotal for g in groups]
-        self.meanstructure = model.meanstructure or fiml
-        self._logdet_s = []
-        for gd in groups:
-            res = _chol_inv(gd.cov)
-            self._logdet_s.append(res[1] if res is not None else np.nan)
-        self._batches = [_pattern_batches(gd) for gd in groups] if fiml else []
+        self.meanstructure = bool(partable.meanstructure) or fiml
+        self.npar = partable.npar
+        self._bases = self.compiled.bases(self.groups)
+        self._batches: list[list[PatternBatch] | None] = []
+        self._logdet_s: list[float] = []
+        for gd in self.groups:
+            incomplete = fiml and not getattr(gd, "complete", True)
+            self._batches.append(pattern_batches(gd.raw) if incomplete else None)
+            if incomplete:
+                self._logdet_s.append(0.0)
+                continue
+            sign, ld = np.linalg.slogdet(gd.cov)
+            self._logdet_s.append(float(ld) if sign > 0 else np.nan)
+        self._cache: tuple[bytes, list[GroupState] | None, float] | None = None
 
-    # -- value -----------------------------------------------------------------------
+    @property
+    def has_patterns(self) -> bool:
+        """Whether some group is fitted by its missing-data patterns (FIML)."""
+        return any(b is not None for b in self._batches)
+
+    # -- evaluation (cached at the last point) ------------------------------------------
+    def _states(self, theta: np.ndarray) -> tuple[float, list[GroupState] | None]:
+        key = np.asarray(theta, dtype=float).tobytes()
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[2], self._cache[1]
+        total = 0.0
+        states: list[GroupState] = []
+        cm = self.compiled
+        ok = True
+        for g, gd in enumerate(self.groups):
+            st = cm.evaluate_group(
+                theta,
+                g,
+                self._bases[g],
+                gd,
+                self._logdet_s[g],
+                self._batches[g],
+                meanstructure=self.meanstructure,
+            )
+            if st is None or not np.isfinite(st.f):
+                ok = False
+                break
+            states.append(st)
+            total += self.weights[g] * st.f
+        out = (states, float(total)) if ok else (None, np.inf)
+        self._cache = (key, out[0], out[1])
+        return out[1], out[0]
+
+    def _checked(self, theta: np.ndarray) -> list[GroupState]:
+        _, states = self._states(theta)
+        if states is None:
+            raise IdentificationError(
+                "the implied covariance matrix is not positive definite at these estimates"
+            )
+        return states
+
     def value(self, theta: np.ndarray) -> float:
         """The discrepancy F at ``theta`` (``inf`` where an implied matrix is not PD)."""
-        total = 0.0
-        for g, gd in enumerate(self.groups):
-            sigma, mu = self.model.implied(theta, g)
-            if self.fiml:
-                out = _fiml_group(sigma, mu, self._batches[g], gradient=False)
-                if out is None:
-                    return np.inf
-                total += self.weights[g] * out[0]
-            else:
-                res = _chol_inv(sigma)
-                if res is None:
-                    return np.inf
-                inv, logdet = res
-                f = logdet + np.sum(inv * gd.cov) - self._logdet_s[g] - self.model.p
-                if self.model.meanstructure:
-                    d = gd.mean - mu
-                    f += d @ inv @ d
-                total += self.weights[g] * f
-        return float(total)
+        return self._states(theta)[0]
 
-    # -- value, gradient, information -------------------------------------------------
+    def gradient(self, theta: np.ndarray) -> np.ndarray:
+        """Gradient of F (zeros where an implied matrix is not PD and F is infinite)."""
+        _, states = self._states(theta)
+        cm = self.compiled
+        out = np.zeros(self.npar)
+        if states is None:
+            return out
+        for g, st in enumerate(states):
+            out += self.weights[g] * cm.gradient_group(g, st)
+        return out
+
+    def expected_information(self, theta: np.ndarray) -> np.ndarray:
+        """Unit expected information ``sum_g w_g I_g`` at the implied moments.
+
+        ``I_g[k,l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l``:
+        the expected Hessian of F is twice it. Under FIML it is the complete-data
+        information at the implied moments (the optimiser's scoring matrix).
+        """
+        states = self._checked(theta)
+        cm = self.compiled
+        out = np.zeros((self.npar, self.npar))
+        for g, st in enumerate(states):
+            out += self.weights[g] * cm.expected_group(g, st)
+        return out
+
+    def hessian(self, theta: np.ndarray) -> np.ndarray:
+        """Exact (analytic) Hessian of F."""
+        states = self._checked(theta)
+        cm = self.compiled
+        out = np.zeros((self.npar, self.npar))
+        for g, st in enumerate(states):
+            out += self.weights[g] * cm.hessian_group(g, st)
+        return (out + out.T) / 2
+
+    def observed_information(self, theta: np.ndarray) -> np.ndarray:
+        """Observed information per observation: half the analytic Hessian of F."""
+        return self.hessian(theta) / 2
+
+    def scores(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Casewise scores of the log-likelihood, one (N_g x K) array per group."""
+        states = self._checked(theta)
+        cm = self.compiled
+        return [
+            cm.scores_group(g, st, gd.raw, gd.mean)
+            for g, (st, gd) in enumerate(zip(states, self.groups, strict=True))
+        ]
+
     def derivatives(
         self, theta: np.ndarray, *, info: bool = True
     ) -> tuple[float, np.ndarray, np.ndarray]:
-        """F, its gradient, and the expected information per observation.
-
-        The information returned is ``sum_g w_g I_g`` with the unit Fisher information
-        ``I_g[k,l] = 1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l) + dmu_k' Sigma^-1 dmu_l``,
-        so that the expected Hessian of F is twice it. Under FIML the complete-data
-        information at the implied moments is returned: it serves as the scoring matrix of
-        the optimiser (standard errors use the observed information). With
-        ``info=False`` an empty matrix is returned and the work skipped.
-        """
-        K = self.model.npar
-        grad = np.zeros(K)
-        information = np.zeros((K, K) if info else (0, 0))
-        total = 0.0
-        for g, gd in enumerate(self.groups):
-            sigma, mu, dsig, dmu = self.model.jacobian(theta, g)
-            w = self.weights[g]
-            p = sigma.shape[0]
-            if self.fiml:
-                out = _fiml_group(sigma, mu, self._batches[g], gradient=True)
-                if out is None:
-                    return np.inf, grad, information
-                f, M, v = out
-                total += w * f
-                grad += w * (dsig.reshape(K, p * p) @ M.ravel() - 2 * dmu @ v)
-                if info:
-                    res = _chol_inv(sigma)
-                    if res is None:
-                        return np.inf, grad, information
-                    inv = res[0]
-                    information += w * (_cov_information(inv, dsig) + dmu @ inv @ dmu.T)
-                continue
-            res = _chol_inv(sigma)
-            if res is None:
-                return np.inf, grad, information
-            inv, logdet = res
-            f = logdet + np.sum(inv * gd.cov) - self._logdet_s[g] - self.model.p
-            R = sigma - gd.cov
-            if self.model.meanstructure:
-                d = gd.mean - mu
-                f += d @ inv @ d
-                R = R - np.outer(d, d)
-                grad += w * (-2 * dmu @ (inv @ d))
-                if info:
-                    information += w * (dmu @ inv @ dmu.T)
-            M = inv @ R @ inv
-            grad += w * (dsig.reshape(K, p * p) @ M.ravel())
-            if info:
-                information += w * _cov_information(inv, dsig)
-            total += w * f
-        return float(total), grad, information
-
-    def gradient(self, theta: np.ndarray) -> np.ndarray:
-        """Gradient of F."""
-        return self.derivatives(theta, info=False)[1]
+        """F, its gradient, and (with ``info``) the unit expected information."""
+        f, states = self._states(theta)
+        K = self.npar
+        if states is None:
+            return np.inf, np.zeros(K), np.zeros((K, K) if info else (0, 0))
+        grad = self.gradient(theta)
+        information = self.expected_information(theta) if info else np.zeros((0, 0))
+        return f, grad, information
 
     # -- log-likelihood ---------------------------------------------------------------
     def loglik(self, theta: np.ndarray) -> float:
         """Normal log-likelihood of the data at ``theta`` (summed over groups)."""
         total = 0.0
+        cm = self.compiled
         for g, gd in enumerate(self.groups):
-            sigma, mu = self.model.implied(theta, g)
+            sigma, mu = cm.implied(theta, g, self._bases[g])
             if not self.meanstructure:
                 mu = gd.mean
             total += _loglik_group(gd, sigma, mu, fiml=self.fiml)
@@ -299,70 +266,94 @@ class OptimResult:
     message: str
 
 
-def fisher_scoring(
+def minimise(
     objective: Objective,
     start: np.ndarray,
     *,
     max_iter: int = 500,
     grad_tol: float = 1e-9,
     step_tol: float = 1e-12,
+    newton: bool | None = None,
 ) -> OptimResult:
-    """Minimise the discrepancy by Fisher scoring with backtracking.
+    """Minimise the discrepancy: Newton steps, Fisher scoring with backtracking as fallback.
 
     Parameters
     ----------
     objective : Objective
     start : numpy.ndarray
-        Starting parameter vector.
+        Starting parameter vector (the full-sample estimates for a resampling refit).
     max_iter : int
         Iteration limit.
     grad_tol : float
         Converged when the largest absolute gradient element falls below this.
     step_tol : float
-        Converged when the largest step falls below this (and the gradient is small).
+        Converged when the largest step falls below this (and the gradient is below 1e-6).
+    newton : bool, optional
+        Try the full Newton step (exact analytic Hessian) first in every iteration; it is
+        kept when the Hessian is positive definite and the step lowers F by the Armijo rule.
+        Default: for complete data (where the Hessian costs about what the expected
+        information does); FIML fits take scoring steps only (its Hessian costs 10-20
+        scoring steps, profiled on the 44-item synergy model).
 
     Returns
     -------
     OptimResult
+
+    Notes
+    -----
+    The one optimiser of the package (``sem()``, the bootstrap, invariance, the panels).
+    Fisher scoring uses twice the expected information at the implied moments as its
+    Hessian, with a backtracking (Armijo) line search; near the optimum the Newton steps
+    converge quadratically.
     """
     theta = np.asarray(start, dtype=float).copy()
-    f, grad, info = objective.derivatives(theta)
+    if newton is None:
+        newton = not objective.has_patterns
+    f = objective.value(theta)
     if not np.isfinite(f):
         return OptimResult(theta, f, np.inf, 0, False, "starting values give a non-PD matrix")
     K = theta.size
-    ridge = 0.0
+    if K == 0:
+        return OptimResult(theta, f, 0.0, 0, True, "no free parameters")
+    grad = objective.gradient(theta)
     for it in range(1, max_iter + 1):
-        gmax = float(np.max(np.abs(grad))) if K else 0.0
+        gmax = float(np.max(np.abs(grad)))
         if gmax < grad_tol:
             return OptimResult(theta, f, gmax, it - 1, True, "gradient below tolerance")
-        H = 2.0 * info
-        try:
-            step = np.linalg.solve(H + ridge * np.eye(K), grad)
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(H + 1e-8 * np.eye(K), grad, rcond=None)[0]
-        slope = float(grad @ step)
-        if not np.isfinite(slope) or slope <= 0:
-            step = grad.copy()  # fall back to steepest descent
+        moved = None
+        if newton:
+            H = objective.hessian(theta)
+            _, step, flag = lapack.dposv(H, grad, lower=1)
             slope = float(grad @ step)
-        t = 1.0
-        accepted = False
-        while t > 1e-12:
-            cand = theta - t * step
-            fc = objective.value(cand)
-            if np.isfinite(fc) and fc <= f - 1e-4 * t * slope:
-                accepted = True
-                break
-            t *= 0.5
-        if not accepted:
-            gmax = float(np.max(np.abs(grad)))
-            ok = gmax < 1e-6
-            return OptimResult(theta, f, gmax, it, ok, "line search could not improve")
-        theta = cand
-        if np.max(np.abs(t * step)) < step_tol:
-            f, grad, info = objective.derivatives(theta)
+            if flag == 0 and np.isfinite(slope) and slope > 0:
+                cand = theta - step
+                fc = objective.value(cand)
+                if np.isfinite(fc) and fc <= f - 1e-4 * slope:
+                    moved = (cand, fc, step)
+        if moved is None:
+            info = 2.0 * objective.expected_information(theta)
+            _, step, flag = lapack.dposv(info, grad, lower=1)
+            if flag != 0:
+                step = np.linalg.lstsq(info + 1e-8 * np.eye(K), grad, rcond=None)[0]
+            slope = float(grad @ step)
+            if not np.isfinite(slope) or slope <= 0:
+                step = grad.copy()  # fall back to steepest descent
+                slope = float(grad @ step)
+            t = 1.0
+            while t > 1e-12:
+                cand = theta - t * step
+                fc = objective.value(cand)
+                if np.isfinite(fc) and fc <= f - 1e-4 * t * slope:
+                    moved = (cand, fc, t * step)
+                    break
+                t *= 0.5
+        if moved is None:
+            return OptimResult(theta, f, gmax, it, gmax < 1e-6, "line search could not improve")
+        theta, f, step = moved
+        grad = objective.gradient(theta)
+        if np.max(np.abs(step)) < step_tol:
             gmax = float(np.max(np.abs(grad)))
             return OptimResult(theta, f, gmax, it, gmax < 1e-6, "step below tolerance")
-        f, grad, info = objective.derivatives(theta)
     gmax = float(np.max(np.abs(grad)))
     return OptimResult(theta, f, gmax, max_iter, gmax < 1e-6, "iteration limit reached")
 

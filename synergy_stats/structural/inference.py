@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from synergy_stats.errors import IdentificationError
-from synergy_stats.structural.estimate import Objective, _chol_inv
+from synergy_stats.structural.estimate import Objective
+from synergy_stats.structural.samplestats import GroupData
 
 __all__ = [
     "casewise_scores",
@@ -20,28 +21,16 @@ __all__ = [
 ]
 
 
-def observed_information(objective: Objective, theta: np.ndarray, *, h: float = 1e-6) -> np.ndarray:
-    """Observed information per observation: half the Hessian of F.
+def observed_information(objective: Objective, theta: np.ndarray) -> np.ndarray:
+    """Observed information per observation: half the analytic Hessian of F.
 
     Notes
     -----
-    The Hessian is the central difference of the analytic gradient,
-    ``H[:, k] = (g(theta + h_k e_k) - g(theta - h_k e_k)) / (2 h_k)`` with
-    ``h_k = h max(1, |theta_k|)``, then symmetrised (truncation error O(h^2); forward
-    differences were tried and move scaled difference tests in the fifth decimal).
-    F = -2 log L / N + const, so the observed information per observation is ``H / 2``.
+    F = -2 log L / N + const, so the observed information per observation is ``H / 2``;
+    the Hessian is analytic (:meth:`Objective.hessian`), for complete data and FIML alike
+    (lavaan differentiates the gradient numerically).
     """
-    K = theta.size
-    H = np.empty((K, K))
-    for k in range(K):
-        step = h * max(1.0, abs(theta[k]))
-        tp = theta.copy()
-        tm = theta.copy()
-        tp[k] += step
-        tm[k] -= step
-        H[:, k] = (objective.gradient(tp) - objective.gradient(tm)) / (2 * step)
-    H = (H + H.T) / 2
-    return H / 2
+    return objective.observed_information(theta)
 
 
 def invert_information(info: np.ndarray, n: int, names: list[str]) -> np.ndarray:
@@ -75,31 +64,11 @@ def casewise_scores(objective: Objective, theta: np.ndarray) -> list[np.ndarray]
     Notes
     -----
     For case i with observed part o, ``u = Sigma_oo^-1 (y_o - mu_o)`` and
-    ``s_ik = 1/2 (u' dSigma_k,oo u - tr(Sigma_oo^-1 dSigma_k,oo)) + u' dmu_k,o``.
-    Without a mean structure the mean is the sample mean and ``dmu = 0``.
+    ``s_ik = 1/2 (u' dSigma_k,oo u - tr(Sigma_oo^-1 dSigma_k,oo)) + u' dmu_k,o``, computed
+    per missing-data pattern block (:meth:`Objective.scores`). Without a mean structure
+    the mean is the sample mean and ``dmu = 0``.
     """
-    out = []
-    model = objective.model
-    for g, gd in enumerate(objective.groups):
-        sigma, mu, dsig, dmu = model.jacobian(theta, g)
-        if not objective.meanstructure:
-            mu = gd.mean
-            dmu = np.zeros_like(dmu)
-        scores = np.zeros((gd.n, model.npar))
-        for pat in gd.patterns:
-            o = pat.obs
-            res = _chol_inv(sigma[np.ix_(o, o)])
-            if res is None:
-                raise IdentificationError("implied covariance matrix is not positive definite")
-            inv = res[0]
-            y = gd.raw[np.ix_(pat.rows, o)]
-            u = (y - mu[o]) @ inv
-            ds = dsig[:, o][:, :, o]
-            quad = np.einsum("ip,kpq,iq->ik", u, ds, u)
-            tr = np.einsum("pq,kqp->k", inv, ds)
-            scores[pat.rows] = 0.5 * (quad - tr) + u @ dmu[:, o].T
-        out.append(scores)
-    return out
+    return objective.scores(theta)
 
 
 def sandwich_vcov(
@@ -144,32 +113,63 @@ def _h1_scores(gd, meanstructure: bool, mean=None, cov=None) -> np.ndarray:
     return out if meanstructure else out[:, p:]
 
 
-def _h1_observed_info(gd, *, h: float = 1e-6) -> np.ndarray:
+def _h1_observed_info(gd: GroupData) -> np.ndarray:
     """Observed unit information of the saturated FIML model (mean structure included).
 
-    Central differences of the summed casewise scores at the EM estimates.
+    Parameters ordered ``(mu, vech Sigma)`` (upper triangle, row-major), at the EM
+    estimates; computed analytically once per group data and cached on it.
+
+    Notes
+    -----
+    Half the Hessian of ``F = sum_p w_p [log|Sigma_oo| + tr(Sigma_oo^-1 T_p)]``: with
+    ``Q_p`` the inverse of the observed block embedded with zeros, ``u_p = Q_p d_p`` and
+    ``X_p = 2 Q_p T_p Q_p - Q_p``, ``I_mumu = sum_p w_p Q_p``,
+    ``I_mu_i,kl = c_kl sum_p w_p (u_pk Q_p,li + u_pl Q_p,ki)`` and
+    ``I_ij,kl = c_ij c_kl / 2 sum_p w_p (Q_jk X_il + Q_jl X_ik + Q_ik X_jl + Q_il X_jk)``
+    (``c = 1/2`` on the diagonal, else 1).
     """
+    if "h1_observed" in gd.cache:
+        cached: np.ndarray = gd.cache["h1_observed"]
+        return cached
     p = gd.cov.shape[0]
     iu, ju = np.triu_indices(p)
-    theta = np.concatenate([gd.mean, gd.cov[iu, ju]])
-    K = theta.size
-
-    def total_score(th: np.ndarray) -> np.ndarray:
-        mean = th[:p]
-        cov = np.zeros((p, p))
-        cov[iu, ju] = th[p:]
-        cov[ju, iu] = th[p:]
-        return _h1_scores(gd, True, mean, cov).sum(axis=0)
-
-    H = np.empty((K, K))
-    for k in range(K):
-        step = h * max(1.0, abs(theta[k]))
-        tp = theta.copy()
-        tm = theta.copy()
-        tp[k] += step
-        tm[k] -= step
-        H[:, k] = (total_score(tp) - total_score(tm)) / (2 * step)
-    return -(H + H.T) / 2 / gd.n
+    c = np.where(iu == ju, 0.5, 1.0)
+    G = len(gd.patterns)
+    w = np.array([pat.n / gd.n for pat in gd.patterns])
+    Qs = np.zeros((G, p, p))
+    Xs = np.zeros((G, p, p))
+    us = np.zeros((G, p))
+    for k, pat in enumerate(gd.patterns):
+        o = pat.obs
+        inv = np.linalg.inv(gd.cov[np.ix_(o, o)])
+        d = pat.mean - gd.mean[o]
+        T = pat.cov + np.outer(d, d)
+        q = np.zeros((p, p))
+        q[np.ix_(o, o)] = inv
+        R = np.zeros((p, p))
+        R[np.ix_(o, o)] = inv @ T @ inv
+        Qs[k] = q
+        Xs[k] = 2.0 * R - q
+        us[k, o] = inv @ d
+    m = len(iu)
+    out = np.zeros((p + m, p + m))
+    out[:p, :p] = np.einsum("g,gij->ij", w, Qs)
+    wQ = (w[:, None, None] * Qs).transpose(1, 2, 0)  # (p, p, G)
+    T3 = (wQ @ us).transpose(0, 2, 1)  # T3[i, k, l] = sum_g w Q[i, l] u[k]
+    out[:p, p:] = c * (T3[:, iu, ju] + T3[:, ju, iu])
+    out[p:, :p] = out[:p, p:].T
+    Xg = Xs.transpose(1, 0, 2)  # (p, G, p)
+    chunk = max(1, int(2e6 // (p * p)))
+    for a0 in range(0, m, chunk):
+        a1 = min(m, a0 + chunk)
+        ia, ja = iu[a0:a1], ju[a0:a1]
+        T1 = np.matmul(wQ[ja], Xg[ia])  # [a, s, u] = sum_g w Q[j_a, s] X[i_a, u]
+        T2 = np.matmul(wQ[ia], Xg[ja])
+        blk = T1[:, iu, ju] + T1[:, ju, iu] + T2[:, iu, ju] + T2[:, ju, iu]
+        out[p + a0 : p + a1, p:] = 0.5 * c[a0:a1, None] * c[None, :] * blk
+    out = (out + out.T) / 2
+    gd.cache["h1_observed"] = out
+    return out
 
 
 def _h1_expected_info(gd, meanstructure: bool) -> np.ndarray:

@@ -130,10 +130,7 @@ class SEMResult:
             return np.full((K, K), np.nan)
         names = self.parameter_names()
         obj = self._objective
-        if self.options.information == "observed":
-            info = observed_information(obj, self.theta)
-        else:
-            info = obj.derivatives(self.theta)[2]
+        info = self._information
         if self.options.estimator == "MLR":
             invert_information(info, obj.ntotal, names)  # identification check
             return sandwich_vcov(obj, self.theta, info, names)
@@ -485,9 +482,14 @@ class SEMResult:
         return yuan_bentler_trace(self._objective, self.theta, e_inv) / self.df
 
     def _information_for_test(self) -> np.ndarray:
+        return self._information
+
+    @cached_property
+    def _information(self) -> np.ndarray:
+        """The unit information the standard errors use (observed or expected), once."""
         if self.options.information == "observed":
             return observed_information(self._objective, self.theta)
-        return self._objective.derivatives(self.theta)[2]
+        return self._objective.expected_information(self.theta)
 
     def fit_measures(self) -> pd.Series:
         """Fit measures, lavaan's ``fitMeasures()`` in snake_case.

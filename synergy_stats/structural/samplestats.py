@@ -6,6 +6,7 @@ Covariances use the maximum-likelihood divisor N, as lavaan does for normal-theo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,9 @@ class GroupData:
     raw: np.ndarray
     patterns: tuple[Pattern, ...] = field(default=())
     complete: bool = True
+    #: statistics of the data alone (e.g. the saturated model's information), computed
+    #: once by :mod:`synergy_stats.structural.inference` and shared by every fit of it
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def make_group_data(x: np.ndarray, *, fiml: bool, copy: bool = True) -> GroupData:
