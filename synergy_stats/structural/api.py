@@ -25,6 +25,7 @@ from synergy_stats.errors import (
     OptionError,
     SpecificationError,
 )
+from synergy_stats.structural.engine import single_threaded
 from synergy_stats.structural.estimate import (
     Objective,
     OptimResult,
@@ -56,6 +57,7 @@ def _as_spec(model: str | ModelSpec) -> ModelSpec:
     )
 
 
+@single_threaded
 def sem(
     model: str | ModelSpec,
     data: pd.DataFrame,
@@ -89,7 +91,9 @@ def sem(
         Listwise deletion (warns with the number of rows dropped) or full-information ML
         (case-wise likelihood, chi-square against the EM saturated model).
     meanstructure : bool, optional
-        Model intercepts and means. Default: True with FIML or groups, else False.
+        Model intercepts and means. Default (None): True with FIML, groups, or intercept
+        lines (``y ~ 1``, ``t1 ~ 0*1``) in the syntax, else False (as lavaan). An explicit
+        False with FIML or with intercept lines raises OptionError.
     group : str, optional
         Column defining groups for a multiple-group model.
     group_equal : sequence of str
@@ -166,9 +170,26 @@ def sem(
         if n_groups < 2:
             raise DataValidationError(f"group={group!r} has fewer than two distinct values")
     fiml = missing == "fiml"
-    ms = bool(meanstructure) if meanstructure is not None else (fiml or n_groups > 1)
-    if fiml:
-        ms = True
+    has_intercepts = any(st.op == "~1" for st in spec.statements)
+    if meanstructure is None:
+        # lavaan: FIML, groups and intercept lines in the syntax switch the means on
+        ms = fiml or n_groups > 1 or has_intercepts
+    else:
+        if not isinstance(meanstructure, bool):
+            raise OptionError(
+                f"meanstructure={meanstructure!r} is not accepted; use True, False or None"
+            )
+        ms = meanstructure
+        if fiml and not ms:
+            raise OptionError(
+                "meanstructure=False is not possible with missing='fiml': the casewise "
+                "likelihood needs the means; leave meanstructure=None (or True)"
+            )
+        if has_intercepts and not ms:
+            raise OptionError(
+                "meanstructure=False but the model has intercept lines ('~ 1'); drop them "
+                "or leave meanstructure=None"
+            )
     pt = build_partable(
         spec,
         data_columns=list(data.columns),
@@ -394,6 +415,7 @@ def _optimise(
     )
 
 
+@single_threaded
 def fit_groups(
     spec: ModelSpec,
     pt: ParTable,

@@ -285,9 +285,12 @@ def minimise(
     max_iter : int
         Iteration limit.
     grad_tol : float
-        Converged when the largest absolute gradient element falls below this.
+        Converged when the largest absolute scaled gradient element ``g_k / sqrt(H_kk)``
+        (``H`` the current curvature matrix) falls below this: the rule does not depend on
+        the units of the data.
     step_tol : float
-        Converged when the largest step falls below this (and the gradient is below 1e-6).
+        Converged when the largest scaled step falls below this (and the scaled gradient
+        is below 1e-6).
     newton : bool, optional
         Try the full Newton step (exact analytic Hessian) first in every iteration; it is
         kept when the Hessian is positive definite and the step lowers F by the Armijo rule.
@@ -316,8 +319,10 @@ def minimise(
     if K == 0:
         return OptimResult(theta, f, 0.0, 0, True, "no free parameters")
     grad = objective.gradient(theta)
+    info = 2.0 * objective.expected_information(theta)
+    scale = _gradient_scale(info)
     for it in range(1, max_iter + 1):
-        gmax = float(np.max(np.abs(grad)))
+        gmax = float(np.max(np.abs(grad * scale)))
         if gmax < grad_tol:
             return OptimResult(theta, f, gmax, it - 1, True, "gradient below tolerance")
         moved = None
@@ -330,8 +335,11 @@ def minimise(
                 fc = objective.value(cand)
                 if np.isfinite(fc) and fc <= f - 1e-4 * slope:
                     moved = (cand, fc, step)
+                    scale = _gradient_scale(H)
         if moved is None:
-            info = 2.0 * objective.expected_information(theta)
+            if it > 1 or not np.array_equal(theta, start):
+                info = 2.0 * objective.expected_information(theta)
+            scale = _gradient_scale(info)
             _, step, flag = lapack.dposv(info, grad, lower=1)
             if flag != 0:
                 step = np.linalg.lstsq(info + 1e-8 * np.eye(K), grad, rcond=None)[0]
@@ -351,11 +359,28 @@ def minimise(
             return OptimResult(theta, f, gmax, it, gmax < 1e-6, "line search could not improve")
         theta, f, step = moved
         grad = objective.gradient(theta)
-        if np.max(np.abs(step)) < step_tol:
-            gmax = float(np.max(np.abs(grad)))
+        if np.max(np.abs(step) / _theta_scale(scale)) < step_tol:
+            gmax = float(np.max(np.abs(grad * scale)))
             return OptimResult(theta, f, gmax, it, gmax < 1e-6, "step below tolerance")
-    gmax = float(np.max(np.abs(grad)))
+    gmax = float(np.max(np.abs(grad * scale)))
     return OptimResult(theta, f, gmax, max_iter, gmax < 1e-6, "iteration limit reached")
+
+
+def _gradient_scale(curvature: np.ndarray) -> np.ndarray:
+    """``1/sqrt(diag(H))``: a gradient in units that do not depend on the data's units.
+
+    Rescaling a parameter by ``c`` divides its gradient element by ``c`` and its curvature
+    by ``c^2``, so ``g_k / sqrt(H_kk)`` is unchanged: the stopping rules use it, and a model
+    of items times 1000 converges at the same point as the original. Non-positive
+    curvatures (far from the optimum) count as 1.
+    """
+    d = np.diag(curvature)
+    return np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
+
+
+def _theta_scale(scale: np.ndarray) -> np.ndarray:
+    """Parameter units matching :func:`_gradient_scale` (a step is small relative to it)."""
+    return scale
 
 
 def starting_values(pt: ParTable, groups: list[GroupData], *, simple: bool = False) -> np.ndarray:

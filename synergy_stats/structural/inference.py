@@ -34,20 +34,37 @@ def observed_information(objective: Objective, theta: np.ndarray) -> np.ndarray:
 
 
 def invert_information(info: np.ndarray, n: int, names: list[str]) -> np.ndarray:
-    """``(n info)^-1``, raising IdentificationError when the information is singular."""
+    """``(n info)^-1``, raising IdentificationError when the information is singular.
+
+    Notes
+    -----
+    Singularity is judged on the information rescaled to unit diagonal,
+    ``D^-1/2 info D^-1/2`` with ``D = diag(info)``, so the verdict does not depend on the
+    units of the data or of the parameters (items times 1000, budgets in yuan): a
+    rescaling of a parameter rescales its row and column, which the scaling undoes.
+    """
     K = info.shape[0]
     if K == 0:
         return np.zeros((0, 0))
     sym = (info + info.T) / 2
+    diag = np.diag(sym).copy()
+    if not np.all(np.isfinite(sym)) or np.any(diag <= 0):
+        bad = np.flatnonzero(~(diag > 0))[:4]
+        raise IdentificationError(
+            "the information matrix is singular, so the model is not identified; the "
+            f"parameters most involved: {[names[i] for i in bad]}"
+        )
+    d = 1.0 / np.sqrt(diag)
+    R = sym * np.outer(d, d)
     try:
-        L = np.linalg.cholesky(sym)
-        d = np.diag(L)
-        if d.min() > np.sqrt(d.max() ** 2 * K * 1e-12):
+        L = np.linalg.cholesky(R)
+        ld = np.diag(L)
+        if ld.min() > np.sqrt(K * 1e-12):
             Linv = np.linalg.inv(L)
-            return (Linv.T @ Linv) / n
+            return (Linv.T @ Linv) * np.outer(d, d) / n
     except np.linalg.LinAlgError:
         pass
-    w, V = np.linalg.eigh(sym)
+    w, V = np.linalg.eigh(R)
     tol = max(w.max(), 1e-300) * K * 1e-12
     if w.min() <= tol:
         bad = np.argsort(np.abs(V[:, np.argmin(w)]))[::-1][:4]
@@ -55,7 +72,7 @@ def invert_information(info: np.ndarray, n: int, names: list[str]) -> np.ndarray
             "the information matrix is singular, so the model is not identified; the "
             f"parameters most involved: {[names[i] for i in bad]}"
         )
-    return (V / w) @ V.T / n
+    return ((V / w) @ V.T) * np.outer(d, d) / n
 
 
 def casewise_scores(objective: Objective, theta: np.ndarray) -> list[np.ndarray]:
@@ -195,6 +212,21 @@ def _h1_expected_info(gd, meanstructure: bool) -> np.ndarray:
     return out
 
 
+def h1_keep(p: int, x_idx: list[int], meanstructure: bool) -> np.ndarray:
+    """Saturated-model moments that are modelled: all but the fixed-x covariates' own.
+
+    Order ``(mu, vech Sigma)`` (upper triangle, row-major) as the h1 scores; dropped are
+    the means of the covariates and the (co)variances among them (lavaan's
+    ``eliminate.pstar.idx`` with ``x.idx``), the y-x covariances stay.
+    """
+    iu, ju = np.triu_indices(p)
+    isx = np.zeros(p, dtype=bool)
+    isx[list(x_idx)] = True
+    cov_keep = ~(isx[iu] & isx[ju])
+    parts = [~isx, cov_keep] if meanstructure else [cov_keep]
+    return np.flatnonzero(np.concatenate(parts))
+
+
 def yuan_bentler_trace(objective: Objective, theta: np.ndarray, e_inv: np.ndarray) -> float:
     """``tr(U Gamma)`` of the Yuan-Bentler scaled test, Mplus variant (complete data).
 
@@ -205,16 +237,25 @@ def yuan_bentler_trace(objective: Objective, theta: np.ndarray, e_inv: np.ndarra
     ``trace_h0 = (N_g/N) tr(B0_g E^-1)`` with ``B0_g`` the mean outer product of the
     model's casewise scores and ``E`` the information used for the standard errors.
     The scaling factor is ``sum_g (trace_h1 - trace_h0) / df`` (Yuan & Bentler 2000;
-    lavaan's ``yuan.bentler.mplus``).
+    lavaan's ``yuan.bentler.mplus``). With fixed-x covariates the unrestricted model's
+    moments of the covariates alone (their means and their own covariance block) are
+    left out of ``A1`` and ``B1``, as lavaan does (they are not modelled).
     """
     ms = objective.meanstructure
     total = 0.0
     scores0 = casewise_scores(objective, theta)
+    pt = objective.compiled.pt
+    x_idx = [pt.observed.index(v) for v in pt.exogenous_x]
     for g, gd in enumerate(objective.groups):
-        s1 = _h1_scores(gd, ms)
-        B1 = s1.T @ s1 / gd.n
-        A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
-        trace_h1 = float(np.sum(B1 * np.linalg.inv(A1).T))
+        key = f"h1_trace_{ms}_{x_idx}"
+        if key not in gd.cache:
+            keep = h1_keep(len(pt.observed), x_idx, ms)
+            s1 = _h1_scores(gd, ms)[:, keep]
+            B1 = s1.T @ s1 / gd.n
+            A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
+            A1 = A1[np.ix_(keep, keep)]
+            gd.cache[key] = float(np.sum(B1 * np.linalg.inv(A1).T))
+        trace_h1 = gd.cache[key]
         B0 = scores0[g].T @ scores0[g] / gd.n
         fg = gd.n / objective.ntotal
         trace_h0 = fg * float(np.sum(B0 * e_inv.T))
@@ -246,17 +287,21 @@ def fiml_corrected(result) -> dict[str, float]:
     moments, ``Gamma = W_m^-1 J_m W_m^-1``, ``E = Delta' W_m Delta`` and
     ``U = W_m - W_m Delta E^-1 Delta' W_m`` (group blocks weighted by N_g/N),
     ``k = tr(U W_m^-1 W_c W_m^-1 U Gamma)`` and ``c3 = k / df``. As lavaan's
-    ``lav_fit_fiml_corrected`` (version "V3").
+    ``lav_fit_fiml_corrected`` (version "V3"); the fixed-x covariates' own moments are
+    left out of every matrix (:func:`h1_keep`).
     """
     groups = result._groups
     ntot = result.nobs
     fg = [gd.n / ntot for gd in groups]
-    Wm = [_h1_observed_info(gd) for gd in groups]
+    pt = result.partable
+    keep = h1_keep(len(pt.observed), [pt.observed.index(v) for v in pt.exogenous_x], True)
+    sub = np.ix_(keep, keep)
+    Wm = [_h1_observed_info(gd)[sub] for gd in groups]
     Jm = []
     for gd in groups:
-        s = _h1_scores(gd, True)
+        s = _h1_scores(gd, True)[:, keep]
         Jm.append(s.T @ s / gd.n)
-    Wc = [_h1_expected_info(gd, True) for gd in groups]
+    Wc = [_h1_expected_info(gd, True)[sub] for gd in groups]
     Wmi = [np.linalg.inv(w) for w in Wm]
 
     def bdiag(blocks: list[np.ndarray]) -> np.ndarray:
@@ -274,11 +319,24 @@ def fiml_corrected(result) -> dict[str, float]:
     Wc_all = bdiag([f * w for f, w in zip(fg, Wc, strict=True)])
     Gamma_all = bdiag([wi @ j @ wi / f for f, wi, j in zip(fg, Wmi, Jm, strict=True)])
 
+    # U = W_m - Z E^-1 Z' with Z = W_m Delta; with A = W_m^-1 W_c W_m^-1 (so that
+    # W_m A W_m = W_c) the trace expands into products of m x K matrices only:
+    # tr(U A U G) = tr(W_c G) - 2 tr(E^-1 Z' A W_m G Z) + tr(E^-1 Z'AZ E^-1 Z'GZ)
+    A_all = Wmi_all @ Wc_all @ Wmi_all
+    AWG = Wmi_all @ (Wc_all @ Gamma_all)
+    c0 = float(np.sum(Wc_all * Gamma_all.T))
+
     def trace_for(res) -> float:
-        D = np.vstack([_moment_jacobian(res._model, res.theta, g) for g in range(len(groups))])
-        E_inv = np.linalg.inv(D.T @ Wm_all @ D)
-        U = Wm_all - Wm_all @ D @ E_inv @ D.T @ Wm_all
-        return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ Gamma_all))
+        D = np.vstack(
+            [_moment_jacobian(res._model, res.theta, g)[keep] for g in range(len(groups))]
+        )
+        Z = Wm_all @ D
+        E_inv = np.linalg.inv(D.T @ Z)
+        t2 = float(np.sum(E_inv * (Z.T @ AWG @ Z).T))
+        ZAZ = Z.T @ A_all @ Z
+        ZGZ = Z.T @ Gamma_all @ Z
+        t4 = float(np.sum((E_inv @ ZAZ) * (E_inv @ ZGZ).T))
+        return c0 - 2.0 * t2 + t4
 
     def complete_stat(res) -> float:
         total = 0.0

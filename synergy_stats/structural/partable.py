@@ -306,7 +306,8 @@ def build_partable(
             for v in latent:
                 if has(v, "~~", v):
                     continue
-                add(v, "~~", v, g, fixed=1.0 if (std_lv and v in lv_x) else None)
+                # std_lv: every latent (residual) variance is fixed to 1, as lavaan
+                add(v, "~~", v, g, fixed=1.0 if std_lv else None)
             # exogenous latent covariances
             for i, a in enumerate(lv_x):
                 for b in lv_x[i + 1 :]:

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from synergy_stats.structural import fit as fitidx
+from synergy_stats.structural.engine import single_threaded
 from synergy_stats.structural.estimate import Objective, OptimResult, saturated_loglik
 from synergy_stats.structural.inference import (
     fiml_corrected,
@@ -118,6 +119,7 @@ class SEMResult:
     _se: bool = True
 
     @cached_property
+    @single_threaded
     def vcov_matrix(self) -> np.ndarray:
         """Sampling covariance of the free parameters (computed on first use).
 
@@ -350,6 +352,7 @@ class SEMResult:
             out.append(np.array(res))
         return out[0], out[1]
 
+    @single_threaded
     def estimates(self, *, level: float | None = None) -> pd.DataFrame:
         """Parameter estimates, lavaan's ``parameterEstimates(standardized = TRUE)``.
 
@@ -491,6 +494,7 @@ class SEMResult:
             return observed_information(self._objective, self.theta)
         return self._objective.expected_information(self.theta)
 
+    @single_threaded
     def fit_measures(self) -> pd.Series:
         """Fit measures, lavaan's ``fitMeasures()`` in snake_case.
 
@@ -596,6 +600,7 @@ class SEMResult:
         return pd.concat(frames, keys=list(self.group_labels), names=["group", "variable"])
 
     # ------------------------------------------------------------------ modification indices
+    @single_threaded
     def modification_indices(self, *, minimum: float = 0.0) -> pd.DataFrame:
         """Score tests for parameters fixed to zero (``modindices()`` in lavaan).
 

@@ -127,28 +127,35 @@ def em_saturated(
         raise DataValidationError(
             f"variable(s) at position(s) {bad.tolist()} have no observed values or no variance"
         )
+    from synergy_stats.structural.engine import pattern_batches
+
+    batches = pattern_batches(x)
     sigma = np.diag(var)
     for _ in range(max_iter):
+        P = np.linalg.inv(sigma)
         t1 = np.zeros(p)
         t2 = np.zeros((p, p))
-        for pat in patterns:
-            o = pat.obs
-            mis = np.setdiff1d(np.arange(p), o)
-            sub = x[np.ix_(pat.rows, o)]
-            if mis.size == 0:
-                t1 += sub.sum(axis=0)
-                t2 += sub.T @ sub
-                continue
-            s_oo = sigma[np.ix_(o, o)]
-            s_mo = sigma[np.ix_(mis, o)]
-            beta = np.linalg.solve(s_oo, s_mo.T).T  # (m x o)
-            filled = np.empty((len(pat.rows), p))
-            filled[:, o] = sub
-            filled[:, mis] = mu[mis] + (sub - mu[o]) @ beta.T
-            cvar = sigma[np.ix_(mis, mis)] - beta @ s_mo.T
+        for b in batches:
+            z = (b.y - mu) * b.mask
+            m = b.miss.shape[1]
+            if m == 0:
+                filled = z + mu
+            else:
+                # E(y_m | y_o) = mu_m - P_mm^-1 P_mo (y_o - mu_o); Cov(y_m | y_o) = P_mm^-1
+                idx = b.miss
+                Pmm_inv = np.linalg.inv(P[idx[:, :, None], idx[:, None, :]])
+                r = np.einsum("nmp,np->nm", P[idx][b.case_pattern], z)
+                fill = mu[idx][b.case_pattern] - np.einsum("nmk,nk->nm", Pmm_inv[b.case_pattern], r)
+                filled = z + mu * b.mask
+                np.put_along_axis(filled, idx[b.case_pattern], fill, axis=1)
+                counts = b.weight * n
+                np.add.at(
+                    t2,
+                    (idx[:, :, None], idx[:, None, :]),
+                    counts[:, None, None] * Pmm_inv,
+                )
             t1 += filled.sum(axis=0)
             t2 += filled.T @ filled
-            t2[np.ix_(mis, mis)] += len(pat.rows) * cvar
         mu_new = t1 / n
         sigma_new = t2 / n - np.outer(mu_new, mu_new)
         delta = max(np.max(np.abs(mu_new - mu)), np.max(np.abs(sigma_new - sigma)))
