@@ -48,6 +48,7 @@ __all__ = [
     "moments_of",
     "one_blas_thread",
     "pattern_batches",
+    "pattern_loglik",
     "single_threaded",
 ]
 
@@ -409,61 +410,11 @@ class CompiledModel:
         logdet: float,
         batches: list[PatternBatch],
     ) -> GroupState | None:
-        p = self.p
-        f = 0.0
-        Qbar = P.copy()
-        n_g = sum(len(b.rows) for b in batches)
-        Us = []
-        pieces = []
-        usum = np.zeros(p)
-        UU = np.zeros((p, p))
-        for b in batches:
-            m = b.miss.shape[1]
-            z = (b.y - mu) * b.mask
-            u = z @ P
-            if m:
-                idx = b.miss
-                Pmm = P[idx[:, :, None], idx[:, None, :]]
-                try:
-                    Lm = np.linalg.cholesky(Pmm)
-                except np.linalg.LinAlgError:
-                    return None
-                ld = 2.0 * np.log(np.diagonal(Lm, axis1=1, axis2=2)).sum(axis=1)
-                Lmi = np.linalg.inv(Lm)  # (G, m, m) lower
-                Xp = P[:, idx].transpose(1, 0, 2)  # (G, p, m)
-                Yp = np.matmul(Xp, Lmi.transpose(0, 2, 1))  # Q_p = P - Yp Yp'
-                Yc = Yp[b.case_pattern]  # (N, p, m)
-                a = np.einsum("npm,np->nm", Yc, z)
-                u = u - np.einsum("npm,nm->np", Yc, a)
-                Qbar -= np.einsum("g,gpm,gqm->pq", b.weight, Yp, Yp)
-                f += float(b.weight @ (logdet + ld))
-            else:
-                Yp = None
-                f += float(b.weight.sum() * logdet)
-            f += float(np.einsum("np,np->", z, u)) / n_g
-            usum += u.sum(axis=0)
-            UU += u.T @ u
-            Us.append(u)
-            pieces.append({"Yp": Yp})
-        M = Qbar - UU / n_g
-        v = usum / n_g
-        return GroupState(
-            B,
-            Q,
-            G,
-            H,
-            sigma,
-            P,
-            bm,
-            None,
-            f,
-            fiml=pieces,
-            batches=batches,
-            Qbar=Qbar,
-            U=Us,
-            M=M,
-            v=v,
-        )
+        out = _pattern_pass(P, logdet, mu, batches)
+        if out is None:
+            return None
+        f, Us, pieces = out
+        return GroupState(B, Q, G, H, sigma, P, bm, None, f, fiml=pieces, batches=batches, U=Us)
 
     # ------------------------------------------------------------------ derivatives
     def _vectors(self, g: int, st: GroupState) -> np.ndarray:
@@ -512,6 +463,18 @@ class CompiledModel:
     @staticmethod
     def _mv(st: GroupState) -> tuple[np.ndarray, np.ndarray | None]:
         """``M = dF/dSigma`` and ``v`` (``dF/dmu = -2 v``), computed once per state."""
+        if st.M is None and st.fiml is not None and st.U is not None:
+            # M = sum_p w_p (Q_p - R_p) = Qbar - U'U / n, v = sum_i u_i / n
+            n_g = sum(u.shape[0] for u in st.U)
+            Qbar = st.W.copy()
+            for piece in st.fiml:
+                Yw = piece["Yw"]
+                if Yw is not None:
+                    Qbar -= Yw @ Yw.T
+            UU = sum(u.T @ u for u in st.U)
+            st.Qbar = Qbar
+            st.M = Qbar - UU / n_g
+            st.v = sum(u.sum(axis=0) for u in st.U) / n_g
         if st.M is None:
             assert st.cov is not None
             R = st.sigma - st.cov
@@ -588,6 +551,7 @@ class CompiledModel:
         gi = self.groups[g]
         n_c, n_e = gi.n_c, gi.n_e
         P = st.W
+        self._mv(st)  # Qbar
         assert st.fiml is not None and st.U is not None and st.Qbar is not None
         VP = V @ P
         A0 = VP @ V.T
@@ -753,6 +717,67 @@ class CompiledModel:
             if _dpotrf(S[:p, :p] + tol * np.eye(p), lower=1)[1] != 0:
                 return False
         return True
+
+
+def _pattern_pass(
+    P: np.ndarray, logdet: float, mu: np.ndarray, batches: list[PatternBatch]
+) -> tuple[float, list[np.ndarray], list[dict[str, Any]]] | None:
+    """FIML discrepancy of one group and its casewise vectors ``u_i = Q_p (y_i - mu)``.
+
+    ``P = Sigma^-1`` with ``logdet = log|Sigma|``; returns
+    ``(sum_p w_p [log|Sigma_oo| + tr(Q_p T_p)], [u per batch], [Y_p per batch])`` or None
+    when an observed block is not positive definite.
+    """
+    n_g = sum(len(b.rows) for b in batches)
+    f = 0.0
+    Us = []
+    pieces: list[dict[str, Any]] = []
+    for b in batches:
+        m = b.miss.shape[1]
+        z = (b.y - mu) * b.mask
+        u = z @ P
+        Yp = Yw = None
+        if m:
+            idx = b.miss
+            Pmm = P[idx[:, :, None], idx[:, None, :]]
+            try:
+                Lm = np.linalg.cholesky(Pmm)
+            except np.linalg.LinAlgError:
+                return None
+            ld = 2.0 * np.log(np.diagonal(Lm, axis1=1, axis2=2)).sum(axis=1)
+            Lmi = np.linalg.inv(Lm)  # (G, m, m) lower
+            Yp = np.matmul(P[:, idx].transpose(1, 0, 2), Lmi.transpose(0, 2, 1))  # (G, p, m)
+            Yc = Yp[b.case_pattern]  # (N, p, m)
+            a = np.matmul(z[:, None, :], Yc)  # (N, 1, m)
+            u = u - np.matmul(Yc, a.transpose(0, 2, 1))[:, :, 0]
+            Yw = (Yp * np.sqrt(b.weight)[:, None, None]).transpose(1, 0, 2).reshape(P.shape[0], -1)
+            f += float(b.weight @ (logdet + ld))
+        else:
+            f += float(b.weight.sum() * logdet)
+        f += float(np.vdot(z, u)) / n_g
+        Us.append(u)
+        pieces.append({"Yp": Yp, "Yw": Yw})
+    return f, Us, pieces
+
+
+def pattern_loglik(sigma: np.ndarray, mu: np.ndarray, batches: list[PatternBatch]) -> float:
+    """Casewise normal log-likelihood of the rows in ``batches`` at ``(sigma, mu)``.
+
+    ``-1/2 sum_i (p_i log 2 pi + log|Sigma_oo| + (y_i - mu_o)' Sigma_oo^-1 (y_i - mu_o))``,
+    ``-inf`` when an implied block is not positive definite.
+    """
+    L, info = _dpotrf(sigma, lower=1, clean=1)
+    if info != 0:
+        return -np.inf
+    Linv, _ = _dtrtri(L, lower=1)
+    P = Linv.T @ Linv
+    logdet = 2.0 * float(np.log(np.diagonal(L)).sum())
+    out = _pattern_pass(P, logdet, mu, batches)
+    if out is None:
+        return -np.inf
+    n_g = sum(len(b.rows) for b in batches)
+    n_obs = sum(float(b.mask.sum()) for b in batches)
+    return -0.5 * (n_g * out[0] + n_obs * float(np.log(2 * np.pi)))
 
 
 def _phi(A: np.ndarray, R: np.ndarray, gi: _GroupIndex) -> np.ndarray:

@@ -24,6 +24,7 @@ from synergy_stats.structural.engine import (
     GroupState,
     PatternBatch,
     pattern_batches,
+    pattern_loglik,
 )
 from synergy_stats.structural.model import RamModel
 from synergy_stats.structural.partable import ParTable
@@ -103,7 +104,15 @@ class Objective:
         self._logdet_s: list[float] = []
         for gd in self.groups:
             incomplete = fiml and not getattr(gd, "complete", True)
-            self._batches.append(pattern_batches(gd.raw) if incomplete else None)
+            batches = None
+            if incomplete:
+                cache = getattr(gd, "cache", None)
+                batches = cache.get("batches") if cache is not None else None
+                if batches is None:
+                    batches = pattern_batches(gd.raw)
+                    if cache is not None:
+                        cache["batches"] = batches
+            self._batches.append(batches)
             if incomplete:
                 self._logdet_s.append(0.0)
                 continue
@@ -229,17 +238,13 @@ class Objective:
 
 
 def _loglik_group(gd: GroupData, sigma: np.ndarray, mu: np.ndarray, *, fiml: bool) -> float:
-    if fiml:
-        ll = 0.0
-        for pat in gd.patterns:
-            o = pat.obs
-            res = _chol_inv(sigma[pat.grid])
-            if res is None:
-                return -np.inf
-            inv, logdet = res
-            d = pat.mean - mu[o]
-            ll += -0.5 * pat.n * (len(o) * _LOG2PI + logdet + np.sum(inv * pat.cov) + d @ inv @ d)
-        return float(ll)
+    if fiml and not gd.complete:
+        batches = gd.cache.get("batches") if hasattr(gd, "cache") else None
+        if batches is None:
+            batches = pattern_batches(gd.raw)
+            if hasattr(gd, "cache"):
+                gd.cache["batches"] = batches
+        return pattern_loglik(sigma, mu, batches)
     res = _chol_inv(sigma)
     if res is None:
         return -np.inf
@@ -337,7 +342,7 @@ def minimise(
                     moved = (cand, fc, step)
                     scale = _gradient_scale(H)
         if moved is None:
-            if it > 1 or not np.array_equal(theta, start):
+            if it > 1:
                 info = 2.0 * objective.expected_information(theta)
             scale = _gradient_scale(info)
             _, step, flag = lapack.dposv(info, grad, lower=1)
