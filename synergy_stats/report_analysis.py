@@ -205,77 +205,70 @@ BOOT_SEED = 20261127
 
 
 def indirect_step(ctx: ReportContext) -> Section:
-    """Indirect effects of the synergy chain with bootstrap intervals.
+    """Indirect effects of the synergy chain in the latent model, with bootstrap intervals.
 
-    The path model of the instrument's hypotheses on the construct scores of the first wave
-    is bootstrapped (percentile and BCa intervals, ``indirect_effects.csv``,
-    ``bootstrap_draws.csv``); the latent model of the SEM step gets Monte Carlo intervals
-    for the same defined effects (``indirect_montecarlo.csv``, semTools ``monteCarloCI``).
+    The latent synergy model of the SEM step (FIML) is bootstrapped directly: each draw
+    refits it by FIML from the full-sample estimates (percentile and bias-corrected
+    intervals, ``indirect_effects.csv``, ``bootstrap_draws.csv``), beside Monte Carlo
+    intervals for the same defined effects (``indirect_montecarlo.csv``, semTools
+    ``monteCarloCI``). The estimates are those of the SEM step's table.
     """
     from synergy_stats.inference import bootstrap, indirect_effects_table, monte_carlo_ci
-    from synergy_stats.intake import score
-    from synergy_stats.structural import sem, structural_model
 
     title = "Indirect effects (bootstrap)"
-    inst = ctx.instrument
-    scores = ctx.results.get("scores")
-    if scores is None:
-        scores = score(inst, ctx.survey)
-    scores = _in_first_wave(ctx, scores)
-    spec = structural_model(inst, measurement=False)
+    latent = ctx.results.get("sem")
+    if latent is None or not latent.spec.defined:
+        return Section(
+            title,
+            "Skipped: the latent model of the SEM step is not available (see that step).",
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = sem(spec, scores)
-        boot = bootstrap(fit, draws=BOOT_DRAWS, seed=BOOT_SEED, n_jobs=1, progress=False)
-    perc = indirect_effects_table(fit, boot, method="percentile")
-    bca = indirect_effects_table(fit, boot, method="bca")
-    table = perc.assign(bca_lower=bca["ci_lower"].to_numpy(), bca_upper=bca["ci_upper"].to_numpy())
+        boot = bootstrap(
+            latent, draws=BOOT_DRAWS, seed=BOOT_SEED, n_jobs=2, progress=False, fit_measures=()
+        )
+    perc = indirect_effects_table(latent, boot, method="percentile")
+    bc = indirect_effects_table(latent, boot, method="bc")
+    table = perc.assign(bc_lower=bc["ci_lower"].to_numpy(), bc_upper=bc["ci_upper"].to_numpy())
     table.attrs.update(draws=BOOT_DRAWS, method="percentile", failed=int(boot.n_failed))
     ctx.results["indirect_effects"] = table
     files = [
         ctx.write_csv("indirect_effects.csv", table).name,
         ctx.write_csv("bootstrap_draws.csv", boot.draws).name,
     ]
-    latent = ctx.results.get("sem")
-    mc_rows: list[tuple[str, ...]] = []
-    if latent is not None and latent.spec.defined:
-        mc = monte_carlo_ci(latent, draws=20000, seed=BOOT_SEED)
-        files.append(ctx.write_csv("indirect_montecarlo.csv", mc).name)
-        mc_rows = [
-            (str(r.label), _fmt(r.est), _fmt(r.ci_lower), _fmt(r.ci_upper)) for r in mc.itertuples()
-        ]
-    dropped = [str(w.message) for w in caught if "dropped" in str(w.message)]
+    mc = monte_carlo_ci(latent, draws=20000, seed=BOOT_SEED)
+    files.append(ctx.write_csv("indirect_montecarlo.csv", mc).name)
+    mc_rows = [
+        (str(r.label), _fmt(r.est), _fmt(r.ci_lower), _fmt(r.ci_upper)) for r in mc.itertuples()
+    ]
+    notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     rows = [
         (
             str(r.label),
             _fmt(r.est),
             _fmt(r.se),
             f"[{_fmt(r.ci_lower)}, {_fmt(r.ci_upper)}]",
-            f"[{_fmt(r.bca_lower)}, {_fmt(r.bca_upper)}]",
+            f"[{_fmt(r.bc_lower)}, {_fmt(r.bc_upper)}]",
         )
         for r in table.itertuples()
     ]
     body = [
-        f"Path model of the hypotheses on the construct scores ({_where(ctx)}, "
-        f"{fit.nobs} respondents with every score); {BOOT_DRAWS} bootstrap draws, seed "
-        f"{BOOT_SEED}; draws without an admissible solution: {boot.n_failed} (counted, "
-        "left out of the intervals" + (f": {dict(boot.failed)})" if boot.n_failed else ")") + ".",
+        f"Latent synergy model of the SEM step ({_where(ctx)}, {latent.nobs} respondents, "
+        f"FIML); {BOOT_DRAWS} bootstrap draws (each refitted by FIML), seed {BOOT_SEED}; "
+        f"draws without an admissible solution: {boot.n_failed} (counted, left out of the "
+        "intervals" + (f": {dict(boot.failed)})" if boot.n_failed else ")") + ".",
         "",
         markdown_table(
-            ["effect", "estimate", "bootstrap SE", "95% percentile CI", "95% BCa CI"], rows
+            ["effect", "estimate", "bootstrap SE", "95% percentile CI", "95% BC CI"], rows
         ),
+        "",
+        "Monte Carlo 95% intervals of the same effects (20,000 draws from the estimates' "
+        "sampling distribution, as semTools `monteCarloCI`):",
+        "",
+        markdown_table(["effect", "estimate", "lower", "upper"], mc_rows),
     ]
-    if dropped:
-        body += ["", "Note: " + "; ".join(dropped)]
-    if mc_rows:
-        body += [
-            "",
-            "Latent synergy model of the SEM step (FIML): Monte Carlo 95% intervals "
-            "(20,000 draws from the estimates' sampling distribution, as semTools "
-            "`monteCarloCI`):",
-            "",
-            markdown_table(["effect", "estimate", "lower", "upper"], mc_rows),
-        ]
+    if notes:
+        body += ["", "Note: " + "; ".join(notes)]
     return Section(title, "\n".join(body), tuple(files))
 
 

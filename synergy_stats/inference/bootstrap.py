@@ -291,8 +291,8 @@ def _bollen_stine(fit: SEMResult) -> list[np.ndarray]:
     mean structure the sample means are added back, which leaves every statistic unchanged.
     """
     out = []
-    for g, gd in enumerate(fit._groups):
-        sigma, mu = fit._model.implied(fit.theta, g)
+    for g, gd in enumerate(fit.group_data):
+        sigma, mu = fit.ram_model.implied(fit.theta, g)
         x = gd.raw
         mean = x.mean(axis=0)
         xc = x - mean
@@ -561,15 +561,15 @@ class BootstrapResult:
 
 
 def _case_groups(fit: SEMResult) -> np.ndarray:
-    return np.concatenate([np.full(gd.n, g) for g, gd in enumerate(fit._groups)])
+    return np.concatenate([np.full(gd.n, g) for g, gd in enumerate(fit.group_data)])
 
 
 def _jackknife(fit: SEMResult, *, n_jobs: int = 1, progress: ProgressLike = None) -> pd.DataFrame:
     """Leave-one-out refits of every case (free then defined parameters)."""
     import pandas as pd
 
-    task = _RefitTask(fit, [gd.raw for gd in fit._groups], mode="jackknife", measures=False)
-    n = sum(gd.n for gd in fit._groups)
+    task = _RefitTask(fit, [gd.raw for gd in fit.group_data], mode="jackknife", measures=False)
+    n = sum(gd.n for gd in fit.group_data)
     out = map_draws(task, n, seeds=None, n_jobs=n_jobs, progress=progress, label="jackknife")
     K = fit.theta.size
     theta = out.values[:, :K]
@@ -692,7 +692,7 @@ def bootstrap(
         raise OptionError(f"bollen_stine={bollen_stine!r} is not accepted; use True or False")
     n_jobs = check_n_jobs(n_jobs)
     plan = seed_plan(seed)
-    complete = all(gd.complete for gd in fit._groups)
+    complete = all(gd.complete for gd in fit.group_data)
     if bollen_stine and not complete:
         raise OptionError(
             "bollen_stine=True is not available with missing data (as in lavaan); use "
@@ -704,7 +704,7 @@ def bootstrap(
             SynergyWarning,
             stacklevel=2,
         )
-    raws = _bollen_stine(fit) if bollen_stine else [gd.raw for gd in fit._groups]
+    raws = _bollen_stine(fit) if bollen_stine else [gd.raw for gd in fit.group_data]
     need_measures = bool(measures) or bollen_stine
     task = _RefitTask(fit, raws, mode="bootstrap", measures=need_measures)
     out = map_draws(
@@ -742,7 +742,7 @@ def bootstrap(
             ConvergenceWarning,
             stacklevel=2,
         )
-    chisq = float(fit._chisq) if need_measures else float("nan")
+    chisq = float(fit.chisq) if need_measures else float("nan")
     bs_p = None
     if bollen_stine:
         ok = out.status == OK

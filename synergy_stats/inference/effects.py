@@ -62,7 +62,7 @@ class _Structure:
 
     def __init__(self, fit: SEMResult) -> None:
         pt = fit.partable
-        order = list(fit._model.names)
+        order = list(fit.ram_model.names)
         involved = {
             v
             for lhs, op, rhs in zip(pt.lhs, pt.op, pt.rhs, strict=True)

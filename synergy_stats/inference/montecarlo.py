@@ -176,7 +176,7 @@ def _require_vcov(fit: SEMResult, what: str) -> None:
 def _used_parameters(fit: SEMResult) -> np.ndarray:
     """Free-parameter indices referred to (through labels) by the defined parameters."""
     labels: set[str] = set()
-    for d in fit._defined:
+    for d in fit.defined_parameters:
         labels.update(d.labels)
     lab_free = fit.partable.labels_to_free()
     return np.array(sorted({lab_free[lab] - 1 for lab in labels if lab in lab_free}), dtype=int)

@@ -86,7 +86,7 @@ class DifferenceTest:
 
 
 def _chisq(fit: SEMResult) -> float:
-    return float(fit._chisq)
+    return float(fit.chisq)
 
 
 def difference_test(
@@ -219,7 +219,7 @@ def embed_theta(target: SEMResult, source: SEMResult) -> np.ndarray:
 def _scaling_factor_at(full: SEMResult, restricted: SEMResult) -> float:
     """Yuan-Bentler scaling factor of ``full`` at the estimates of ``restricted`` (M10)."""
     theta10 = embed_theta(full, restricted)
-    objective = full._objective
+    objective = full.objective
     if full.options.information == "observed":
         info = observed_information(objective, theta10)
     else:
@@ -314,9 +314,9 @@ def release_score_tests(
     unco = np.zeros_like(pt.free)
     unco[free_rows] = np.arange(1, free_rows.size + 1)
     pt_u = replace(pt, free=unco)
-    model_u = RamModel(pt_u, fit._groups)
-    fiml = fit._objective.fiml
-    obj_u = Objective(model_u, fit._groups, fiml=fiml)
+    model_u = RamModel(pt_u, list(fit.group_data))
+    fiml = fit.objective.fiml
+    obj_u = Objective(model_u, fit.group_data, fiml=fiml)
     theta_u = fit.theta[pt.free[free_rows] - 1]
     info_kind = information or "expected"
     check_option("information", info_kind, Literal["expected", "observed"])
@@ -331,7 +331,7 @@ def release_score_tests(
     L = np.zeros((K_u, K))
     L[np.arange(K_u), pt.free[free_rows] - 1] = 1.0
     upos = {int(r): i for i, r in enumerate(free_rows)}
-    n = fit._objective.ntotal
+    n = fit.objective.ntotal
     out: list[tuple[float, int]] = []
     for fam in families:
         rows = list(fam)

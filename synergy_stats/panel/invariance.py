@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,8 +31,7 @@ from synergy_stats.errors import (
 from synergy_stats.panel.difference import DifferenceTest, difference_test, release_score_tests
 from synergy_stats.panel.longitudinal import KIND_OF_LEVEL, LEVELS, Level, longitudinal_cfa
 from synergy_stats.panel.reshape import DEFAULT_SEP, Panel, reshape_panel
-from synergy_stats.structural import fit as fitidx
-from synergy_stats.structural.api import _prepare_data, fit_groups
+from synergy_stats.structural.api import fit_groups, prepare_data
 from synergy_stats.structural.partable import ParTable, build_partable
 from synergy_stats.structural.results import FitOptions, SEMResult
 from synergy_stats.structural.samplestats import GroupData
@@ -44,8 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DELTA_CFI", "DELTA_RMSEA", "RULE", "InvarianceResult", "measurement_invariance"]
 
-Estimator = Literal["ML", "MLR"]
-Missing = Literal["listwise", "fiml"]
+from synergy_stats.structural.options import Estimator, Missing
 
 #: Largest acceptable drop in CFI from one level to the next (Cheung & Rensvold 2002).
 DELTA_CFI = 0.01
@@ -388,7 +386,7 @@ class _Fitter:
             with warnings.catch_warnings():
                 if self._groups:
                     warnings.simplefilter("ignore", DroppedDataWarning)
-                self._groups[key] = _prepare_data(
+                self._groups[key] = prepare_data(
                     self.data, pt, self.group, self.group_labels, fiml=self.missing == "fiml"
                 )
         groups, n_dropped = self._groups[key]
@@ -416,27 +414,25 @@ class _Fitter:
 
     def baseline(self, fit: SEMResult) -> SEMResult:
         if self._baseline is None:
-            self._baseline = fit._baseline
+            self._baseline = fit.baseline
         return self._baseline
 
     def indices(self, fit: SEMResult) -> dict[str, float]:
-        """Fit indices of the table (robust versions under MLR), one shared baseline."""
-        base = self.baseline(fit)
-        chisq, df = fit._chisq, float(fit.df)
-        bchisq, bdf = base._chisq, float(base.df)
-        n, G = fit._objective.ntotal, fit.n_groups
-        out = {"npar": float(fit.npar), "df": df, "srmr": fit._srmr()}
+        """Fit indices of the table: the fit's own ``fit_measures()`` (robust under MLR).
+
+        The baseline model is shared by every level (it depends on the data only), see
+        :attr:`SEMResult.baseline`.
+        """
+        fm = fit.fit_measures()
+        out = {"npar": float(fm["npar"]), "df": float(fm["df"]), "srmr": float(fm["srmr"])}
         if self.estimator == "MLR":
-            c, c0 = fit._scaling_factor, base._scaling_factor
-            out["chisq"] = chisq / c
-            out["cfi"] = fitidx.cfi(chisq, df, bchisq, bdf, c, c0)
-            out["tli"] = fitidx.tli(chisq, df, bchisq, bdf, c, c0)
-            out["rmsea"] = fitidx.rmsea(chisq, df, n, G, c_hat=c)
+            out["chisq"] = float(fm["chisq_scaled"])
+            out["cfi"] = float(fm["cfi_robust"])
+            out["tli"] = float(fm["tli_robust"])
+            out["rmsea"] = float(fm["rmsea_robust"])
         else:
-            out["chisq"] = chisq
-            out["cfi"] = fitidx.cfi(chisq, df, bchisq, bdf)
-            out["tli"] = fitidx.tli(chisq, df, bchisq, bdf)
-            out["rmsea"] = fitidx.rmsea(chisq, df, n, G)
+            for k in ("chisq", "cfi", "tli", "rmsea"):
+                out[k] = float(fm[k])
         return out
 
     def cfi_rmsea(self, fit: SEMResult) -> tuple[float, float]:
@@ -472,8 +468,8 @@ def start_values_from(pt: ParTable, source: SEMResult) -> np.ndarray | None:
         # fill the rest from the default rule
         from synergy_stats.structural.estimate import starting_values
 
-        groups = source._groups
-        default = starting_values(pt, groups) if len(groups) == pt.n_groups else None
+        groups = source.group_data
+        default = starting_values(pt, list(groups)) if len(groups) == pt.n_groups else None
         if default is None:
             return None
         theta = np.where(np.isnan(theta), default, theta)

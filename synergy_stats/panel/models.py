@@ -51,8 +51,8 @@ __all__ = [
     "riclpm_syntax",
 ]
 
-Estimator = Literal["ML", "MLR"]
-Missing = Literal["listwise", "fiml"]
+from synergy_stats.structural.options import Estimator, Missing
+
 RandomIntercepts = Literal["item", "construct"]
 
 
@@ -922,7 +922,7 @@ def feedback_test(
     restricted = fit_groups(
         spec0,
         pt0,
-        full._groups,
+        list(full.group_data),
         full.options,
         group_labels=full.group_labels,
         n_dropped=full.n_dropped,

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from synergy_stats._typing import check_option
 from synergy_stats.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -34,17 +33,14 @@ from synergy_stats.structural.estimate import (
 )
 from synergy_stats.structural.inference import invert_information
 from synergy_stats.structural.model import RamModel
+from synergy_stats.structural.options import Engine, Estimator, FitOptions, Missing
 from synergy_stats.structural.partable import ParTable, build_partable
-from synergy_stats.structural.results import FitOptions, SEMResult
+from synergy_stats.structural.results import SEMResult
 from synergy_stats.structural.samplestats import GroupData, make_group_data
 from synergy_stats.structural.spec import ModelSpec, Statement
 from synergy_stats.structural.syntax import parse_model
 
-__all__ = ["cfa", "fit_groups", "sem"]
-
-Estimator = Literal["ML", "MLR"]
-Missing = Literal["listwise", "fiml"]
-Engine = Literal["numpy", "semopy"]
+__all__ = ["cfa", "fit_groups", "prepare_data", "sem"]
 
 
 def _as_spec(model: str | ModelSpec) -> ModelSpec:
@@ -144,18 +140,10 @@ def sem(
     >>> fit = ss.sem("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
     >>> fit.fit_measures()["cfi"]  # doctest: +SKIP
     """
-    check_option("estimator", estimator, Estimator)
-    check_option("missing", missing, Missing)
-    check_option("engine", engine, Engine)
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(
             f"data={type(data).__name__} is not accepted; give a pandas DataFrame"
         )
-    if not 0 < level < 1:
-        raise OptionError(f"level={level!r} must lie strictly between 0 and 1")
-    for name, val in (("group_equal", group_equal), ("group_partial", group_partial)):
-        if isinstance(val, str):
-            raise OptionError(f"{name}={val!r} must be a list of strings, not a string")
     spec = _as_spec(model)
     if not spec.statements:
         raise SpecificationError("model has no statements")
@@ -169,54 +157,33 @@ def sem(
         n_groups = len(group_labels)
         if n_groups < 2:
             raise DataValidationError(f"group={group!r} has fewer than two distinct values")
-    fiml = missing == "fiml"
-    has_intercepts = any(st.op == "~1" for st in spec.statements)
-    if meanstructure is None:
-        # lavaan: FIML, groups and intercept lines in the syntax switch the means on
-        ms = fiml or n_groups > 1 or has_intercepts
-    else:
-        if not isinstance(meanstructure, bool):
-            raise OptionError(
-                f"meanstructure={meanstructure!r} is not accepted; use True, False or None"
-            )
-        ms = meanstructure
-        if fiml and not ms:
-            raise OptionError(
-                "meanstructure=False is not possible with missing='fiml': the casewise "
-                "likelihood needs the means; leave meanstructure=None (or True)"
-            )
-        if has_intercepts and not ms:
-            raise OptionError(
-                "meanstructure=False but the model has intercept lines ('~ 1'); drop them "
-                "or leave meanstructure=None"
-            )
-    pt = build_partable(
-        spec,
-        data_columns=list(data.columns),
-        n_groups=n_groups,
-        meanstructure=ms,
-        auto=auto,
-        std_lv=std_lv,
-        fixed_x=fixed_x,
-        group_equal=tuple(group_equal),
-        group_partial=tuple(group_partial),
-    )
-    groups, n_dropped = _prepare_data(data, pt, group, group_labels, fiml=fiml)
-    information = "observed" if (fiml or estimator == "MLR") else "expected"
-    options = FitOptions(
+    options = FitOptions.from_kwargs(
         estimator=estimator,
         missing=missing,
-        meanstructure=ms,
+        meanstructure=meanstructure,
+        n_groups=n_groups,
+        has_intercepts=any(st.op == "~1" for st in spec.statements),
         auto=auto,
         std_lv=std_lv,
         fixed_x=fixed_x,
         group=group,
-        group_equal=tuple(group_equal),
-        group_partial=tuple(group_partial),
-        information=information,
+        group_equal=group_equal,
+        group_partial=group_partial,
         level=level,
         engine=engine,
     )
+    pt = build_partable(
+        spec,
+        data_columns=list(data.columns),
+        n_groups=n_groups,
+        meanstructure=options.meanstructure,
+        auto=auto,
+        std_lv=std_lv,
+        fixed_x=fixed_x,
+        group_equal=options.group_equal,
+        group_partial=options.group_partial,
+    )
+    groups, n_dropped = prepare_data(data, pt, group, group_labels, fiml=options.fiml)
     return fit_groups(
         spec, pt, groups, options, group_labels=group_labels, n_dropped=n_dropped, se=se
     )
@@ -266,7 +233,7 @@ def cfa(
 
 
 # ---------------------------------------------------------------------- data
-def _prepare_data(
+def prepare_data(
     data: pd.DataFrame,
     pt: ParTable,
     group: str | None,
@@ -274,6 +241,14 @@ def _prepare_data(
     *,
     fiml: bool,
 ) -> tuple[list[GroupData], int]:
+    """Check and select the model's columns of ``data``; the sample statistics per group.
+
+    Returns the group data (in ``group_labels`` order) and the number of rows dropped
+    (listwise deletion, rows with nothing observed or a missing fixed-x covariate under
+    FIML, rows with a missing group value; each drop warns with DroppedDataWarning).
+    Shared by :func:`sem` and the invariance ladder, which fits many parameter tables to
+    the same data.
+    """
     cols = list(pt.observed)
     sub = data[cols]
     dtypes = sub.dtypes

@@ -27,6 +27,7 @@ from synergy_stats.structural.inference import (
     yuan_bentler_trace,
 )
 from synergy_stats.structural.model import RamModel
+from synergy_stats.structural.options import FitOptions
 from synergy_stats.structural.partable import ParTable
 from synergy_stats.structural.samplestats import GroupData
 from synergy_stats.structural.spec import ModelSpec
@@ -51,22 +52,11 @@ ESTIMATE_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class FitOptions:
-    """The options a model was fitted with."""
-
-    estimator: str = "ML"
-    missing: str = "listwise"
-    meanstructure: bool = False
-    auto: bool = True
-    std_lv: bool = False
-    fixed_x: bool = True
-    group: str | None = None
-    group_equal: tuple[str, ...] = ()
-    group_partial: tuple[str, ...] = ()
-    information: str = "expected"
-    level: float = 0.95
-    engine: str = "numpy"
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only copy of ``a`` (a result's arrays cannot be changed in place)."""
+    out = np.array(a, dtype=float, copy=True)
+    out.setflags(write=False)
+    return out
 
 
 @dataclass(frozen=True)
@@ -118,6 +108,10 @@ class SEMResult:
     _restarts: int = 0
     _se: bool = True
 
+    def __post_init__(self) -> None:
+        # truly immutable: the estimates are a read-only copy (``fit.theta[0] = 99`` raises)
+        object.__setattr__(self, "theta", _read_only(self.theta))
+
     @cached_property
     @single_threaded
     def vcov_matrix(self) -> np.ndarray:
@@ -129,14 +123,45 @@ class SEMResult:
         """
         K = self.theta.size
         if not self._se:
-            return np.full((K, K), np.nan)
+            return _read_only(np.full((K, K), np.nan))
         names = self.parameter_names()
         obj = self._objective
         info = self._information
         if self.options.estimator == "MLR":
             invert_information(info, obj.ntotal, names)  # identification check
-            return sandwich_vcov(obj, self.theta, info, names)
-        return invert_information(info, obj.ntotal, names)
+            return _read_only(sandwich_vcov(obj, self.theta, info, names))
+        return _read_only(invert_information(info, obj.ntotal, names))
+
+    # ------------------------------------------------------------------ engine handles
+    @property
+    def group_data(self) -> tuple[GroupData, ...]:
+        """The sample statistics of each group the model was fitted to (read-only use)."""
+        return tuple(self._groups)
+
+    @property
+    def ram_model(self) -> RamModel:
+        """The model's RAM representation (implied moments at any parameter vector)."""
+        return self._model
+
+    @property
+    def objective(self) -> Objective:
+        """The fit state: the discrepancy on these data, with its analytic derivatives.
+
+        ``objective.gradient(theta)``, ``objective.expected_information(theta)``,
+        ``objective.observed_information(theta)`` and ``objective.scores(theta)`` at any
+        parameter vector; :func:`synergy_stats.structural.estimate.minimise` refits it.
+        """
+        return self._objective
+
+    @property
+    def chisq(self) -> float:
+        """The model chi-square (``N F_min``; ``2 (logL_h1 - logL_h0)`` under FIML)."""
+        return float(self._chisq)
+
+    @property
+    def defined_parameters(self) -> tuple[_Defined, ...]:
+        """The ``:=`` parameters: name, expression, compiled function, labels used."""
+        return tuple(self._defined)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -281,7 +306,8 @@ class SEMResult:
     @cached_property
     def _std(self) -> tuple[np.ndarray, np.ndarray]:
         """Standardized values (std_lv, std_all) of every partable row."""
-        return self._standardize(self.theta)
+        std_lv, std_all = self._standardize(self.theta)
+        return _read_only(std_lv), _read_only(std_all)
 
     def _standardize(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pt = self.partable
@@ -472,9 +498,28 @@ class SEMResult:
 
     @cached_property
     def _baseline(self) -> SEMResult:
-        from synergy_stats.structural.api import _fit_baseline
+        # the baseline depends on the data and the options only: fitted once per data
+        pt = self.partable
+        o = self.options
+        key = (
+            f"baseline {pt.observed} {pt.exogenous_x} {pt.meanstructure} {o.estimator} {o.missing}"
+        )
+        cache = self._groups[0].cache
+        if key not in cache:
+            from synergy_stats.structural.api import _fit_baseline
 
-        return _fit_baseline(self)
+            cache[key] = _fit_baseline(self)
+        base: SEMResult = cache[key]
+        return base
+
+    @property
+    def baseline(self) -> SEMResult:
+        """The independence (baseline) model of the same data and options.
+
+        lavaan's ``baseline.chisq`` comes from it; fitted on first use and shared by every
+        fit of these data.
+        """
+        return self._baseline
 
     @cached_property
     def _scaling_factor(self) -> float:
