@@ -42,7 +42,8 @@ from synergy_stats.structural.syntax import parse_model
 __all__ = ["cfa", "fit_groups", "sem"]
 
 Estimator = Literal["ML", "MLR"]
-Missing = Literal["listwise", "fiml"]
+CategoricalEstimator = Literal["WLSMV", "WLSM", "ULSMV", "ULS", "DWLS", "WLS"]
+Missing = Literal["listwise", "fiml", "pairwise"]
 Engine = Literal["numpy", "semopy"]
 
 
@@ -60,7 +61,7 @@ def sem(
     model: str | ModelSpec,
     data: pd.DataFrame,
     *,
-    estimator: Estimator = "ML",
+    estimator: Estimator | CategoricalEstimator | None = None,
     missing: Missing = "listwise",
     meanstructure: bool | None = None,
     group: str | None = None,
@@ -72,6 +73,8 @@ def sem(
     level: float = 0.95,
     engine: Engine = "numpy",
     se: bool = True,
+    ordered: bool | Sequence[str] | None = None,
+    parameterization: Literal["delta", "theta"] = "delta",
 ) -> SEMResult:
     """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
 
@@ -82,12 +85,15 @@ def sem(
         ``:=``) or a parsed specification.
     data : pandas.DataFrame
         One row per respondent; never modified.
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV", "WLSM", "ULSMV", "ULS", "DWLS", "WLS"}, optional
         ML with expected-information standard errors, or MLR: sandwich (Huber-White)
         standard errors from the observed information and the Yuan-Bentler scaled test.
-    missing : {"listwise", "fiml"}
+        With ``ordered``, one of lavaan's least-squares estimators for categorical data
+        (default ``"WLSMV"``; see :mod:`synergy_stats.ordinal`). Default: ``"ML"``.
+    missing : {"listwise", "fiml", "pairwise"}
         Listwise deletion (warns with the number of rows dropped) or full-information ML
-        (case-wise likelihood, chi-square against the EM saturated model).
+        (case-wise likelihood, chi-square against the EM saturated model); ``"pairwise"``
+        only with ordered indicators.
     meanstructure : bool, optional
         Model intercepts and means. Default: True with FIML or groups, else False.
     group : str, optional
@@ -114,6 +120,14 @@ def sem(
         Compute standard errors (when first asked for). ``se=False`` is lavaan's
         ``se = "none"``: estimates and fit measures only, e.g. for a CFA behind
         reliability coefficients or an invariance ladder.
+    ordered : bool or list of str, optional
+        Ordered (Likert) indicators, lavaan's ``ordered=``: a list of columns, or True for
+        every observed variable of the model. The fit then runs the categorical branch
+        (thresholds, polychoric correlations, least squares) and returns an
+        :class:`~synergy_stats.ordinal.OrdinalSEMResult`.
+    parameterization : {"delta", "theta"}
+        Scale of the latent responses with ordered indicators (lavaan's
+        ``parameterization=``).
 
     Returns
     -------
@@ -140,8 +154,20 @@ def sem(
     >>> fit = ss.sem("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
     >>> fit.fit_measures()["cfi"]  # doctest: +SKIP
     """
+    if ordered is not None and ordered is not False:
+        return _sem_ordinal(
+            model, data, ordered=ordered, estimator=estimator, missing=missing,
+            group=group, group_equal=group_equal, group_partial=group_partial,
+            std_lv=std_lv, auto=auto, level=level, se=se, parameterization=parameterization,
+        )  # fmt: skip
+    if estimator is None:
+        estimator = "ML"
     check_option("estimator", estimator, Estimator)
     check_option("missing", missing, Missing)
+    if missing == "pairwise":
+        raise OptionError(
+            "missing='pairwise' is available with ordered indicators only; use 'listwise' or 'fiml'"
+        )
     check_option("engine", engine, Engine)
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(
@@ -205,7 +231,7 @@ def cfa(
     model: str | ModelSpec,
     data: pd.DataFrame,
     *,
-    estimator: Estimator = "ML",
+    estimator: Estimator | CategoricalEstimator | None = None,
     missing: Missing = "listwise",
     meanstructure: bool | None = None,
     group: str | None = None,
@@ -217,6 +243,8 @@ def cfa(
     level: float = 0.95,
     engine: Engine = "numpy",
     se: bool = True,
+    ordered: bool | Sequence[str] | None = None,
+    parameterization: Literal["delta", "theta"] = "delta",
 ) -> SEMResult:
     """Fit a confirmatory factor analysis, as lavaan's ``cfa()`` (same defaults as :func:`sem`).
 
@@ -241,7 +269,52 @@ def cfa(
         level=level,
         engine=engine,
         se=se,
+        ordered=ordered,
+        parameterization=parameterization,
     )
+
+
+def _sem_ordinal(
+    model: str | ModelSpec,
+    data: pd.DataFrame,
+    *,
+    ordered: bool | Sequence[str],
+    estimator: str | None,
+    missing: str,
+    group: str | None,
+    group_equal: Sequence[str],
+    group_partial: Sequence[str],
+    std_lv: bool,
+    auto: bool,
+    level: float,
+    se: bool,
+    parameterization: str,
+) -> SEMResult:
+    """The categorical branch (:func:`synergy_stats.ordinal.fit.fit_ordinal`)."""
+    from synergy_stats.ordinal.fit import fit_ordinal
+
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(
+            f"data={type(data).__name__} is not accepted; give a pandas DataFrame"
+        )
+    if not 0 < level < 1:
+        raise OptionError(f"level={level!r} must lie strictly between 0 and 1")
+    spec = _as_spec(model)
+    if not spec.statements:
+        raise SpecificationError("model has no statements")
+    group_labels: tuple[Any, ...] = (None,)
+    if group is not None:
+        if group not in data.columns:
+            raise DataValidationError(f"group={group!r} is not a column of data")
+        group_labels = tuple(pd.unique(data[group].dropna()).tolist())
+        if len(group_labels) < 2:
+            raise DataValidationError(f"group={group!r} has fewer than two distinct values")
+    return fit_ordinal(
+        spec, data, ordered=ordered, estimator=estimator or "WLSMV",
+        parameterization=parameterization, missing=missing, group=group,
+        group_labels=group_labels, group_equal=tuple(group_equal),
+        group_partial=tuple(group_partial), std_lv=std_lv, auto=auto, level=level, se=se,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- data
