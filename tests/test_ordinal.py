@@ -255,3 +255,24 @@ def test_ordinal_options_are_checked() -> None:
     bad = d.assign(x4=d["x4"] * 1.5)
     with pytest.raises(DataValidationError, match=r"'x4'.*non-integer"):
         ss.cfa(model, bad, ordered=["x4"])
+
+
+def test_effects_and_bootstrap_on_ordinal_fit() -> None:
+    fit = _fit("synergy_wlsmv")
+    eff = ss.effects(fit)
+    assert {"source", "target", "est"} <= set(eff.columns)
+    # the delta-method chain effect of the effects table is the := estimate
+    est = fit.estimates()
+    ind = float(est.loc[est["op"] == ":=", "est"].iloc[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b1 = ss.bootstrap(fit, draws=4, seed=7)
+        b2 = ss.bootstrap(fit, draws=4, seed=7)
+    pd.testing.assert_frame_equal(b1.draws, b2.draws)
+    assert (b1.status == "ok").all()
+    draws = b1.draws["indirect"].to_numpy()
+    # each draw redoes the two-step estimation: the draws vary, around the estimate
+    assert np.std(draws) > 0
+    assert np.all(np.abs(draws - ind) < 6 * float(est.loc[est["op"] == ":=", "se"].iloc[0]))
+    with pytest.raises(OptionError, match="bollen_stine"):
+        ss.bootstrap(fit, draws=2, seed=1, bollen_stine=True)

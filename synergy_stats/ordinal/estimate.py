@@ -185,6 +185,15 @@ class OrdinalModel:
                     slots.append((pos[v], -2, np.nan))  # continuous: minus the mean
             self.slots.append(slots)
             self.scale_rows.append(sc)
+        self._slot_arrays = [
+            (
+                np.array([i for i, _, _ in sl], dtype=int),
+                np.array([f for _, f, _ in sl], dtype=int),
+                np.array([v for _, _, v in sl], dtype=float),
+                np.array([f == -2 for _, f, _ in sl], dtype=bool),
+            )
+            for sl in self.slots
+        ]
         ii, jj = np.tril_indices(self.p, -1)
         order = np.lexsort((ii, jj))
         self.ri, self.rj = ii[order], jj[order]
@@ -203,53 +212,58 @@ class OrdinalModel:
         self, theta: np.ndarray, g: int, *, jac: bool = True
     ) -> tuple[np.ndarray, np.ndarray]:
         """Implied statistics of group ``g`` (0-based) and their Jacobian (m x npar)."""
-        sig, mu, dsig, dmu = self.ram.jacobian(theta, g)
         K = self.npar
         kr = self.k_ram
         p = self.p
         o = self.is_ord
-        dS = np.zeros((K, p, p))
-        dS[:kr] = dsig
-        dM = np.zeros((K, p))
-        dM[:kr] = dmu
+        theta_param = self.parameterization == "theta"
+        if jac:
+            sig, mu, dsig, dmu = self.ram.jacobian(theta, g)
+        else:
+            sig, mu = self.ram.implied(theta, g)
         diag = np.diag(sig).copy()
-        if self.parameterization == "theta":
+        if theta_param:
             with np.errstate(invalid="ignore", divide="ignore"):
                 delta = np.where(o, 1.0 / np.sqrt(diag), 1.0)
-            ddelta = np.where(
-                o[None, :], -0.5 * diag[None, :] ** -1.5 * np.einsum("kii->ki", dS), 0.0
-            )
         else:
             delta = np.ones(p)
             for i, r in self.scale_rows[g].items():
                 f = int(self.full.free[r])
                 delta[i] = theta[f - 1] if f > 0 else self.full.value[r]
-            ddelta = np.zeros((K, p))
-        slots = self.slots[g]
+        sv, sf, sval, snum = self._slot_arrays[g]
+        tau = np.where(sf >= 0, theta[np.maximum(sf, 0)], sval)
         m = self.n_stats(g)
+        S = sv.size
         out = np.empty(m)
-        J = np.zeros((m, K))
-        for s, (i, f, val) in enumerate(slots):
-            if f == -2:
-                out[s] = -mu[i]
-                J[s] = -dM[:, i]
-                continue
-            tau = theta[f] if f >= 0 else val
-            out[s] = delta[i] * (tau - mu[i])
-            J[s] = (tau - mu[i]) * ddelta[:, i] - delta[i] * dM[:, i]
-            if f >= 0:
-                J[s, f] += delta[i]
-        t0 = len(slots)
+        out[:S] = np.where(snum, -mu[sv], delta[sv] * (tau - mu[sv]))
         nn = self.num_idx
-        out[t0 : t0 + nn.size] = diag[nn]
-        J[t0 : t0 + nn.size] = dS[:, nn, nn].T
-        c0 = t0 + nn.size
+        out[S : S + nn.size] = diag[nn]
+        c0 = S + nn.size
         sc = np.where(o, delta, 1.0)
-        dsc = np.where(o[None, :], ddelta, 0.0)
         ri, rj = self.ri, self.rj
         out[c0:] = sc[ri] * sc[rj] * sig[ri, rj]
-        if jac:
-            J[c0:] = (sc[ri] * sc[rj])[:, None] * dS[:, ri, rj].T + (sig[ri, rj])[:, None] * (
+        J = np.zeros((m, K))
+        if not jac:
+            return out, J
+        if theta_param:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                dd = np.einsum("kii->ki", dsig)
+            ddelta = np.where(o[None, :], -0.5 * diag[None, :] ** -1.5 * dd, 0.0)
+        else:
+            ddelta = np.zeros((kr, p))
+        dmu_s = dmu[:, sv].T  # (S, kr)
+        J[:S, :kr] = np.where(
+            snum[:, None],
+            -dmu_s,
+            (tau - mu[sv])[:, None] * ddelta[:, sv].T - delta[sv][:, None] * dmu_s,
+        )
+        free = sf >= 0
+        J[np.flatnonzero(free), sf[free]] += delta[sv[free]]
+        J[S : S + nn.size, :kr] = dsig[:, nn, nn].T
+        J[c0:, :kr] = (sc[ri] * sc[rj])[:, None] * dsig[:, ri, rj].T
+        if theta_param:
+            dsc = np.where(o[None, :], ddelta, 0.0)
+            J[c0:, :kr] += (sig[ri, rj])[:, None] * (
                 dsc[:, ri].T * sc[rj][:, None] + sc[ri][:, None] * dsc[:, rj].T
             )
         return out, J
@@ -383,24 +397,45 @@ def information(
 
 
 def traces_ugamma(
-    Ds: list[np.ndarray], Ws: list[np.ndarray], gammas: list[np.ndarray], ns: list[int],
+    Ds: list[np.ndarray],
+    Ws: list[np.ndarray],
+    gammas: list[np.ndarray],
+    ns: list[int],
     A_inv: np.ndarray,
-) -> tuple[float, float]:  # fmt: skip
-    """``tr(U Gamma)`` and ``tr((U Gamma)^2)`` over the stacked groups."""
-    N = sum(ns)
-    blocks_W = []
-    blocks_G = []
-    for W, G, n in zip(Ws, gammas, ns, strict=True):
-        fg = n / N
-        Wf = np.diag(W) if W.ndim == 1 else W
-        blocks_W.append(fg * Wf)
-        blocks_G.append(G / fg)
-    from scipy.linalg import block_diag
+) -> tuple[float, float]:
+    """``tr(U Gamma)`` and ``tr((U Gamma)^2)`` over the stacked groups.
 
-    Wt = block_diag(*blocks_W)
-    Gt = block_diag(*blocks_G)
-    D = np.vstack(Ds)
-    WD = Wt @ D
-    U = Wt - WD @ A_inv @ WD.T
-    UG = U @ Gt
-    return float(np.trace(UG)), float(np.sum(UG * UG.T))
+    ``U Gamma = W Gamma - E A^-1 E' Gamma`` with ``E = W D`` (group blocks weighted by
+    ``N_g/N``, Gamma by ``N/N_g``). Expanded so that no m x m product is formed:
+    ``tr((U Gamma)^2) = tr(W Gamma W Gamma) - 2 tr(A^-1 F W F') + tr(A^-1 G A^-1 G)`` with
+    ``F = E' Gamma`` and ``G = F E``.
+    """
+    N = sum(ns)
+    K = A_inv.shape[0]
+    t1 = 0.0
+    tww = 0.0
+    FWF = np.zeros((K, K))
+    G = np.zeros((K, K))
+    for D, W, Gam, n in zip(Ds, Ws, gammas, ns, strict=True):
+        fg = n / N
+        Gm = Gam / fg
+        if W.ndim == 1:
+            w = fg * W
+            E = w[:, None] * D
+            WG = w[:, None] * Gm
+            F = E.T @ Gm
+            FW = F * w[None, :]
+        else:
+            Wf = fg * W
+            E = Wf @ D
+            WG = Wf @ Gm
+            F = E.T @ Gm
+            FW = F @ Wf
+        t1 += float(np.trace(WG))
+        tww += float(np.sum(WG * WG.T))
+        FWF += FW @ F.T
+        G += F @ E
+    AG = A_inv @ G
+    tr1 = t1 - float(np.trace(AG))
+    tr2 = tww - 2 * float(np.sum(A_inv * FWF.T)) + float(np.sum(AG * AG.T))
+    return tr1, tr2
