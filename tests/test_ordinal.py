@@ -276,3 +276,23 @@ def test_effects_and_bootstrap_on_ordinal_fit() -> None:
     assert np.all(np.abs(draws - ind) < 6 * float(est.loc[est["op"] == ":=", "se"].iloc[0]))
     with pytest.raises(OptionError, match="bollen_stine"):
         ss.bootstrap(fit, draws=2, seed=1, bollen_stine=True)
+
+
+def test_report_comparison_frame_and_reported_measures() -> None:
+    from synergy_stats.report_ordinal import _reported, comparison_frame
+
+    fit = _fit("synergy_wlsmv")
+    ml = ss.sem(REF["synergy_wlsmv"]["model"], _read("synergy_sim_n1000.csv"))
+    comp = comparison_frame(ml, fit)
+    assert list(comp["op"]) == ["~"] * 5 + [":="]
+    row = comp[comp["op"] == ":="].iloc[0]
+    lav = next(e for e in REF["synergy_wlsmv"]["estimates"] if e["op"] == ":=")
+    assert_allclose(row["est_wlsmv"], lav["est"], atol=1e-4)
+    assert_allclose(row["est_ml"], ml.estimates().query("op == ':='")["est"].iloc[0])
+    rep = _reported(fit.fit_measures(), True)
+    ref = REF["synergy_wlsmv"]["fit_measures"]
+    assert_allclose(
+        rep[["chisq", "cfi", "rmsea"]],
+        [ref["chisq.scaled"], ref["cfi.scaled"], ref["rmsea.scaled"]],
+        atol=1e-3,
+    )
