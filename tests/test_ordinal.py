@@ -56,6 +56,12 @@ INDEX_KEYS = [
     "rmsea_ci_lower_scaled",
     "rmsea_ci_upper_scaled",
     "rmsea_pvalue_scaled",
+    "cfi_robust",
+    "tli_robust",
+    "rmsea_robust",
+    "rmsea_ci_lower_robust",
+    "rmsea_ci_upper_robust",
+    "rmsea_pvalue_robust",
     "srmr",
 ]
 

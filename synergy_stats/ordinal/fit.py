@@ -258,6 +258,76 @@ class OrdinalSEMResult(SEMResult):
         df = int(sum(st.model.ri.size for _ in st.stats))
         return stat, df, tr1, tr2
 
+    @cached_property
+    def _catml(self) -> dict[str, float] | None:
+        """Savalei's (2021) catML pieces of lavaan's robust CFI/TLI/RMSEA (``lav_fit_catml_dwls``).
+
+        The DWLS estimates are evaluated by the normal-theory ML discrepancy of the
+        polychoric matrices, ``X3 = sum_g N_g (log|Sigma| - log|R| + tr(R Sigma^-1) - p)``;
+        its scaling ``c3 = tr(M' V M Gamma) / df`` uses ``M = I - D A^-1 D' W`` on the
+        correlation rows and ``V`` the expected information of the correlations,
+        ``1/2 D_r' (Sigma^-1 (x) Sigma^-1) D_r``. The baseline is ``-sum N_g log|R|`` with
+        ``c0 = tr(Gamma_rr) / df_0``. None when a variable is continuous or a matrix is not
+        positive definite (lavaan then reports NA).
+        """
+        st = self._st
+        if not st.model.is_ord.all():
+            return None
+        Ds, _, A_inv = self._info
+        N = self.nobs
+        m = st.model
+        p = m.p
+        ri, rj = m.ri, m.rj
+        nc = ri.size
+        X3 = 0.0
+        X0 = 0.0
+        ks = 0.0
+        kbs = 0.0
+        Dr = np.zeros((p * p, nc))
+        Dr[ri * p + rj, np.arange(nc)] = 1.0
+        Dr[rj * p + ri, np.arange(nc)] = 1.0
+        blocks_M = []
+        for g, s in enumerate(st.stats):
+            R = s.cor
+            if np.linalg.eigvalsh(R).min() < np.sqrt(np.finfo(float).eps):
+                return None
+            sig = self.implied_cov(g + 1).to_numpy()
+            si = np.linalg.inv(sig)
+            ld_r = np.linalg.slogdet(R)[1]
+            X3 += s.n * float(np.linalg.slogdet(sig)[1] - ld_r + np.trace(R @ si) - p)
+            X0 += -s.n * float(ld_r)
+            blocks_M.append((g, s, si))
+        K = A_inv.shape[0]
+        # stacked M = I - D A^-1 D' W over the correlation rows of all groups
+        Dc = [Ds[g][-nc:] for g in range(len(st.stats))]
+        Wc = []
+        for g, s in enumerate(st.stats):
+            fg = s.n / N
+            W = st.Ws[g]
+            Wc.append(fg * (W[-nc:] if W.ndim == 1 else np.diag(W)[-nc:]))
+        Dall = np.vstack(Dc) if Dc else np.zeros((0, K))
+        Wall = np.concatenate(Wc)
+        Mmat = np.eye(Dall.shape[0]) - (Dall @ A_inv @ Dall.T) * Wall[None, :]
+        Vb = []
+        Gb = []
+        for g, s, si in blocks_M:
+            fg = s.n / N
+            Vb.append(fg * 0.5 * Dr.T @ np.kron(si, si) @ Dr)
+            gam = self._gammas[g][-nc:, -nc:] / fg
+            Gb.append(gam)
+            kbs += float(np.trace(gam))
+        from scipy.linalg import block_diag
+
+        V = block_diag(*Vb)
+        Gm = block_diag(*Gb)
+        ks = float(np.trace(Mmat.T @ V @ Mmat @ Gm))
+        df3 = self.df
+        df0 = nc * len(st.stats)
+        if df3 <= 0:
+            return None
+        return {"X3": X3, "df3": float(df3), "c3": ks / df3, "X0": X0, "df0": float(df0),
+                "c0": kbs / df0}  # fmt: skip
+
     def _scaled(self, stat: float, df: int, tr1: float, tr2: float) -> tuple[float, float, float]:
         """Scaled statistic, scaling factor and shift for this estimator."""
         if df <= 0:
@@ -281,7 +351,9 @@ class OrdinalSEMResult(SEMResult):
             chisq_scaling_factor scaling_factor shift_parameter baseline_chisq_scaled
             baseline_df_scaled baseline_pvalue_scaled baseline_chisq_scaling_factor
             cfi_scaled tli_scaled rmsea_scaled rmsea_ci_lower_scaled rmsea_ci_upper_scaled
-            rmsea_pvalue_scaled``.
+            rmsea_pvalue_scaled`` and lavaan 0.6-14's robust ``cfi_robust tli_robust
+            rmsea_robust rmsea_ci_lower_robust rmsea_ci_upper_robust rmsea_pvalue_robust``
+            (Savalei 2021 catML correction; NaN with continuous indicators, as lavaan).
 
         Notes
         -----
@@ -353,6 +425,21 @@ class OrdinalSEMResult(SEMResult):
             lo, hi = fitidx.rmsea_ci(x2, df2, nr, G)
             out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = lo, hi
             out["rmsea_pvalue_scaled"] = fitidx.rmsea_pvalue(x2, df2, nr, G)
+        cat = self._catml if robust else None
+        if cat is not None:
+            x3, d3, c3 = cat["X3"], cat["df3"], cat["c3"]
+            x0, d0, c0 = cat["X0"], cat["df0"], cat["c0"]
+            out["cfi_robust"] = fitidx.cfi(x3, d3, x0, d0, c3, c0)
+            out["tli_robust"] = fitidx.tli(x3, d3, x0, d0, c3, c0)
+            out["rmsea_robust"] = fitidx.rmsea(x3, d3, nr, G, c_hat=c3)
+            lo, hi = fitidx.rmsea_ci(x3 / c3, d3, nr, G)
+            out["rmsea_ci_lower_robust"] = lo * np.sqrt(c3)
+            out["rmsea_ci_upper_robust"] = hi * np.sqrt(c3)
+            out["rmsea_pvalue_robust"] = fitidx.rmsea_pvalue(x3 / c3, d3, nr / c3, G)
+        elif robust:
+            for k in ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
+                      "rmsea_ci_upper_robust", "rmsea_pvalue_robust"):  # fmt: skip
+                out[k] = float("nan")
         out["srmr"] = self._srmr()
         return pd.Series(out, name="fit_measures", dtype=float)
 
