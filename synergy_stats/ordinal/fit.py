@@ -435,7 +435,9 @@ class OrdinalSEMResult(SEMResult):
             lo, hi = fitidx.rmsea_ci(x3 / c3, d3, nr, G)
             out["rmsea_ci_lower_robust"] = lo * np.sqrt(c3)
             out["rmsea_ci_upper_robust"] = hi * np.sqrt(c3)
-            out["rmsea_pvalue_robust"] = fitidx.rmsea_pvalue(x3 / c3, d3, nr / c3, G)
+            # close-fit test on the scaled statistic, ncp = (N - G) df 0.05^2 / (c3 G)
+            lam = nr * d3 * 0.05**2 / (c3 * G)
+            out["rmsea_pvalue_robust"] = float(sps.ncx2.sf(x3 / c3, d3, lam)) if d3 > 0 else np.nan
         elif robust:
             for k in ("cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust",
                       "rmsea_ci_upper_robust", "rmsea_pvalue_robust"):  # fmt: skip
