@@ -302,3 +302,24 @@ def test_report_comparison_frame_and_reported_measures() -> None:
         [ref["chisq.scaled"], ref["cfi.scaled"], ref["rmsea.scaled"]],
         atol=1e-3,
     )
+
+
+REL = json.loads((DATA / "ordinal" / "ordinal_reliability_reference.json").read_text())
+SYN_SPEC = {f: [f"{f}{i}" for i in range(1, 5)] for f in ("mot", "mech", "proc", "res")}
+
+
+def test_ordinal_alpha_and_categorical_omega_match_psych_and_semtools() -> None:
+    rel = ss.reliability(SYN_SPEC, _read("synergy_sim_n1000.csv"), ordered=True)
+    for f in SYN_SPEC:
+        # psych's polychoric stops its optimiser earlier than lavaan's: alpha to 1e-5
+        assert_allclose(rel.loc[f, "alpha"], REL["alpha_ordinal"][f], atol=1e-5)
+        assert_allclose(rel.loc[f, "omega"], REL["omega_categorical"][f], atol=1e-4)
+    assert rel["alpha_ci_lower"].isna().all()
+
+
+def test_htmt_on_polychoric_correlations_matches_semtools() -> None:
+    ht = ss.htmt(SYN_SPEC, _read("synergy_sim_n1000.csv"), ordered=True)
+    assert list(ht.index) == REL["htmt_names"]
+    assert_allclose(ht.to_numpy(), np.array(REL["htmt"]), atol=1e-4)
+    plain = ss.htmt(SYN_SPEC, _read("synergy_sim_n1000.csv"))
+    assert not np.allclose(plain.to_numpy(), ht.to_numpy(), atol=1e-3)
