@@ -35,6 +35,22 @@ CASES = {
     "hs_pairwise": ("ordinal/hs_ordinal_missing10.csv", True, {"missing": "pairwise"}),
     "hs_mixed": ("ordinal/hs_mixed.csv", ITEMS[:6], {}),
     "synergy_wlsmv": ("synergy_sim_n1000.csv", True, {}),
+    "hs_group_configural": ("ordinal/hs_ordinal.csv", True, {"group": "school"}),
+    "hs_group_thresholds": (
+        "ordinal/hs_ordinal.csv",
+        True,
+        {"group": "school", "group_equal": ["thresholds"]},
+    ),
+    "hs_group_loadings": (
+        "ordinal/hs_ordinal.csv",
+        True,
+        {"group": "school", "group_equal": ["thresholds", "loadings"]},
+    ),
+    "hs_group_intercepts": (
+        "ordinal/hs_ordinal.csv",
+        True,
+        {"group": "school", "group_equal": ["thresholds", "loadings", "intercepts"]},
+    ),
 }
 CHISQ_KEYS = ["chisq", "chisq_scaled", "baseline_chisq", "baseline_chisq_scaled"]
 INDEX_KEYS = [
@@ -194,7 +210,8 @@ def test_estimates_match_lavaan(case: str) -> None:
     fit = _fit(case)
     ref = pd.DataFrame(REF[case]["estimates"])
     est = fit.estimates()
-    m = ref.merge(est, on=["lhs", "op", "rhs"], suffixes=("_r", ""))
+    keys = ["lhs", "op", "rhs"] + (["group"] if "group" in ref.columns else [])
+    m = ref.merge(est, on=keys, suffixes=("_r", ""))
     assert len(m) == len(ref)
     assert_allclose(m["est"], m["est_r"], atol=1e-4)
     free = m["se_r"] > 0

@@ -13,7 +13,7 @@ of ``y*_i`` is what is left to make its variance ``1/delta_i^2``; under the thet
 parameterization the residual variance is the parameter (fixed at 1) and
 ``delta_i = Sigma_ii^{-1/2}``.
 
-The fit function is ``F = sum_g (N_g/N) (s_g - sigma_g)' W_g (s_g - sigma_g)`` with
+The fit function is ``F = sum_g ((N_g - 1)/N) (s_g - sigma_g)' W_g (s_g - sigma_g)`` with
 ``W = diag(Gamma)^-1`` (DWLS: WLSMV, WLSM, DWLS), ``W = I`` (ULS, ULSMV) or
 ``W = Gamma^-1`` (WLS), minimised by Gauss-Newton. The test statistic is ``T = N F_min``.
 Standard errors: "robust.sem" sandwich ``A^-1 B A^-1 / N`` with ``A = sum w_g D'WD`` and
@@ -63,14 +63,26 @@ def ordinal_partable(
     lhs, op, rhs = list(base.lhs), list(base.op), list(base.rhs)
     free = base.free.copy()
     value = base.value.copy()
+    latent = set(base.latent)
+    free_groups = equal_thresholds and base.n_groups > 1
+    nxt = int(free.max()) if n else 0
     for r in range(n):
         v = lhs[r]
+        if free_groups and op[r] == "~1" and v in latent and base.group[r] > 1 and not base.user[r]:
+            # lavaan: with equal thresholds the latent means are free in groups 2..
+            if free[r] == 0:
+                nxt += 1
+                free[r] = nxt
+                value[r] = np.nan
+            continue
         if v not in ordered:
             continue
         if op[r] == "~1" and not base.user[r]:
             free[r] = 0
             value[r] = 0.0
         elif op[r] == "~~" and rhs[r] == v and not base.user[r]:
+            if free_groups and parameterization == "theta" and base.group[r] > 1:
+                continue  # theta: residual variances free in groups 2..
             free[r] = 0
             value[r] = 0.0 if parameterization == "delta" else 1.0
     # renumber the remaining free parameters compactly (equality sharing kept)
@@ -110,8 +122,14 @@ def ordinal_partable(
                 rows_o.append("~*~")
                 rows_r.append(v)
                 rows_g.append(g)
-                rows_f.append(0)
-                rows_v.append(1.0)
+                if free_groups and parameterization == "delta" and g > 1:
+                    # lavaan: with equal thresholds the scales are free in groups 2..
+                    k += 1
+                    rows_f.append(k)
+                    rows_v.append(np.nan)
+                else:
+                    rows_f.append(0)
+                    rows_v.append(1.0)
     m = len(rows_l)
     full = replace(
         core,
@@ -266,6 +284,18 @@ class OrdinalModel:
             J[c0:, :kr] += (sig[ri, rj])[:, None] * (
                 dsc[:, ri].T * sc[rj][:, None] + sc[ri][:, None] * dsc[:, rj].T
             )
+        else:
+            # free scales (~*~ in groups 2.. with equal thresholds)
+            for i, r in self.scale_rows[g].items():
+                f = int(self.full.free[r]) - 1
+                if f < 0:
+                    continue
+                on = sv == i
+                J[np.flatnonzero(on & ~snum), f] += (tau - mu[sv])[on & ~snum]
+                a = np.flatnonzero(ri == i)
+                J[c0 + a, f] += sc[rj[a]] * sig[i, rj[a]]
+                b = np.flatnonzero(rj == i)
+                J[c0 + b, f] += sc[ri[b]] * sig[ri[b], i]
         return out, J
 
     def residual_variances(self, theta: np.ndarray, g: int) -> np.ndarray:
@@ -324,7 +354,8 @@ def fit_wls(
     """Minimise the weighted least-squares discrepancy by damped Gauss-Newton."""
     stats = model.stats
     N = sum(s.n for s in stats)
-    wg = [s.n / N for s in stats]
+    # lavaan weighs the groups' discrepancies by (N_g - 1) / N (lav_model_objective)
+    wg = [(s.n - 1) / N for s in stats]
     if start is None:
         theta = np.zeros(model.npar)
         theta[: model.k_ram] = starting_values(model.core, model.groups)
@@ -332,6 +363,10 @@ def fit_wls(
             for s, (_i, f, _v) in enumerate(model.slots[g]):
                 if f >= 0:
                     theta[f] = stats[g].wls_obs[s]
+        full = model.full
+        for r in range(len(full)):
+            if full.op[r] == "~*~" and full.free[r] > 0:
+                theta[int(full.free[r]) - 1] = 1.0  # free scales start at 1
     else:
         theta = start.copy()
 

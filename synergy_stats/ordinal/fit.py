@@ -273,6 +273,11 @@ class OrdinalSEMResult(SEMResult):
         st = self._st
         if not st.model.is_ord.all():
             return None
+        pt = self.partable
+        if any(o == "~*~" and f > 0 for o, f in zip(pt.op, pt.free, strict=True)):
+            # free scales (equal thresholds across groups): lavaan 0.6-14's catML refit
+            # fails here and it reports NA; so do we
+            return None
         Ds, _, A_inv = self._info
         N = self.nobs
         m = st.model

@@ -42,9 +42,12 @@ one <- function(fit, model, call) {
        fit_measures = as.list(fm),
        tests = tests,
        estimates = pe[, keep],
-       r2 = as.list(lavInspect(fit, "r2")),
-       sample_th = as.numeric(lavInspect(fit, "sampstat")$th),
-       nacov_diag = as.numeric(diag(lavInspect(fit, "gamma"))))
+       r2 = if (lavInspect(fit, "ngroups") == 1) as.list(lavInspect(fit, "r2"))
+            else lapply(lavInspect(fit, "r2"), as.list),
+       sample_th = if (lavInspect(fit, "ngroups") == 1) as.numeric(lavInspect(fit, "sampstat")$th)
+                   else lapply(lavInspect(fit, "sampstat"), function(s) as.numeric(s$th)),
+       nacov_diag = if (lavInspect(fit, "ngroups") == 1) as.numeric(diag(lavInspect(fit, "gamma")))
+                    else lapply(lavInspect(fit, "gamma"), function(g) as.numeric(diag(g))))
 }
 out <- list(generator = paste("lavaan", packageVersion("lavaan")))
 
@@ -92,6 +95,18 @@ res ~ c*proc + mech
 indirect := a*b*c"
 out$synergy_wlsmv <- one(sem(syn_model, data = syn, ordered = names(syn)), syn_model,
                          "sem(synergy, data = synergy_sim_n1000, ordered = TRUE)  # WLSMV")
+
+# ---- two-group (school) threshold invariance ladder, lavaan's own group.equal rules
+# (thresholds equal: scales ~*~ and latent means free in the second group)
+ladder <- list(configural = "none", thresholds = "thresholds",
+               loadings = c("thresholds", "loadings"),
+               intercepts = c("thresholds", "loadings", "intercepts"))
+for (nm in names(ladder)) {
+  out[[paste0("hs_group_", nm)]] <- one(
+    cfa(hs_model, data = hso, ordered = items, group = "school", group.equal = ladder[[nm]]),
+    hs_model, paste0("cfa(HS4, ordered = x1:x9, group = 'school', group.equal = ",
+                     deparse(ladder[[nm]]), ")"))
+}
 
 writeLines(toJSON(out, auto_unbox = TRUE, digits = I(12), na = "null", pretty = TRUE),
            file.path(od, "lavaan_ordinal_reference.json"))
