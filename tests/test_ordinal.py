@@ -340,3 +340,24 @@ def test_htmt_on_polychoric_correlations_matches_semtools() -> None:
     assert_allclose(ht.to_numpy(), np.array(REL["htmt"]), atol=1e-4)
     plain = ss.htmt(SYN_SPEC, _read("synergy_sim_n1000.csv"))
     assert not np.allclose(plain.to_numpy(), ht.to_numpy(), atol=1e-3)
+
+
+LRT = json.loads((DATA / "ordinal" / "lavaan_ordinal_lrt_reference.json").read_text())
+
+
+def test_scaled_shifted_difference_test_matches_lavtestlrt() -> None:
+    from synergy_stats.ordinal.compare import lrt_ordinal
+
+    conf = _fit("hs_group_configural")
+    thr = _fit("hs_group_thresholds")
+    load = _fit("hs_group_loadings")
+    for (small, big), key in (
+        ((thr, conf), "thresholds_vs_configural"),
+        ((load, thr), "loadings_vs_thresholds"),
+    ):
+        t = lrt_ordinal(small, big)
+        assert t["df_diff"] == LRT[key]["df_diff"]
+        assert_allclose(t["chisq_diff"], LRT[key]["chisq_diff"], atol=1e-3)
+        assert_allclose(t["pvalue"], LRT[key]["pvalue"], atol=1e-4)
+    with pytest.raises(OptionError, match="more restricted"):
+        lrt_ordinal(conf, thr)
