@@ -57,7 +57,7 @@ def lrt_ordinal(restricted: Any, free: Any) -> pd.Series:
             "must be the more restricted model"
         )
     st1 = free._st
-    Ds1, P, P_inv = free._info
+    Ds1, _, P_inv = free._info
     Ds0, _, _ = restricted._info
     D1 = np.vstack(Ds1)
     D0 = np.vstack(Ds0)
