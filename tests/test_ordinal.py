@@ -361,3 +361,40 @@ def test_scaled_shifted_difference_test_matches_lavtestlrt() -> None:
         assert_allclose(t["pvalue"], LRT[key]["pvalue"], atol=1e-4)
     with pytest.raises(OptionError, match="more restricted"):
         lrt_ordinal(conf, thr)
+
+
+INV = json.loads((DATA / "ordinal" / "semtools_ordinal_invariance_reference.json").read_text())
+
+
+def test_wu_estabrook_ladder_matches_semtools() -> None:
+    d = _read("ordinal/hs_ordinal.csv")
+    res = ss.measurement_invariance(INV["model"], d, group="school", ordered=True)
+    tab = res.table()
+    assert list(tab.index) == ["configural", "thresholds", "loadings", "intercepts"]
+    for lv, fit in res.fits.items():
+        ref = INV[lv]
+        fm = ref["fit_measures"]
+        assert tab.loc[lv, "df"] == fm["df"]
+        assert_allclose(
+            tab.loc[lv, ["chisq", "chisq_scaled"]], [fm["chisq"], fm["chisq.scaled"]], atol=1e-3
+        )
+        assert_allclose(
+            tab.loc[lv, ["cfi_scaled", "rmsea_scaled", "srmr"]],
+            [fm["cfi.scaled"], fm["rmsea.scaled"], fm["srmr"]],
+            atol=1e-4,
+        )
+        e = pd.DataFrame(ref["estimates"])
+        m = e.merge(fit.estimates(), on=["lhs", "op", "rhs", "group"], suffixes=("_r", ""))
+        assert len(m) == len(e)
+        free = m["se_r"] > 0
+        assert_allclose(m["est"], m["est_r"], atol=1e-4)
+        assert_allclose(m.loc[free, "se"], m.loc[free, "se_r"], atol=1e-4)
+        assert_allclose(m["std_all"], m["std.all"], atol=1e-4)
+    for lv, key in (
+        ("loadings", "lrt_loadings_vs_thresholds"),
+        ("intercepts", "lrt_intercepts_vs_loadings"),
+    ):
+        assert tab.loc[lv, "df_diff"] == INV[key]["df_diff"]
+        assert_allclose(tab.loc[lv, "chisq_diff"], INV[key]["chisq_diff"], atol=1e-3)
+    with pytest.raises(OptionError, match="longitudinal ordinal ladder"):
+        ss.measurement_invariance(INV["model"], d, wave="school", id="id", ordered=True)

@@ -46,6 +46,7 @@ def ordinal_partable(
     parameterization: str,
     equal_thresholds: bool = False,
     group_partial: tuple[str, ...] = (),
+    lavaan_group_rule: bool = True,
 ) -> tuple[ParTable, ParTable]:
     """Turn a (meanstructure) RAM parameter table into lavaan's categorical table.
 
@@ -64,7 +65,7 @@ def ordinal_partable(
     free = base.free.copy()
     value = base.value.copy()
     latent = set(base.latent)
-    free_groups = equal_thresholds and base.n_groups > 1
+    free_groups = equal_thresholds and base.n_groups > 1 and lavaan_group_rule
     nxt = int(free.max()) if n else 0
     for r in range(n):
         v = lhs[r]

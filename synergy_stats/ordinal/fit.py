@@ -616,8 +616,13 @@ def fit_ordinal(
     auto: bool,
     level: float,
     se: bool,
+    wu_estabrook: str | None = None,
 ) -> OrdinalSEMResult:
-    """The categorical branch of :func:`synergy_stats.sem` (see there for the options)."""
+    """The categorical branch of :func:`synergy_stats.sem` (see there for the options).
+
+    ``wu_estabrook`` (a level of :func:`synergy_stats.ordinal.invariance.wu_estabrook_ladder`)
+    replaces lavaan's identification of multiple-group models by Wu & Estabrook's (2016).
+    """
     check_option("estimator", estimator, OrdinalEstimator)
     check_option("parameterization", parameterization, Parameterization)
     if missing == "fiml":
@@ -737,7 +742,12 @@ def fit_ordinal(
         parameterization=parameterization,
         equal_thresholds="thresholds" in group_equal,
         group_partial=tuple(group_partial),
+        lavaan_group_rule=wu_estabrook is None,
     )
+    if wu_estabrook is not None:
+        from synergy_stats.ordinal.invariance import wu_estabrook_free
+
+        full, core = wu_estabrook_free(full, core, ord_set, wu_estabrook)
     return _fit_from_stats(
         spec, full, core, stats, raws, ord_names, levels, estimator=estimator,
         parameterization=parameterization, missing=missing, group=group,

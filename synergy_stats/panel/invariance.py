@@ -496,6 +496,7 @@ def measurement_invariance(
     max_free: int | None = None,
     constructs: Sequence[str] | None = None,
     sep: str = DEFAULT_SEP,
+    ordered: bool | Sequence[str] | None = None,
 ) -> InvarianceResult:
     """Test measurement invariance across groups or waves: configural -> strict.
 
@@ -530,6 +531,13 @@ def measurement_invariance(
         With an Instrument: the constructs to test (default every first-order factor).
     sep : str
         Separator of the wide column names (longitudinal ladder).
+    ordered : bool or list of str, optional
+        Ordered (Likert) items: the ladder of Wu & Estabrook (2016) across groups instead
+        (configural, thresholds, loadings, intercepts; WLSMV), as semTools
+        ``measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016")``, returning an
+        :class:`~synergy_stats.ordinal.invariance.OrdinalInvarianceResult` (see
+        :func:`~synergy_stats.ordinal.invariance.wu_estabrook_ladder`). Multiple-group
+        ladders only.
 
     Returns
     -------
@@ -586,6 +594,18 @@ def measurement_invariance(
     >>> res = measurement_invariance(hs_model, hs, group="school")  # doctest: +SKIP
     >>> res.table()  # doctest: +SKIP
     """
+    if ordered is not None and ordered is not False:
+        if wave is not None or id is not None or group is None:
+            raise OptionError(
+                "ordered= is available for multiple-group ladders (group=...); the "
+                "longitudinal ordinal ladder is not implemented"
+            )
+        from synergy_stats.ordinal.invariance import wu_estabrook_ladder
+
+        return wu_estabrook_ladder(  # type: ignore[return-value]
+            _base_spec(spec, constructs), data, group=group, ordered=ordered,
+            missing="pairwise" if missing == "fiml" else "listwise",
+        )  # fmt: skip
     check_option("estimator", estimator, Estimator)
     check_option("missing", missing, Missing)
     level_names = _check_levels(levels)
