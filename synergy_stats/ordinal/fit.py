@@ -48,7 +48,6 @@ from synergy_stats.structural.estimate import OptimResult
 from synergy_stats.structural.model import RamModel
 from synergy_stats.structural.partable import ParTable, build_partable
 from synergy_stats.structural.results import FitOptions, SEMResult
-from synergy_stats.structural.samplestats import GroupData
 from synergy_stats.structural.spec import ModelSpec
 
 __all__ = [
@@ -733,8 +732,6 @@ def fit_ordinal(
                     )
         raws.append(Xg)
         stats.append(_group_stats(Xg, is_ord, nlev_arr, obs, where))
-    st_gamma = estimator not in ("ULS",) or se
-    del st_gamma
     full, core = ordinal_partable(
         base,
         ord_set,
@@ -881,7 +878,3 @@ def _fit_from_stats(
         _se=se,
         _ord=state,
     )
-
-
-def _unused(*_: Any) -> None:  # pragma: no cover - keeps imports referenced for typing
-    _ = (GroupData, sps)
