@@ -396,5 +396,44 @@ def test_wu_estabrook_ladder_matches_semtools() -> None:
     ):
         assert tab.loc[lv, "df_diff"] == INV[key]["df_diff"]
         assert_allclose(tab.loc[lv, "chisq_diff"], INV[key]["chisq_diff"], atol=1e-3)
-    with pytest.raises(OptionError, match="longitudinal ordinal ladder"):
+    with pytest.raises(OptionError, match="one-factor model"):
         ss.measurement_invariance(INV["model"], d, wave="school", id="id", ordered=True)
+
+
+LONG = json.loads((DATA / "ordinal" / "semtools_ordinal_longitudinal_reference.json").read_text())
+
+
+def test_longitudinal_wu_estabrook_ladder_matches_semtools() -> None:
+    from synergy_stats.ordinal.invariance import wu_estabrook_longitudinal
+
+    d = _read("ordinal/synergy_effect_w1w2.csv")
+    items = [[f"synergy_effect_{i}_w{t}" for i in range(1, 5)] for t in (1, 2)]
+    res = wu_estabrook_longitudinal(d, items, factors=["eff1", "eff2"])
+    tab = res.table()
+    for lv, fit in res.fits.items():
+        fm = LONG[lv]["fit_measures"]
+        assert tab.loc[lv, "df"] == fm["df"] and tab.loc[lv, "npar"] == fm["npar"]
+        assert_allclose(
+            tab.loc[lv, ["chisq", "chisq_scaled"]], [fm["chisq"], fm["chisq.scaled"]], atol=1e-3
+        )
+        assert_allclose(tab.loc[lv, "srmr"], fm["srmr"], atol=1e-4)
+        e = pd.DataFrame(LONG[lv]["estimates"])
+        m = e.merge(fit.estimates(), on=["lhs", "op", "rhs"], suffixes=("_r", ""))
+        assert len(m) == len(e)
+        free = m["se_r"] > 0
+        assert_allclose(m["est"], m["est_r"], atol=1e-4)
+        assert_allclose(m.loc[free, "se"], m.loc[free, "se_r"], atol=1e-4)
+        assert_allclose(m["std_all"], m["std.all"], atol=1e-4)
+    # the same ladder from long data through measurement_invariance
+    d = d.assign(respondent_id=np.arange(len(d)))  # one row per respondent and wave
+    long = pd.concat(
+        [
+            d[["respondent_id", *items[t]]]
+            .set_axis(["respondent_id"] + [f"synergy_effect_{i}" for i in range(1, 5)], axis=1)
+            .assign(wave=t + 1)
+            for t in range(2)
+        ]
+    )
+    model = "eff =~ " + " + ".join(f"synergy_effect_{i}" for i in range(1, 5))
+    res2 = ss.measurement_invariance(model, long, wave="wave", id="respondent_id", ordered=True)
+    assert_allclose(res2.table()["chisq_scaled"], tab["chisq_scaled"], atol=1e-6)

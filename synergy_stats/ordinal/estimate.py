@@ -47,6 +47,7 @@ def ordinal_partable(
     equal_thresholds: bool = False,
     group_partial: tuple[str, ...] = (),
     lavaan_group_rule: bool = True,
+    threshold_key: dict[str, str] | None = None,
 ) -> tuple[ParTable, ParTable]:
     """Turn a (meanstructure) RAM parameter table into lavaan's categorical table.
 
@@ -109,8 +110,10 @@ def ordinal_partable(
                 rows_o.append("|")
                 rows_r.append(f"t{t}")
                 rows_g.append(g)
-                key = (v, t)
-                if equal_thresholds and g > 1 and f"{v}|t{t}" not in partial and key in th_first:
+                base_v = (threshold_key or {}).get(v, v)
+                key = (base_v, t)
+                shared = (equal_thresholds and g > 1) or base_v != v
+                if shared and f"{v}|t{t}" not in partial and key in th_first:
                     rows_f.append(th_first[key])
                 else:
                     k += 1

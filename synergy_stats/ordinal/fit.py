@@ -616,6 +616,7 @@ def fit_ordinal(
     level: float,
     se: bool,
     wu_estabrook: str | None = None,
+    longitudinal: dict[str, Any] | None = None,
 ) -> OrdinalSEMResult:
     """The categorical branch of :func:`synergy_stats.sem` (see there for the options).
 
@@ -740,11 +741,19 @@ def fit_ordinal(
         equal_thresholds="thresholds" in group_equal,
         group_partial=tuple(group_partial),
         lavaan_group_rule=wu_estabrook is None,
+        threshold_key=(longitudinal or {}).get("threshold_key"),
     )
     if wu_estabrook is not None:
         from synergy_stats.ordinal.invariance import wu_estabrook_free
 
-        full, core = wu_estabrook_free(full, core, ord_set, wu_estabrook)
+        full, core = wu_estabrook_free(
+            full,
+            core,
+            ord_set,
+            wu_estabrook,
+            later_items=(longitudinal or {}).get("later_items"),
+            later_factors=(longitudinal or {}).get("later_factors"),
+        )
     return _fit_from_stats(
         spec, full, core, stats, raws, ord_names, levels, estimator=estimator,
         parameterization=parameterization, missing=missing, group=group,

@@ -36,7 +36,12 @@ from synergy_stats._typing import check_option
 from synergy_stats.errors import DataValidationError, OptionError
 from synergy_stats.structural.partable import ParTable
 
-__all__ = ["OrdinalInvarianceResult", "wu_estabrook_free", "wu_estabrook_ladder"]
+__all__ = [
+    "OrdinalInvarianceResult",
+    "wu_estabrook_free",
+    "wu_estabrook_ladder",
+    "wu_estabrook_longitudinal",
+]
 
 OrdinalLevel = Literal["configural", "thresholds", "loadings", "intercepts"]
 LEVELS: tuple[str, ...] = ("configural", "thresholds", "loadings", "intercepts")
@@ -49,17 +54,34 @@ _EQUAL = {
 
 
 def wu_estabrook_free(
-    full: ParTable, core: ParTable, ordered: set[str], level: str
+    full: ParTable,
+    core: ParTable,
+    ordered: set[str],
+    level: str,
+    *,
+    later_items: set[str] | None = None,
+    later_factors: set[str] | None = None,
 ) -> tuple[ParTable, ParTable]:
-    """Free the parameters Wu & Estabrook's identification frees in groups 2, ..."""
+    """Free the parameters Wu & Estabrook's identification frees in groups 2, ...
+
+    Longitudinally (``later_items``/``later_factors`` given) the same is done for the
+    items and factors of waves 2, ... within the one group.
+    """
     latent = set(full.latent)
     free = full.free.copy()
     value = full.value.copy()
     nxt = int(free.max()) if len(free) else 0
+    longitudinal = later_items is not None
     for r in range(len(full)):
-        if int(full.group[r]) < 2 or free[r] > 0 or full.user[r]:
+        if free[r] > 0 or full.user[r]:
             continue
         op, lhs, rhs = full.op[r], full.lhs[r], full.rhs[r]
+        if longitudinal:
+            later = lhs in (later_items or set()) or lhs in (later_factors or set())
+        else:
+            later = int(full.group[r]) >= 2
+        if not later:
+            continue
         want = False
         if op == "~*~" and level != "configural":
             want = True
@@ -196,3 +218,89 @@ def wu_estabrook_ladder(
             comps[lv] = lrt_ordinal(fit, prev)
         prev = fit
     return OrdinalInvarianceResult(fits=fits, comparisons=comps, group=group)
+
+
+def wu_estabrook_longitudinal(
+    data: pd.DataFrame,
+    items: Sequence[Sequence[str]],
+    *,
+    factors: Sequence[str] | None = None,
+    levels: Sequence[OrdinalLevel] = ("configural", "thresholds", "loadings", "intercepts"),
+    estimator: Literal["WLSMV", "ULSMV", "WLSM"] = "WLSMV",
+    missing: Literal["listwise", "pairwise"] = "listwise",
+) -> OrdinalInvarianceResult:
+    """The Wu & Estabrook (2016) ladder of one factor measured at several waves (wide data).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent, the items of every wave as columns (integer codes).
+    items : sequence of sequences of str
+        The items of each wave, the same item in the same position.
+    factors : sequence of str, optional
+        Names of the factor at each wave (default ``f1``, ``f2``, ...).
+    levels, estimator, missing
+        As :func:`wu_estabrook_ladder`.
+
+    Returns
+    -------
+    OrdinalInvarianceResult
+
+    Notes
+    -----
+    The factor of each wave is identified by unit variance and zero mean at the first
+    wave; the residuals of the same item correlate across waves; constraints are imposed
+    across waves and the parameters Wu & Estabrook free are freed at waves 2, ...
+
+    Examples
+    --------
+    Mirrors ``semTools::measEq.syntax(model, data, ordered = items, ID.fac = "std.lv",
+    ID.cat = "Wu.Estabrook.2016", longFacNames = list(f = c("f1", "f2")),
+    long.equal = ...)`` fitted with ``cfa()``.
+    """
+    from synergy_stats.ordinal.compare import lrt_ordinal
+    from synergy_stats.ordinal.fit import fit_ordinal
+    from synergy_stats.structural.syntax import parse_model
+
+    for lv in levels:
+        check_option("levels", lv, OrdinalLevel)
+    waves = [list(w) for w in items]
+    if len(waves) < 2 or len({len(w) for w in waves}) != 1 or len(waves[0]) < 2:
+        raise OptionError("items must list the same number (>= 2) of items for >= 2 waves")
+    names = list(factors) if factors is not None else [f"f{t + 1}" for t in range(len(waves))]
+    if len(names) != len(waves):
+        raise OptionError(f"factors={names} must name one factor per wave ({len(waves)})")
+    later_items = {v for w in waves[1:] for v in w}
+    key = {v: waves[0][i] for w in waves[1:] for i, v in enumerate(w)}
+    fits: dict[str, Any] = {}
+    comps: dict[str, pd.Series] = {}
+    prev = None
+    for lv in levels:
+        equal_loadings = lv in ("loadings", "intercepts")
+        lines = []
+        for f, w in zip(names, waves, strict=True):
+            terms = [f"lam{i + 1}*{v}" if equal_loadings else v for i, v in enumerate(w)]
+            lines.append(f"{f} =~ " + " + ".join(terms))
+        for i in range(len(waves[0])):
+            for a in range(len(waves)):
+                for b in range(a + 1, len(waves)):
+                    lines.append(f"{waves[a][i]} ~~ {waves[b][i]}")
+        spec = parse_model("\n".join(lines))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = fit_ordinal(
+                spec, data, ordered=True, estimator=estimator, parameterization="delta",
+                missing=missing, group=None, group_labels=(None,), group_equal=(),
+                group_partial=(), std_lv=True, auto=True, level=0.95, se=True,
+                wu_estabrook=lv,
+                longitudinal={
+                    "threshold_key": key if lv != "configural" else None,
+                    "later_items": later_items,
+                    "later_factors": set(names[1:]),
+                },
+            )  # fmt: skip
+        fits[lv] = fit
+        if prev is not None and fit.df > prev.df:
+            comps[lv] = lrt_ordinal(fit, prev)
+        prev = fit
+    return OrdinalInvarianceResult(fits=fits, comparisons=comps, group="")
