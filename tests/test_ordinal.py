@@ -437,3 +437,16 @@ def test_longitudinal_wu_estabrook_ladder_matches_semtools() -> None:
     model = "eff =~ " + " + ".join(f"synergy_effect_{i}" for i in range(1, 5))
     res2 = ss.measurement_invariance(model, long, wave="wave", id="respondent_id", ordered=True)
     assert_allclose(res2.table()["chisq_scaled"], tab["chisq_scaled"], atol=1e-6)
+
+
+def test_negative_residual_variance_of_a_latent_response_warns() -> None:
+    from synergy_stats.errors import HeywoodWarning
+
+    rng = np.random.default_rng(5)
+    r = np.array([[1, 0.8, 0.8], [0.8, 1, 0.5], [0.8, 0.5, 1]])  # lambda_1^2 = 1.28
+    z = rng.multivariate_normal(np.zeros(3), r, size=2000)
+    d = pd.DataFrame(np.digitize(z, [-0.8, 0.0, 0.8]) + 1, columns=["a", "b", "c"])
+    with pytest.warns(HeywoodWarning, match=r"\['a'\]"):
+        fit = ss.cfa("f =~ a + b + c", d, ordered=True)
+    est = fit.estimates()
+    assert est.query("lhs == 'a' and op == '~~'")["est"].iloc[0] < 0

@@ -29,6 +29,7 @@ from synergy_stats.errors import (
     ConvergenceError,
     DataValidationError,
     DroppedDataWarning,
+    HeywoodWarning,
     IdentificationError,
     OptionError,
     SpecificationError,
@@ -836,6 +837,15 @@ def _fit_from_stats(
                     value[r] = resid[pos[full.lhs[r]]]
                     if r < len(core):
                         core_value[r] = value[r]
+            neg = [v for v in ord_names if resid[pos[v]] < 0]
+            if neg:
+                warnings.warn(
+                    "improper solution (Heywood case): the latent responses of "
+                    f"{neg} have negative residual variances (loadings above 1 in the "
+                    "delta parameterization)",
+                    HeywoodWarning,
+                    stacklevel=4,
+                )
         else:
             delta = model.scaling(theta, g)
             for r in full.rows(g + 1):
