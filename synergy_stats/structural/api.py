@@ -154,7 +154,11 @@ def sem(
     >>> fit = ss.sem("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
     >>> fit.fit_measures()["cfi"]  # doctest: +SKIP
     """
-    if ordered is not None and ordered is not False:
+    if (
+        ordered is not None
+        and ordered is not False
+        and not (not isinstance(ordered, bool | str) and len(ordered) == 0)
+    ):
         return _sem_ordinal(
             model, data, ordered=ordered, estimator=estimator, missing=missing,
             group=group, group_equal=group_equal, group_partial=group_partial,
