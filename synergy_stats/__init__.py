@@ -53,6 +53,9 @@ _EXPORTS: dict[str, str] = {
     "measurement_model": "synergy_stats.structural",
     "structural_model": "synergy_stats.structural",
     "sem": "synergy_stats.structural",
+    "polychoric": "synergy_stats.ordinal",
+    "PolychoricResult": "synergy_stats.ordinal",
+    "OrdinalSEMResult": "synergy_stats.ordinal",
     "cfa": "synergy_stats.structural",
     "SEMResult": "synergy_stats.structural",
     # inference: bootstrap, effects, Monte Carlo intervals (issue 5)
@@ -163,6 +166,11 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         kmo,
         parallel_analysis,
         reliability,
+    )
+    from synergy_stats.ordinal import (  # noqa: F401
+        OrdinalSEMResult,
+        PolychoricResult,
+        polychoric,
     )
     from synergy_stats.panel import (  # noqa: F401
         clpm,

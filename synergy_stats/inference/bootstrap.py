@@ -704,9 +704,21 @@ def bootstrap(
             SynergyWarning,
             stacklevel=2,
         )
-    raws = _bollen_stine(fit) if bollen_stine else [gd.raw for gd in fit.group_data]
     need_measures = bool(measures) or bollen_stine
-    task = _RefitTask(fit, raws, mode="bootstrap", measures=need_measures)
+    task: Any
+    if getattr(fit, "_ord", None) is not None:
+        # ordinal fit: every draw redoes the two-step estimation (synergy_stats.ordinal)
+        from synergy_stats.ordinal.resample import OrdinalRefitTask
+
+        if bollen_stine:
+            raise OptionError(
+                "bollen_stine=True is not available for fits with ordered indicators; use "
+                "the ordinary bootstrap"
+            )
+        task = OrdinalRefitTask(fit, mode="bootstrap", measures=need_measures)
+    else:
+        raws = _bollen_stine(fit) if bollen_stine else [gd.raw for gd in fit.group_data]
+        task = _RefitTask(fit, raws, mode="bootstrap", measures=need_measures)
     out = map_draws(
         task,
         draws,

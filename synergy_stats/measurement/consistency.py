@@ -108,6 +108,7 @@ def reliability(
     level: float = 0.95,
     cfa: bool = True,
     fit: Any = None,
+    ordered: bool = False,
 ) -> pd.DataFrame:
     """Reliability of every construct: alpha with Feldt CI, standardized alpha, omega, AVE.
 
@@ -139,6 +140,13 @@ def reliability(
         None (default) does so whenever ``spec`` is an Instrument marking reverse-keyed
         items, i.e. for raw codes as :func:`synergy_stats.read_survey` returns them; pass
         False when the data are already recoded. A mapping spec has no keying.
+    ordered : bool
+        Treat the items as ordered: ``alpha`` (and ``alpha_std``) is ordinal alpha, alpha
+        of the polychoric correlations (``psych::alpha(polychoric(x)$rho)``, no Feldt
+        interval), and ``omega`` of a first-order factor is the categorical omega of Green
+        & Yang (2009) from a CFA fitted with ``ordered=True`` (WLSMV), as
+        ``semTools::compRelSEM``; AVE and the higher-order coefficients are NaN
+        (see :mod:`synergy_stats.ordinal.reliability`).
 
     Returns
     -------
@@ -217,6 +225,10 @@ def reliability(
     cov = covariance(prep)
     _warn_negative_items(ms, prep, cov)
 
+    if ordered:
+        from synergy_stats.ordinal.reliability import reliability_ordered
+
+        return reliability_ordered(ms, prep, cfa=cfa, fit=fit)
     first: Any = None
     second: Any = None
     if fit is not None:
@@ -345,6 +357,13 @@ def item_statistics(
         None (default) does so whenever ``spec`` is an Instrument marking reverse-keyed
         items, i.e. for raw codes as :func:`synergy_stats.read_survey` returns them; pass
         False when the data are already recoded. A mapping spec has no keying.
+    ordered : bool
+        Treat the items as ordered: ``alpha`` (and ``alpha_std``) is ordinal alpha, alpha
+        of the polychoric correlations (``psych::alpha(polychoric(x)$rho)``, no Feldt
+        interval), and ``omega`` of a first-order factor is the categorical omega of Green
+        & Yang (2009) from a CFA fitted with ``ordered=True`` (WLSMV), as
+        ``semTools::compRelSEM``; AVE and the higher-order coefficients are NaN
+        (see :mod:`synergy_stats.ordinal.reliability`).
 
     Returns
     -------

@@ -66,6 +66,7 @@ def htmt(
     ci: float | None = None,
     n_boot: int = 1000,
     seed: SeedLike = None,
+    ordered: bool = False,
 ) -> pd.DataFrame:
     """Heterotrait-monotrait ratio of correlations between first-order constructs.
 
@@ -83,6 +84,10 @@ def htmt(
         default ``htmt2=TRUE``); ``"arithmetic"`` is Henseler et al.'s original HTMT.
     absolute : bool
         Average absolute correlations (semTools' default); always true for HTMT2.
+    ordered : bool
+        Use polychoric correlations of the (integer-coded) items, as
+        ``semTools::htmt(..., ordered = ...)`` (pairwise-present rows; the bootstrap
+        recomputes them on every resample).
     ci : float, optional
         Confidence level (e.g. 0.95) of percentile bootstrap intervals; None for none.
     n_boot : int
@@ -146,7 +151,12 @@ def htmt(
     factors = list(ms.factors)
     groups = [prep.index(list(ms.factors[f])) for f in factors]
     geometric = method == "geometric"
-    r = correlation(prep)
+    if ordered:
+        from synergy_stats.ordinal.reliability import polychoric_matrix
+
+        r = polychoric_matrix(prep.values, list(prep.columns))
+    else:
+        r = correlation(prep)
     value = _htmt_matrix(r, groups, geometric=geometric, absolute=absolute)
     out = as_frame(value, factors, factors)
     out.attrs.update(prep.attrs())
@@ -169,7 +179,10 @@ def htmt(
         )
         with np.errstate(all="ignore"):
             try:
-                rb = cov2cor(covariance(boot))
+                if ordered:
+                    rb = polychoric_matrix(boot.values, list(boot.columns))
+                else:
+                    rb = cov2cor(covariance(boot))
             except (np.linalg.LinAlgError, ValueError, ArithmeticError):
                 continue
             draws[b] = _htmt_matrix(rb, groups, geometric=geometric, absolute=absolute)

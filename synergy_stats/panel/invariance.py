@@ -492,6 +492,7 @@ def measurement_invariance(
     max_free: int | None = None,
     constructs: Sequence[str] | None = None,
     sep: str = DEFAULT_SEP,
+    ordered: bool | Sequence[str] | None = None,
 ) -> InvarianceResult:
     """Test measurement invariance across groups or waves: configural -> strict.
 
@@ -526,6 +527,14 @@ def measurement_invariance(
         With an Instrument: the constructs to test (default every first-order factor).
     sep : str
         Separator of the wide column names (longitudinal ladder).
+    ordered : bool or list of str, optional
+        Ordered (Likert) items: the ladder of Wu & Estabrook (2016) across groups instead
+        (configural, thresholds, loadings, intercepts; WLSMV), as semTools
+        ``measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016")``, returning an
+        :class:`~synergy_stats.ordinal.invariance.OrdinalInvarianceResult` (see
+        :func:`~synergy_stats.ordinal.invariance.wu_estabrook_ladder`); with ``wave``/``id``
+        the longitudinal version for a one-factor model
+        (:func:`~synergy_stats.ordinal.invariance.wu_estabrook_longitudinal`).
 
     Returns
     -------
@@ -582,6 +591,36 @@ def measurement_invariance(
     >>> res = measurement_invariance(hs_model, hs, group="school")  # doctest: +SKIP
     >>> res.table()  # doctest: +SKIP
     """
+    if ordered is not None and ordered is not False:
+        from synergy_stats.ordinal.invariance import (
+            wu_estabrook_ladder,
+            wu_estabrook_longitudinal,
+        )
+
+        if group is None and wave is not None and id is not None:
+            base = _base_spec(spec, constructs)
+            facs = [s.lhs for s in base.statements if s.op == "=~"]
+            if len(set(facs)) != 1:
+                raise OptionError(
+                    "the longitudinal ordinal ladder takes a one-factor model; got factors "
+                    f"{sorted(set(facs))}"
+                )
+            vars_ = [s.rhs for s in base.statements if s.op == "=~"]
+            wide = reshape_panel(data, id=id, wave=wave, variables=vars_, sep=sep)
+            items = [[wide.column(v, k) for v in vars_] for k in range(1, wide.n_waves + 1)]
+            return wu_estabrook_longitudinal(  # type: ignore[return-value]
+                wide.wide, items, factors=[f"{facs[0]}{sep}{k}" for k in range(1, len(items) + 1)],
+                missing="pairwise" if missing == "fiml" else "listwise",
+            )  # fmt: skip
+        if wave is not None or id is not None or group is None:
+            raise OptionError(
+                "ordered= needs group= (across groups) or wave= and id= (across waves), not both"
+            )
+
+        return wu_estabrook_ladder(  # type: ignore[return-value]
+            _base_spec(spec, constructs), data, group=group, ordered=ordered,
+            missing="pairwise" if missing == "fiml" else "listwise",
+        )  # fmt: skip
     check_option("estimator", estimator, Estimator)
     check_option("missing", missing, Missing)
     level_names = _check_levels(levels)

@@ -33,7 +33,13 @@ from synergy_stats.structural.estimate import (
 )
 from synergy_stats.structural.inference import invert_information
 from synergy_stats.structural.model import RamModel
-from synergy_stats.structural.options import Engine, Estimator, FitOptions, Missing
+from synergy_stats.structural.options import (
+    CategoricalEstimator,
+    Engine,
+    Estimator,
+    FitOptions,
+    MissingAny,
+)
 from synergy_stats.structural.partable import ParTable, build_partable
 from synergy_stats.structural.results import SEMResult
 from synergy_stats.structural.samplestats import GroupData, make_group_data
@@ -58,8 +64,8 @@ def sem(
     model: str | ModelSpec,
     data: pd.DataFrame,
     *,
-    estimator: Estimator = "ML",
-    missing: Missing = "listwise",
+    estimator: Estimator | CategoricalEstimator | None = None,
+    missing: MissingAny = "listwise",
     meanstructure: bool | None = None,
     group: str | None = None,
     group_equal: Sequence[str] = (),
@@ -70,6 +76,8 @@ def sem(
     level: float = 0.95,
     engine: Engine = "numpy",
     se: bool = True,
+    ordered: bool | Sequence[str] | None = None,
+    parameterization: Literal["delta", "theta"] = "delta",
 ) -> SEMResult:
     """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
 
@@ -80,12 +88,15 @@ def sem(
         ``:=``) or a parsed specification.
     data : pandas.DataFrame
         One row per respondent; never modified.
-    estimator : {"ML", "MLR"}
+    estimator : {"ML", "MLR", "WLSMV", "WLSM", "ULSMV", "ULS", "DWLS", "WLS"}, optional
         ML with expected-information standard errors, or MLR: sandwich (Huber-White)
         standard errors from the observed information and the Yuan-Bentler scaled test.
-    missing : {"listwise", "fiml"}
+        With ``ordered``, one of lavaan's least-squares estimators for categorical data
+        (default ``"WLSMV"``; see :mod:`synergy_stats.ordinal`). Default: ``"ML"``.
+    missing : {"listwise", "fiml", "pairwise"}
         Listwise deletion (warns with the number of rows dropped) or full-information ML
-        (case-wise likelihood, chi-square against the EM saturated model).
+        (case-wise likelihood, chi-square against the EM saturated model); ``"pairwise"``
+        only with ordered indicators.
     meanstructure : bool, optional
         Model intercepts and means. Default (None): True with FIML, groups, or intercept
         lines (``y ~ 1``, ``t1 ~ 0*1``) in the syntax, else False (as lavaan). An explicit
@@ -114,6 +125,14 @@ def sem(
         Compute standard errors (when first asked for). ``se=False`` is lavaan's
         ``se = "none"``: estimates and fit measures only, e.g. for a CFA behind
         reliability coefficients or an invariance ladder.
+    ordered : bool or list of str, optional
+        Ordered (Likert) indicators, lavaan's ``ordered=``: a list of columns, or True for
+        every observed variable of the model. The fit then runs the categorical branch
+        (thresholds, polychoric correlations, least squares) and returns an
+        :class:`~synergy_stats.ordinal.OrdinalSEMResult`.
+    parameterization : {"delta", "theta"}
+        Scale of the latent responses with ordered indicators (lavaan's
+        ``parameterization=``).
 
     Returns
     -------
@@ -140,6 +159,18 @@ def sem(
     >>> fit = ss.sem("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
     >>> fit.fit_measures()["cfi"]  # doctest: +SKIP
     """
+    if (
+        ordered is not None
+        and ordered is not False
+        and not (not isinstance(ordered, bool | str) and len(ordered) == 0)
+    ):
+        return _sem_ordinal(
+            model, data, ordered=ordered, estimator=estimator, missing=missing,
+            group=group, group_equal=group_equal, group_partial=group_partial,
+            std_lv=std_lv, auto=auto, level=level, se=se, parameterization=parameterization,
+        )  # fmt: skip
+    if estimator is None:
+        estimator = "ML"
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(
             f"data={type(data).__name__} is not accepted; give a pandas DataFrame"
@@ -193,8 +224,8 @@ def cfa(
     model: str | ModelSpec,
     data: pd.DataFrame,
     *,
-    estimator: Estimator = "ML",
-    missing: Missing = "listwise",
+    estimator: Estimator | CategoricalEstimator | None = None,
+    missing: MissingAny = "listwise",
     meanstructure: bool | None = None,
     group: str | None = None,
     group_equal: Sequence[str] = (),
@@ -205,6 +236,8 @@ def cfa(
     level: float = 0.95,
     engine: Engine = "numpy",
     se: bool = True,
+    ordered: bool | Sequence[str] | None = None,
+    parameterization: Literal["delta", "theta"] = "delta",
 ) -> SEMResult:
     """Fit a confirmatory factor analysis, as lavaan's ``cfa()`` (same defaults as :func:`sem`).
 
@@ -229,7 +262,52 @@ def cfa(
         level=level,
         engine=engine,
         se=se,
+        ordered=ordered,
+        parameterization=parameterization,
     )
+
+
+def _sem_ordinal(
+    model: str | ModelSpec,
+    data: pd.DataFrame,
+    *,
+    ordered: bool | Sequence[str],
+    estimator: str | None,
+    missing: str,
+    group: str | None,
+    group_equal: Sequence[str],
+    group_partial: Sequence[str],
+    std_lv: bool,
+    auto: bool,
+    level: float,
+    se: bool,
+    parameterization: str,
+) -> SEMResult:
+    """The categorical branch (:func:`synergy_stats.ordinal.fit.fit_ordinal`)."""
+    from synergy_stats.ordinal.fit import fit_ordinal
+
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(
+            f"data={type(data).__name__} is not accepted; give a pandas DataFrame"
+        )
+    if not 0 < level < 1:
+        raise OptionError(f"level={level!r} must lie strictly between 0 and 1")
+    spec = _as_spec(model)
+    if not spec.statements:
+        raise SpecificationError("model has no statements")
+    group_labels: tuple[Any, ...] = (None,)
+    if group is not None:
+        if group not in data.columns:
+            raise DataValidationError(f"group={group!r} is not a column of data")
+        group_labels = tuple(pd.unique(data[group].dropna()).tolist())
+        if len(group_labels) < 2:
+            raise DataValidationError(f"group={group!r} has fewer than two distinct values")
+    return fit_ordinal(
+        spec, data, ordered=ordered, estimator=estimator or "WLSMV",
+        parameterization=parameterization, missing=missing, group=group,
+        group_labels=group_labels, group_equal=tuple(group_equal),
+        group_partial=tuple(group_partial), std_lv=std_lv, auto=auto, level=level, se=se,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------------- data

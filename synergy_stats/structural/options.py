@@ -14,10 +14,21 @@ from typing import Literal
 from synergy_stats._typing import check_option
 from synergy_stats.errors import OptionError
 
-__all__ = ["Engine", "Estimator", "FitOptions", "Information", "Missing"]
+__all__ = [
+    "CategoricalEstimator",
+    "Engine",
+    "Estimator",
+    "FitOptions",
+    "Information",
+    "Missing",
+    "MissingAny",
+]
 
 Estimator = Literal["ML", "MLR"]
+CategoricalEstimator = Literal["WLSMV", "WLSM", "ULSMV", "ULS", "DWLS", "WLS"]
 Missing = Literal["listwise", "fiml"]
+# with ordered indicators, pairwise deletion is accepted too (synergy_stats.ordinal)
+MissingAny = Literal["listwise", "fiml", "pairwise"]
 Engine = Literal["numpy", "semopy"]
 Information = Literal["expected", "observed"]
 
@@ -75,7 +86,12 @@ class FitOptions:
             A value outside the accepted ones (the message names the argument).
         """
         check_option("estimator", estimator, Estimator)
-        check_option("missing", missing, Missing)
+        check_option("missing", missing, MissingAny)
+        if missing == "pairwise":
+            raise OptionError(
+                "missing='pairwise' is available with ordered indicators only; use 'listwise' "
+                "or 'fiml'"
+            )
         check_option("engine", engine, Engine)
         if not 0 < level < 1:
             raise OptionError(f"level={level!r} must lie strictly between 0 and 1")
