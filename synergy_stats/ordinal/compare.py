@@ -78,7 +78,7 @@ def lrt_ordinal(restricted: Any, free: Any) -> pd.Series:
     UG = VD @ M @ VD.T @ Gf
     tr1 = float(np.trace(UG))
     tr2 = float(np.sum(UG * UG.T))
-    t_diff = float(restricted._chisq - free._chisq)
+    t_diff = float(restricted.chisq - free.chisq)
     if st1.estimator in ("WLSMV", "ULSMV"):
         a = np.sqrt(m / tr2)
         b = m - a * tr1
