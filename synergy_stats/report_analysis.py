@@ -199,7 +199,8 @@ def sem_step(ctx: ReportContext) -> Section:
     return Section("Structural model (synergy execution model)", "\n".join(body), files)
 
 
-#: bootstrap draws and seed of the main job's indirect effects (reproducible report)
+#: bootstrap draws and default seed of the main job's indirect effects (the seed of a run
+#: is ``ctx.seed``, ``--seed``; this is its default)
 BOOT_DRAWS = 1000
 BOOT_SEED = 20261127
 
@@ -226,12 +227,14 @@ def indirect_step(ctx: ReportContext) -> Section:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = sem(spec, scores)
-        boot = bootstrap(fit, draws=BOOT_DRAWS, seed=BOOT_SEED, n_jobs=1, progress=False)
+        boot = bootstrap(fit, draws=BOOT_DRAWS, seed=ctx.seed, n_jobs=1, progress=False)
+    ctx.seeds.update(bootstrap=ctx.seed, monte_carlo=ctx.seed)
     perc = indirect_effects_table(fit, boot, method="percentile")
     bca = indirect_effects_table(fit, boot, method="bca")
     table = perc.assign(bca_lower=bca["ci_lower"].to_numpy(), bca_upper=bca["ci_upper"].to_numpy())
     table.attrs.update(draws=BOOT_DRAWS, method="percentile", failed=int(boot.n_failed))
     ctx.results["indirect_effects"] = table
+    ctx.results["bootstrap"] = boot
     files = [
         ctx.write_csv("indirect_effects.csv", table).name,
         ctx.write_csv("bootstrap_draws.csv", boot.draws).name,
@@ -239,7 +242,7 @@ def indirect_step(ctx: ReportContext) -> Section:
     latent = ctx.results.get("sem")
     mc_rows: list[tuple[str, ...]] = []
     if latent is not None and latent.spec.defined:
-        mc = monte_carlo_ci(latent, draws=20000, seed=BOOT_SEED)
+        mc = monte_carlo_ci(latent, draws=20000, seed=ctx.seed)
         files.append(ctx.write_csv("indirect_montecarlo.csv", mc).name)
         mc_rows = [
             (str(r.label), _fmt(r.est), _fmt(r.ci_lower), _fmt(r.ci_upper)) for r in mc.itertuples()
@@ -258,7 +261,7 @@ def indirect_step(ctx: ReportContext) -> Section:
     body = [
         f"Path model of the hypotheses on the construct scores ({_where(ctx)}, "
         f"{fit.nobs} respondents with every score); {BOOT_DRAWS} bootstrap draws, seed "
-        f"{BOOT_SEED}; draws without an admissible solution: {boot.n_failed} (counted, "
+        f"{ctx.seed}; draws without an admissible solution: {boot.n_failed} (counted, "
         "left out of the intervals" + (f": {dict(boot.failed)})" if boot.n_failed else ")") + ".",
         "",
         markdown_table(
@@ -334,7 +337,7 @@ def panel_step(ctx: ReportContext) -> Section:
         fb = ri.feedback_test(FEEDBACK_SOURCE)
         chibar = compare_clpm_riclpm(cl, ri)
     table = ladder.table()
-    ctx.results.update(invariance=table, riclpm=ri, feedback=fb)
+    ctx.results.update(invariance=table, riclpm=ri, feedback=fb, invariance_ladder=ladder)
     lags = ri.cross_lagged()
     feedback = pd.DataFrame(
         {
@@ -504,6 +507,7 @@ def tables_step(ctx: ReportContext) -> Section:
             files.append(name)
             written.append(ext)
         rows.append((stem, table.caption or "", ", ".join(written)))
+    ctx.results["tables"] = dict(made)
     body = [
         "Each table in LaTeX (booktabs + threeparttable; xelatex + ctex when it holds "
         "Chinese), Word (.docx, three-line table), HTML and Markdown.",
