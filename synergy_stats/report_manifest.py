@@ -52,6 +52,11 @@ def sha256(path: str | Path) -> str | None:
     return digest.hexdigest()
 
 
+def _frame_sha256(frame: Any) -> str:
+    text = frame.to_csv(index=True, lineterminator="\n")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -85,7 +90,8 @@ def build_manifest(
         "seeds": dict(sorted(ctx.seeds.items())),
         "input": {
             "file": Path(source).name if source else None,
-            "sha256": sha256(source) if source else None,
+            # a DataFrame without a file: the SHA-256 of its CSV text
+            "sha256": sha256(source) if source else _frame_sha256(survey.data),
             "rows": len(survey.data),
             "items": len(survey.items),
         },
