@@ -348,3 +348,27 @@ def test_chinese_page_and_progress(survey, tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stderr", quiet)
     run_report(survey, tmp_path / "quiet", steps=QUICK[:3], progress=False)
     assert quiet.getvalue() == ""
+
+
+def test_command_line_options_reach_the_manifest(tmp_path, capsys):
+    from synergy_stats.cli import main
+
+    out = tmp_path / "cli"
+    argv = ["report", "--example", "--out", str(out), "--steps", "validation_step,scoring_step"]
+    assert main([*argv, "--lang", "zh", "--seed", "5", "--quiet"]) == 0
+    assert capsys.readouterr().err.count("it/s") == 0  # --quiet: no bar
+    m = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert m["seed"] == 5 and m["language"] == "zh"
+    assert m["command"]["argv"] == [
+        "synergy-stats",
+        *argv,
+        "--lang",
+        "zh",
+        "--seed",
+        "5",
+        "--quiet",
+    ]
+    assert m["command"]["options"]["seed"] == 5 and m["command"]["options"]["quiet"] is True
+    assert [s["name"] for s in m["steps"]] == ["validation_step", "scoring_step"]
+    assert m["input"]["file"] == "example_survey.csv" and len(m["input"]["sha256"]) == 64
+    assert (out / "report.html").read_text("utf-8").count("<h2>") == 3  # 2 steps + manifest

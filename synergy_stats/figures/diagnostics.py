@@ -282,6 +282,8 @@ def plot_invariance(
             vals = table[colname].to_numpy(dtype=float)
             colors = ["#b2182b" if v == v and bad(v) else "#4393c3" for v in vals]
             ax.bar(x, np.nan_to_num(vals), color=colors, width=0.6)
+            # a marker too, so that a change of zero is visible
+            ax.scatter(x, vals, color=colors, marker="D", s=14, zorder=3)
             for xi, v in zip(x, vals, strict=True):
                 if v == v:
                     ax.text(
