@@ -254,6 +254,9 @@ def render_html(
         toc.append(f'<li><a href="#{anchor}">{html.escape(text)}</a></li>')
         parts = [f'<section id="{anchor}"><h2>{k}. {html.escape(text)}</h2>']
         parts.append(markdown_to_html(section.body))
+        if name == "tables_step":  # the paper tables themselves, by their HTML renderer
+            for table in dict(ctx.results.get("tables") or {}).values():
+                parts.append(f'<div class="table-wrap paper-table">{table.to_html()}</div>')
         figures = list(placed.get(name, []))
         figures += [f for f in section.figures if f not in figures]
         if name == "figures_step":  # figures whose section did not run

@@ -215,7 +215,11 @@ def test_page_is_self_contained_with_contents_tables_figures_and_links(runs):
         assert any(f.endswith(ext) for f in files), ext
     for f in files:
         assert (out / f).is_file(), f
-    assert page.tables >= 15  # every Markdown table through the tables' HTML renderer
+    # every Markdown table of report.md (the facts included) and every paper table
+    md = runs[0].path.read_text("utf-8")
+    n_md = len(re.findall(r"^\|(\s*:?-{3,}:?\s*\|)+$", md, re.M))
+    assert n_md >= 10
+    assert page.tables == n_md + len(runs[0].results["tables"])
     html_text = (out / "report.html").read_text("utf-8")
     assert 'class="synergy-table"' in html_text
     assert "Figure 1." in html_text
