@@ -100,6 +100,16 @@ _EXPORTS: dict[str, str] = {
     "bartlett": "synergy_stats.measurement",
     "efa": "synergy_stats.measurement",
     "parallel_analysis": "synergy_stats.measurement",
+    # figures (issue 12)
+    "plot_path": "synergy_stats.figures",
+    "plot_riclpm": "synergy_stats.figures",
+    "plot_likert": "synergy_stats.figures",
+    "plot_parallel": "synergy_stats.figures",
+    "plot_matrix": "synergy_stats.figures",
+    "plot_invariance": "synergy_stats.figures",
+    "plot_bootstrap": "synergy_stats.figures",
+    "plot_coefficients": "synergy_stats.figures",
+    "save_figure": "synergy_stats.figures",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -135,6 +145,17 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         SpecificationError,
         SynergyError,
         SynergyWarning,
+    )
+    from synergy_stats.figures import (  # noqa: F401
+        plot_bootstrap,
+        plot_coefficients,
+        plot_invariance,
+        plot_likert,
+        plot_matrix,
+        plot_parallel,
+        plot_path,
+        plot_riclpm,
+        save_figure,
     )
     from synergy_stats.inference import (  # noqa: F401
         BootstrapResult,

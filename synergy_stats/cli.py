@@ -84,6 +84,24 @@ def build_parser() -> argparse.ArgumentParser:
             "by 'synergy-stats steps', e.g. validation_step,scoring_step"
         ),
     )
+    rep.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        default="en",
+        help="language of the figures' labels and of report.html's headings (default en)",
+    )
+    rep.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed of the bootstrap, Monte Carlo and parallel analysis (default 20261127)",
+    )
+    rep.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (it is off anyway when not a terminal)",
+    )
     sub.add_parser("steps", help="list the report steps of the main job")
 
     val = sub.add_parser(
@@ -171,13 +189,35 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 f"--steps: unknown step(s) {unknown}; the steps are {', '.join(known)}"
             )
         steps = [known[name] for name in wanted]
-    result = run_report(survey, args.out, overwrite=args.overwrite, title=title, steps=steps)
+    from synergy_stats.report import DEFAULT_SEED
+
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    options = {k: v for k, v in sorted(vars(args).items()) if k not in ("command", "argv")}
+    options["seed"] = seed
+    command = {
+        "argv": ["synergy-stats", *sys.argv[1:]] if args.argv is None else args.argv,
+        "options": options,
+    }
+    result = run_report(
+        survey,
+        args.out,
+        overwrite=args.overwrite,
+        title=title,
+        steps=steps,
+        lang=args.lang,
+        seed=seed,
+        progress=False if args.quiet else None,
+        command=command,
+    )
     validation = result.results.get("validation")
     if validation is not None:
         print(repr(validation))
     for name, message in result.failed:
         print(f"synergy-stats: step {name} failed: {message}", file=sys.stderr)
-    print(f"wrote {result.path} and {len(result.files) - 1} more files to {args.out}")
+    print(
+        f"wrote {result.path}, {result.html.name if result.html else ''} and "
+        f"{len(result.files) - 2} more files to {args.out}"
+    )
     return EXIT_PROBLEMS if result.failed else EXIT_OK
 
 
@@ -231,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = None if argv is None else ["synergy-stats", *argv]
     commands = {
         "report": _cmd_report,
         "validate": _cmd_validate,

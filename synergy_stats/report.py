@@ -14,10 +14,10 @@ The steps shipped here: validation (``problems.csv`` and summaries), scoring
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from synergy_stats.errors import OptionError, RenderError, SynergyError
 from synergy_stats.intake._common import markdown_table
@@ -25,15 +25,19 @@ from synergy_stats.intake._common import markdown_table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from synergy_stats.inference.progress import ProgressLike
     from synergy_stats.instrument import Instrument
     from synergy_stats.intake import SurveyData
 
 __all__ = [
+    "DEFAULT_SEED",
     "REPORT_STEPS",
+    "FigureRef",
     "ReportContext",
     "ReportResult",
     "Section",
     "Step",
+    "StepRecord",
     "descriptives_step",
     "register_step",
     "report_steps",
@@ -41,6 +45,42 @@ __all__ = [
     "scoring_step",
     "validation_step",
 ]
+
+
+#: seed of the main job unless the caller gives one (``--seed``)
+DEFAULT_SEED = 20261127
+
+
+@dataclass(frozen=True)
+class FigureRef:
+    """A figure of the report: the files written and where it belongs.
+
+    Parameters
+    ----------
+    stem : str
+        File name without suffix (``path_diagram`` for ``path_diagram.png/.pdf/.svg``).
+    caption : str
+        Caption in the report.
+    files : tuple of str
+        The files written.
+    anchor : str, optional
+        Name of the step whose section shows the figure in ``report.html``.
+    """
+
+    stem: str
+    caption: str
+    files: tuple[str, ...] = ()
+    anchor: str | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """When a step started, how long it ran and whether it failed (for ``manifest.json``)."""
+
+    name: str
+    started: str
+    seconds: float
+    status: str
 
 
 @dataclass
@@ -58,12 +98,24 @@ class ReportContext:
         ValidationReport), the scoring step ``"scores"`` (a DataFrame).
     files : list of pathlib.Path
         Every file written so far.
+    lang : {"en", "zh"}
+        Language of figure labels and of the web page's headings.
+    seed : int
+        Seed of the run: every random step derives its seed from it.
+    seeds : dict
+        Every seed a step used, by what it was used for (written to ``manifest.json``).
+    figures : list of FigureRef
+        Every figure written so far.
     """
 
     survey: SurveyData
     out_dir: Path
     results: dict[str, Any] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    lang: str = "en"
+    seed: int = DEFAULT_SEED
+    seeds: dict[str, int] = field(default_factory=dict)
+    figures: list[FigureRef] = field(default_factory=list)
 
     @property
     def instrument(self) -> Instrument:
@@ -92,6 +144,23 @@ class ReportContext:
         self.files.append(path)
         return path
 
+    def save_figure(
+        self, stem: str, fig: Any, caption: str, *, anchor: str | None = None
+    ) -> FigureRef:
+        """Write a figure as ``<stem>.png`` (300 dpi), ``.pdf`` and ``.svg``.
+
+        ``anchor`` names the step whose section the figure belongs to in ``report.html``
+        (default: the section of the step that writes it).
+        """
+        from synergy_stats.figures import save_figure
+
+        targets = [self._target(f"{stem}.{ext}") for ext in ("png", "pdf", "svg")]
+        save_figure(fig, self.out_dir / stem, overwrite=True)
+        self.files.extend(targets)
+        ref = FigureRef(stem, caption, tuple(t.name for t in targets), anchor)
+        self.figures.append(ref)
+        return ref
+
 
 @dataclass(frozen=True)
 class Section:
@@ -105,11 +174,15 @@ class Section:
         Markdown text.
     files : tuple of str
         Names of the files the step wrote (listed under the section).
+    figures : tuple of FigureRef
+        Figures shown in the section of ``report.html`` (besides those whose ``anchor``
+        names the section's step).
     """
 
     title: str
     body: str
     files: tuple[str, ...] = ()
+    figures: tuple[FigureRef, ...] = ()
 
 
 Step = Callable[[ReportContext], Section | None]
@@ -126,6 +199,8 @@ REPORT_STEPS: list[str] = [
     "synergy_stats.report_ordinal:ordinal_step",
     "synergy_stats.report_analysis:panel_step",
     "synergy_stats.report_analysis:tables_step",
+    "synergy_stats.report_figures:figures_step",
+    "synergy_stats.report_methods:methods_step",
 ]
 
 _EXTRA_STEPS: list[Step] = []
@@ -179,6 +254,10 @@ class ReportResult:
         sections say so and the other steps still ran.
     results : dict
         The results the steps shared (``"validation"``, ``"scores"``, ...).
+    html : pathlib.Path, optional
+        The ``report.html`` written.
+    manifest : dict
+        The reproducibility record written to ``manifest.json``.
     """
 
     path: Path
@@ -186,6 +265,8 @@ class ReportResult:
     sections: tuple[Section, ...]
     failed: tuple[tuple[str, str], ...]
     results: dict[str, Any]
+    html: Path | None = None
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 def _prepare(out_dir: Path, overwrite: bool) -> None:
@@ -209,8 +290,12 @@ def run_report(
     overwrite: bool = False,
     steps: Sequence[str | Step] | None = None,
     title: str | None = None,
+    lang: Literal["en", "zh"] = "en",
+    seed: int = DEFAULT_SEED,
+    progress: ProgressLike = None,
+    command: Mapping[str, Any] | None = None,
 ) -> ReportResult:
-    """Run the main job: every report step, then ``report.md``.
+    """Run the main job: every report step, then ``report.md``, ``report.html``, a manifest.
 
     Parameters
     ----------
@@ -226,6 +311,16 @@ def run_report(
         The steps to run (default :func:`report_steps`).
     title : str, optional
         Heading of ``report.md``.
+    lang : {"en", "zh"}, default "en"
+        Language of the figures' labels and of the headings of ``report.html``.
+    seed : int
+        Seed of every random step (bootstrap, Monte Carlo, parallel analysis); the same
+        seed on the same input gives the same numbers.
+    progress : bool, callable or None
+        A bar over the steps (see :func:`synergy_stats.inference.progress.make_progress`):
+        None draws it when standard error is a terminal, False never.
+    command : mapping, optional
+        The command line and options to record in ``manifest.json`` (the CLI passes them).
 
     Returns
     -------
@@ -236,7 +331,7 @@ def run_report(
     RenderError
         If the folder cannot be used or a file cannot be written.
     OptionError
-        If a step cannot be found.
+        If a step cannot be found, or for a bad ``lang`` or ``seed``.
 
     Examples
     --------
@@ -247,6 +342,10 @@ def run_report(
     >>> run_report(survey, "synergy_report").path  # doctest: +SKIP
     PosixPath('synergy_report/report.md')
     """
+    import time
+    from datetime import UTC, datetime
+
+    from synergy_stats.inference.progress import make_progress
     from synergy_stats.intake import SurveyData
 
     if not isinstance(survey, SurveyData):
@@ -255,44 +354,88 @@ def run_report(
         )
     if not isinstance(overwrite, bool):
         raise OptionError(f"overwrite={overwrite!r} is not accepted; use True or False")
+    if lang not in ("en", "zh"):
+        raise OptionError(f"lang={lang!r} is not accepted; use 'en' or 'zh'")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise OptionError(f"seed={seed!r} is not accepted; use a non-negative integer")
     resolved = report_steps() if steps is None else [_resolve(s) for s in steps]
     out = Path(out_dir)
     _prepare(out, overwrite)
-    ctx = ReportContext(survey=survey, out_dir=out)
-    sections: list[Section] = []
+    ctx = ReportContext(survey=survey, out_dir=out, lang=lang, seed=seed)
+    named: list[tuple[str, Section]] = []
     failed: list[tuple[str, str]] = []
-    for name, func in resolved:
-        try:
-            section = func(ctx)
-        except SynergyError as exc:
-            failed.append((name, str(exc)))
-            section = Section(
-                title=name.removesuffix("_step").replace("_", " ").capitalize(),
-                body=f"**This step failed** ({type(exc).__name__}):\n\n```\n{exc}\n```",
+    records: list[StepRecord] = []
+    started = datetime.now(UTC)
+    with make_progress(progress, len(resolved), "report") as bar:
+        for name, func in resolved:
+            bar.set_label(name.removesuffix("_step"))
+            step_start = datetime.now(UTC)
+            t0 = time.perf_counter()
+            status = "ok"
+            try:
+                section = func(ctx)
+            except SynergyError as exc:
+                failed.append((name, str(exc)))
+                status = f"failed: {type(exc).__name__}"
+                section = Section(
+                    title=name.removesuffix("_step").replace("_", " ").capitalize(),
+                    body=f"**This step failed** ({type(exc).__name__}):\n\n```\n{exc}\n```",
+                )
+            records.append(
+                StepRecord(
+                    name, step_start.isoformat(timespec="seconds"), time.perf_counter() - t0, status
+                )
             )
-        if section is not None:
-            sections.append(section)
-    text = _render(ctx, sections, title)
+            if section is not None:
+                named.append((name, section))
+            bar.update()
+    from synergy_stats.report_manifest import build_manifest, manifest_section
+
+    manifest = build_manifest(ctx, records, started, command)
+    sections = [sec for _, sec in named]
+    text = _render(ctx, [*sections, manifest_section(manifest)], title)
     try:
         path = ctx.write_text("report.md", text)
+        ctx.write_text("manifest.json", _json(manifest))
     except OSError as exc:
-        raise RenderError(f"cannot write {str(out / 'report.md')!r}: {exc}") from exc
+        raise RenderError(f"cannot write the report into {str(out)!r}: {exc}") from exc
+    from synergy_stats.report_html import render_html
+
+    page = render_html(
+        ctx, named, title or "Survey report", _facts(ctx), manifest=manifest, lang=lang
+    )
+    try:
+        html_path = ctx.write_text("report.html", page)
+    except OSError as exc:
+        raise RenderError(f"cannot write {str(out / 'report.html')!r}: {exc}") from exc
+    # report.md last among the files, as before
+    ctx.files.remove(path)
+    ctx.files.append(path)
     return ReportResult(
         path=path,
         files=tuple(ctx.files),
         sections=tuple(sections),
         failed=tuple(failed),
         results=dict(ctx.results),
+        html=html_path,
+        manifest=manifest,
     )
 
 
-def _render(ctx: ReportContext, sections: Sequence[Section], title: str | None) -> str:
+def _json(data: Any) -> str:
+    import json
+
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _facts(ctx: ReportContext) -> list[tuple[str, Any]]:
+    """The facts under the report's heading: data, instrument, rows, waves, groups."""
     from synergy_stats import __version__
 
     survey = ctx.survey
     inst = survey.instrument
     frame = survey.data
-    facts = [
+    facts: list[tuple[str, Any]] = [
         ("data", survey.source or "a DataFrame"),
         ("instrument", f"{inst.id} {inst.version}: {inst.title.en} / {inst.title.zh}"),
         ("rows", len(frame)),
@@ -306,10 +449,14 @@ def _render(ctx: ReportContext, sections: Sequence[Section], title: str | None) 
     if survey.group is not None:
         facts.append((f"groups ({survey.group})", int(frame[survey.group].nunique())))
     facts.append(("synergy_stats", __version__))
+    return facts
+
+
+def _render(ctx: ReportContext, sections: Sequence[Section], title: str | None) -> str:
     parts = [
         f"# {title or 'Survey report'}",
         "",
-        markdown_table(["", ""], facts),
+        markdown_table(["", ""], _facts(ctx)),
     ]
     for k, section in enumerate(sections, start=1):
         parts += ["", f"## {k}. {section.title}", "", section.body.rstrip()]

@@ -199,7 +199,8 @@ def sem_step(ctx: ReportContext) -> Section:
     return Section("Structural model (synergy execution model)", "\n".join(body), files)
 
 
-#: bootstrap draws and seed of the main job's indirect effects (reproducible report)
+#: bootstrap draws and default seed of the main job's indirect effects (the seed of a run
+#: is ``ctx.seed``, ``--seed``; this is its default)
 BOOT_DRAWS = 1000
 BOOT_SEED = 20261127
 
@@ -225,18 +226,20 @@ def indirect_step(ctx: ReportContext) -> Section:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         boot = bootstrap(
-            latent, draws=BOOT_DRAWS, seed=BOOT_SEED, n_jobs=2, progress=False, fit_measures=()
+            latent, draws=BOOT_DRAWS, seed=ctx.seed, n_jobs=2, progress=False, fit_measures=()
         )
+    ctx.seeds.update(bootstrap=ctx.seed, monte_carlo=ctx.seed)
     perc = indirect_effects_table(latent, boot, method="percentile")
     bc = indirect_effects_table(latent, boot, method="bc")
     table = perc.assign(bc_lower=bc["ci_lower"].to_numpy(), bc_upper=bc["ci_upper"].to_numpy())
     table.attrs.update(draws=BOOT_DRAWS, method="percentile", failed=int(boot.n_failed))
     ctx.results["indirect_effects"] = table
+    ctx.results["bootstrap"] = boot
     files = [
         ctx.write_csv("indirect_effects.csv", table).name,
         ctx.write_csv("bootstrap_draws.csv", boot.draws).name,
     ]
-    mc = monte_carlo_ci(latent, draws=20000, seed=BOOT_SEED)
+    mc = monte_carlo_ci(latent, draws=20000, seed=ctx.seed)
     files.append(ctx.write_csv("indirect_montecarlo.csv", mc).name)
     mc_rows = [
         (str(r.label), _fmt(r.est), _fmt(r.ci_lower), _fmt(r.ci_upper)) for r in mc.itertuples()
@@ -254,7 +257,7 @@ def indirect_step(ctx: ReportContext) -> Section:
     ]
     body = [
         f"Latent synergy model of the SEM step ({_where(ctx)}, {latent.nobs} respondents, "
-        f"FIML); {BOOT_DRAWS} bootstrap draws (each refitted by FIML), seed {BOOT_SEED}; "
+        f"FIML); {BOOT_DRAWS} bootstrap draws (each refitted by FIML), seed {ctx.seed}; "
         f"draws without an admissible solution: {boot.n_failed} (counted, left out of the "
         "intervals" + (f": {dict(boot.failed)})" if boot.n_failed else ")") + ".",
         "",
@@ -327,7 +330,7 @@ def panel_step(ctx: ReportContext) -> Section:
         fb = ri.feedback_test(FEEDBACK_SOURCE)
         chibar = compare_clpm_riclpm(cl, ri)
     table = ladder.table()
-    ctx.results.update(invariance=table, riclpm=ri, feedback=fb)
+    ctx.results.update(invariance=table, riclpm=ri, feedback=fb, invariance_ladder=ladder)
     lags = ri.cross_lagged()
     feedback = pd.DataFrame(
         {
@@ -497,6 +500,7 @@ def tables_step(ctx: ReportContext) -> Section:
             files.append(name)
             written.append(ext)
         rows.append((stem, table.caption or "", ", ".join(written)))
+    ctx.results["tables"] = dict(made)
     body = [
         "Each table in LaTeX (booktabs + threeparttable; xelatex + ctex when it holds "
         "Chinese), Word (.docx, three-line table), HTML and Markdown.",

@@ -1,0 +1,317 @@
+"""Shared figure machinery: fonts (CJK), a figure factory, labels, stars and saving.
+
+matplotlib is imported inside the functions, never at module import, so that
+``import synergy_stats`` and the command line stay fast. Figures are made with
+:class:`matplotlib.figure.Figure` directly (no pyplot state, no GUI backend).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from synergy_stats.errors import OptionError, RenderError, SynergyWarning
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from synergy_stats.instrument import Instrument
+
+__all__ = [
+    "FONT_ENV",
+    "Lang",
+    "cjk_font",
+    "figure_context",
+    "label_of",
+    "new_figure",
+    "save_figure",
+    "set_cjk_font",
+    "stars",
+]
+
+Lang = Literal["en", "zh"]
+FigureFormat = Literal["png", "pdf", "svg"]
+
+#: environment variable naming a CJK font file (used when no installed CJK font is found)
+FONT_ENV = "SYNERGY_STATS_CJK_FONT"
+#: CJK families looked for, best first
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "Noto Serif CJK SC",
+    "Noto Serif CJK JP",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Source Han Serif SC",
+    "Source Han Serif CN",
+    "SimSun",
+    "Microsoft YaHei",
+    "SimHei",
+    "WenQuanYi Zen Hei",
+)
+FORMATS: tuple[FigureFormat, ...] = ("png", "pdf", "svg")
+#: fixed salt of SVG element ids, so that the same figure gives the same SVG
+SVG_HASHSALT = "synergy_stats"
+
+_state: dict[str, Any] = {"font": None, "searched": False, "warned": False}
+
+
+def set_cjk_font(path: str | os.PathLike[str]) -> str:
+    """Use the font file at ``path`` for Chinese text in every later figure.
+
+    Parameters
+    ----------
+    path : str or path
+        A TrueType/OpenType font file (``.ttf``, ``.otf``, ``.ttc``) with CJK glyphs.
+
+    Returns
+    -------
+    str
+        The font's family name.
+
+    Raises
+    ------
+    OptionError
+        If the file does not exist or is not a font matplotlib can read.
+    """
+    from matplotlib import font_manager
+
+    p = Path(path)
+    if not p.is_file():
+        raise OptionError(f"path={str(path)!r} is not a font file; give a .ttf, .otf or .ttc file")
+    try:
+        font_manager.fontManager.addfont(str(p))
+        name = font_manager.FontProperties(fname=str(p)).get_name()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise OptionError(f"path={str(path)!r} cannot be read as a font: {exc}") from exc
+    _state.update(font=name, searched=True)
+    return name
+
+
+def cjk_font() -> str | None:
+    """The family name of an installed CJK font, or None (warns once when none is found).
+
+    Looks through matplotlib's font manager for Noto Sans/Serif CJK, Source Han, SimSun,
+    Microsoft YaHei (in that order); a font file named by the ``SYNERGY_STATS_CJK_FONT``
+    environment variable or :func:`set_cjk_font` comes first.
+    """
+    if _state["searched"]:
+        return _state["font"]
+    from matplotlib import font_manager
+
+    _state["searched"] = True
+    env = os.environ.get(FONT_ENV)
+    if env:
+        try:
+            return set_cjk_font(env)
+        except OptionError as exc:
+            warnings.warn(f"{FONT_ENV}: {exc}", SynergyWarning, stacklevel=3)
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in names:
+            _state["font"] = family
+            return family
+    if not _state["warned"]:
+        _state["warned"] = True
+        warnings.warn(
+            "no CJK font was found, so Chinese labels will show as empty boxes; install one "
+            "(Debian/Ubuntu: apt-get install fonts-noto-cjk) or point to a font file with "
+            f"synergy_stats.figures.set_cjk_font(path) or the {FONT_ENV} environment variable",
+            SynergyWarning,
+            stacklevel=3,
+        )
+    return None
+
+
+def check_lang(lang: Any) -> Lang:
+    """Return ``lang`` if it is "en" or "zh"; raise OptionError otherwise."""
+    if lang not in ("en", "zh"):
+        raise OptionError(f"lang={lang!r} is not accepted; use 'en' or 'zh'")
+    return lang
+
+
+def _rc(lang: str) -> Any:
+    families = ["DejaVu Sans"]
+    if lang == "zh":
+        font = cjk_font()
+        if font is not None:
+            families = [font, "DejaVu Sans"]
+    return {
+        "font.family": families,
+        "font.size": 9,
+        "axes.unicode_minus": False,
+        "svg.fonttype": "none",
+        "svg.hashsalt": SVG_HASHSALT,
+        "pdf.fonttype": 42,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+
+
+@contextmanager
+def figure_context(lang: Lang = "en") -> Iterator[None]:
+    """Set the rcParams for building a figure: fonts for ``lang`` (a CJK font for "zh")."""
+    import matplotlib as mpl
+
+    with mpl.rc_context(_rc(lang)):
+        yield
+
+
+def new_figure(width: float, height: float, lang: Lang = "en") -> Figure:
+    """A :class:`~matplotlib.figure.Figure` of ``width`` x ``height`` inches with an Agg canvas.
+
+    The figure remembers ``lang`` (``fig._synergy_lang``) so that saving uses its fonts.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    fig._synergy_lang = lang  # type: ignore[attr-defined]
+    return fig
+
+
+def label_of(name: str, instrument: Instrument | None, lang: Lang) -> str:
+    """The label of a construct or item in ``lang`` (the name itself when unknown)."""
+    if instrument is None:
+        return name
+    node = instrument.constructs.get(name)
+    if node is not None:
+        return node.label.get(lang)
+    return name
+
+
+def rows(frame: Any) -> list[Any]:
+    """The rows of a DataFrame as named tuples (typed loosely for attribute access)."""
+    return list(frame.itertuples())
+
+
+def stars(p: float) -> str:
+    """Significance stars: *** p < .001, ** p < .01, * p < .05."""
+    if p != p:
+        return ""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def fmt(x: float, digits: int = 2) -> str:
+    """A number with ``digits`` decimals (no negative zero, empty for NaN)."""
+    if x != x:
+        return ""
+    out = f"{x:.{digits}f}"
+    return "0." + "0" * digits if out == "-0." + "0" * digits else out
+
+
+def _formats(path: Path, formats: Sequence[str] | None) -> list[tuple[FigureFormat, Path]]:
+    suffix = path.suffix.lower().lstrip(".")
+    if formats is None:
+        wanted: list[str] = [suffix] if suffix in FORMATS else list(FORMATS)
+    else:
+        wanted = list(formats)
+    bad = [f for f in wanted if f not in FORMATS]
+    if bad or not wanted:
+        raise OptionError(f"formats={formats!r} is not accepted; use some of {list(FORMATS)}")
+    stem = path.with_suffix("") if suffix in FORMATS else path
+    return [(f, stem.with_name(f"{stem.name}.{f}")) for f in wanted]  # type: ignore[misc]
+
+
+def save_figure(
+    fig: Figure,
+    path: str | os.PathLike[str],
+    *,
+    formats: Sequence[FigureFormat] | None = None,
+    dpi: int = 300,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Save a figure as PNG (300 dpi), PDF and SVG, byte for byte reproducibly.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure of :mod:`synergy_stats.figures` (or any matplotlib figure).
+    path : str or path
+        ``"fig.png"``, ``"fig.pdf"`` or ``"fig.svg"`` writes that format; a path without one
+        of these suffixes (``"figures/path_diagram"``) writes all three next to each other.
+    formats : sequence of {"png", "pdf", "svg"}, optional
+        The formats to write (overrides the suffix rule).
+    dpi : int, default 300
+        Resolution of the PNG.
+    overwrite : bool, default False
+        Replace existing files; without it an existing file is an error.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    RenderError
+        If a file exists (and ``overwrite`` is False) or cannot be written.
+    OptionError
+        For an unknown format.
+
+    Notes
+    -----
+    The same figure gives the same bytes: SVG ids use a fixed salt and no date, the PDF
+    has no creation date, the PNG only the software name. SVG text stays text
+    (``svg.fonttype = "none"``), so labels can be searched and edited.
+
+    Examples
+    --------
+    >>> ss.save_figure(ss.plot_path(fit), "path_diagram")  # doctest: +SKIP
+    [PosixPath('path_diagram.png'), PosixPath('path_diagram.pdf'), PosixPath('path_diagram.svg')]
+    """
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise OptionError(f"fig={type(fig).__name__} is not accepted; give a matplotlib Figure")
+    if not isinstance(dpi, int) or dpi <= 0:
+        raise OptionError(f"dpi={dpi!r} is not accepted; give a positive integer")
+    targets = _formats(Path(path), formats)
+    if not overwrite:
+        existing = [str(p) for _, p in targets if p.exists()]
+        if existing:
+            raise RenderError(
+                f"path={existing[0]!r} exists; pass overwrite=True to replace it or choose "
+                "another name"
+            )
+    lang = getattr(fig, "_synergy_lang", "en")
+    metadata: dict[str, dict[str, Any]] = {
+        "png": {"Software": "matplotlib"},
+        "pdf": {"CreationDate": None, "ModDate": None, "Producer": "matplotlib"},
+        "svg": {"Date": None, "Creator": "matplotlib"},
+    }
+    written = []
+    with mpl.rc_context(_rc(lang)):
+        for form, target in targets:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fig.savefig(
+                    target,
+                    format=form,
+                    dpi=dpi if form == "png" else 72,
+                    metadata=metadata[form],
+                    facecolor="white",
+                )
+            except OSError as exc:
+                raise RenderError(f"cannot write {str(target)!r}: {exc}") from exc
+            written.append(target)
+    return written
+
+
+def svg_text(fig: Figure) -> str:
+    """The figure as an SVG string (reproducible, text kept as text), for the HTML report."""
+    import io
+
+    import matplotlib as mpl
+
+    buf = io.StringIO()
+    with mpl.rc_context(_rc(getattr(fig, "_synergy_lang", "en"))):
+        fig.savefig(buf, format="svg", metadata={"Date": None}, facecolor="white")
+    return buf.getvalue()
