@@ -147,8 +147,10 @@ def test_renderers_show_spans_notes_and_panels():
     tex = t.to_latex()
     assert "\\multicolumn{2}{c}{Group}" in tex and "\\cmidrule(lr){2-3}" in tex
     assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex
-    assert "\\begin{tablenotes}" in tex and "\\textit{Note.} General." in tex
-    assert "\\item[\\textsuperscript{a}] Specific." in tex
+    assert "\\textit{Note.} General." in tex
+    assert "\\textsuperscript{a}\\,Specific." in tex
+    assert "\\renewcommand{\\thetable}{3}" in tex and "\\caption{Cap}" in tex
+    assert "labelsep=newline" in tex and "textfont=it" in tex  # APA 7 two-line caption
     assert "\\textit{Panel A}" in tex
     html = t.to_html()
     assert 'colspan="2"' in html and "<caption" in html and "Table 3. Cap" in html
