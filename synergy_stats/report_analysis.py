@@ -15,7 +15,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from synergy_stats.errors import SynergyError
-from synergy_stats.intake._common import markdown_table
+from synergy_stats.report import markdown_table
 from synergy_stats.report import ReportContext, Section
 
 if TYPE_CHECKING:

@@ -153,12 +153,12 @@ def test_renderers_show_spans_notes_and_panels():
     assert "labelsep=newline" in tex and "textfont=it" in tex  # APA 7 two-line caption
     assert "\\textit{Panel A}" in tex
     html = t.to_html()
-    assert 'colspan="2"' in html and "<caption" in html and "Table 3. Cap" in html
+    assert 'colspan="2"' in html and "<strong>Table 3</strong><br><em>Cap</em>" in html
     md = t.to_markdown()
-    assert "**Table 3. Cap**" in md and "*Note.* General." in md and "\\* p \\< .05." in md
+    assert "**Table 3**\n\n*Cap*" in md and "*Note.* General." in md and "\\* *p* \\< .05." in md
     cn = _small(style=get_style("cn"), caption="标题", number=2)
     assert "\\cmidrule" not in cn.to_latex()
-    assert "表2  标题" in cn.to_markdown()
+    assert "**表2\u3000标题**" in cn.to_markdown()
     assert "注：General." in cn.to_markdown()
 
 

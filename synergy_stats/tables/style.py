@@ -260,6 +260,13 @@ _WORDS_ZH: dict[str, str] = {
     "scaled_note": "χ² 与拟合指数为稳健（MLR）校正值。",
     "corr_note": "均值与标准差为量表得分的描述统计；对角线括号内为 {rel}。",
     "Var": "方差",
+    "method_percentile": "百分位数法",
+    "method_bca": "偏差校正加速法",
+    "method_bias-corrected": "偏差校正法",
+    "method_bc": "偏差校正法",
+    "method_delta": "delta 法",
+    "method_monte_carlo": "蒙特卡洛法",
+    "method_montecarlo": "蒙特卡洛法",
     "department": "部门",
     "street": "街道",
 }
