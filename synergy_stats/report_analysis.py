@@ -15,8 +15,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from synergy_stats.errors import SynergyError
-from synergy_stats.report import markdown_table
-from synergy_stats.report import ReportContext, Section
+from synergy_stats.report import ReportContext, Section, markdown_table
 
 if TYPE_CHECKING:
     import pandas as pd
