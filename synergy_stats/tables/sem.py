@@ -1043,7 +1043,7 @@ def indirect_table(
     method = attrs.get("method", method) if method is None else method
     failed = attrs.get("failed", failed) if failed is None else failed
     has_p = "pvalue" in effects.columns
-    names = _effect_names(result, st, instrument) if result is not None else {}
+    names = effect_names(result, style=st, instrument=instrument) if result is not None else {}
     names.update({str(k): str(v) for k, v in (labels or {}).items()})
     rows = []
     for _, rec in effects.iterrows():
@@ -1093,8 +1093,17 @@ def indirect_table(
     )
 
 
-def _effect_names(result: Any, st: Style, instrument: Any) -> dict[str, str]:
-    """``:=`` name -> chain of constructs, from the labelled paths its expression multiplies."""
+def effect_names(
+    result: Any, *, style: StyleName | Style = "apa", instrument: Any = None
+) -> dict[str, str]:
+    """Map each ``:=`` effect to the chain of constructs whose labelled paths it multiplies.
+
+    ``indirect_synergy_effect := h1*h2*h3_synergy_effect`` becomes ``Synergy motivation →
+    Synergy mechanism → Synergy process → Synergy effect`` (construct names from the
+    instrument, Chinese under a ``zh`` style). Effects that are not such a chain are left
+    out.
+    """
+    st = get_style(style)
     est = _estimates(result, "result")
     lab = make_labeller(st, None, instrument)
     paths = est[est["op"] == "~"]
