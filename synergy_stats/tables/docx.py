@@ -39,7 +39,7 @@ __all__ = ["DocxPlan", "add_table", "plan", "write"]
 _RULE_THICK = "12"  # eighths of a point: 1.5 pt
 _RULE_THIN = "6"  # 0.75 pt
 _PAD_TW = 72  # left and right cell margin, twips (3.6 pt)
-_SAFETY = 1.08  # widths are estimates: keep 8 % in hand
+_SAFETY = 1.12  # widths are estimates: keep 12 % in hand
 
 
 @dataclass(frozen=True)

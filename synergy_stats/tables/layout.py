@@ -61,6 +61,8 @@ def _char_em(ch: str) -> float:
         return 1.0
     if ch in "\u00b2\u00b3\u00b9":
         return 0.33
+    if "\u0391" <= ch <= "\u03a9" or ch == "\u2206":
+        return 0.7  # Greek capitals (Delta)
     if ch == "*":
         return 0.5
     return 0.5
@@ -208,7 +210,8 @@ def column_shapes(table: Table) -> list[ColumnShape]:
         for h in hrow:
             if h.span == 1:
                 ws = words(h.text) or [""]
-                head_word[pos] = max(head_word[pos], max(text_em(w) for w in ws))
+                # headers take italic symbols and heavier faces: keep a little more room
+                head_word[pos] = max(head_word[pos], max(text_em(w) for w in ws) + 0.3)
                 head_full[pos] = max(head_full[pos], text_em(h.text))
             pos += h.span
     out = []
