@@ -71,7 +71,7 @@ def _fixture_tables() -> list[tuple[str, Table]]:
     )
     rows = []
     for c in range(12):
-        rows.append(("f%d" % c, "=~", f"f{c}_i1", 1.0, np.nan, np.nan, np.nan, 0.71))
+        rows.append((f"f{c}", "=~", f"f{c}_i1", 1.0, np.nan, np.nan, np.nan, 0.71))
         for i in range(2, 6):
             rows.append((f"f{c}", "=~", f"f{c}_i{i}", 0.9 + i / 50, 0.061, 14.7, 1e-9, 0.69))
     est = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "est", "se", "z", "pvalue", "std_all"])
