@@ -82,6 +82,9 @@ _EXPORTS: dict[str, str] = {
     "discriminant_table": "synergy_stats.tables",
     "indirect_table": "synergy_stats.tables",
     "invariance_table": "synergy_stats.tables",
+    # standard survey tables (issue 10)
+    "correlation_table": "synergy_stats.tables",
+    "item_table": "synergy_stats.tables",
     # groups and waves (issue 6)
     "measurement_invariance": "synergy_stats.panel",
     "clpm": "synergy_stats.panel",
@@ -227,10 +230,12 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
     )
     from synergy_stats.tables import (  # noqa: F401
         Table,
+        correlation_table,
         discriminant_table,
         fit_table,
         indirect_table,
         invariance_table,
+        item_table,
         lags_table,
         measurement_table,
         paths_table,

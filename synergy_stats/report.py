@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from synergy_stats.errors import OptionError, RenderError, SynergyError
-from synergy_stats.intake._common import markdown_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,6 +80,18 @@ class StepRecord:
     started: str
     seconds: float
     status: str
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]], **options: Any) -> str:
+    """A small table of ``report.md`` through the paper tables' Markdown renderer.
+
+    ``options`` go to :func:`synergy_stats.tables.model.plain_table` (``pvalues=``,
+    ``bounded=``, ``digits=``): p-values print as ``< .001``, never ``0.000``, and Markdown
+    specials in the cells are escaped.
+    """
+    from synergy_stats.tables.model import plain_table
+
+    return plain_table(header, rows, **options).to_markdown().rstrip("\n")
 
 
 @dataclass

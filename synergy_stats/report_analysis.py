@@ -15,8 +15,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from synergy_stats.errors import SynergyError
-from synergy_stats.intake._common import markdown_table
-from synergy_stats.report import ReportContext, Section
+from synergy_stats.report import ReportContext, Section, markdown_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,6 +86,41 @@ def _fmt(x: Any, digits: int = 3) -> str:
     return "0." + "0" * digits if out == "-0." + "0" * digits else out
 
 
+def _p(x: Any) -> str:
+    """A p-value as the tables print it: ``< 0.001``, never ``0.000``."""
+    from synergy_stats.tables.format import fmt_p
+
+    return fmt_p(x, 3, leading_zero=True)
+
+
+def _label(ctx: ReportContext) -> Any:
+    """Construct and item names of the instrument, in English (report.md's language)."""
+    from synergy_stats.tables.labels import make_labeller
+    from synergy_stats.tables.style import get_style
+
+    return make_labeller(get_style("apa"), None, ctx.instrument)
+
+
+def fornell_larcker_violations(matrix: pd.DataFrame) -> list[tuple[str, str, float, float]]:
+    """Pairs whose factor correlation exceeds the square root of either AVE.
+
+    Returns ``(construct_a, construct_b, |r|, smaller sqrt(AVE))`` per violating pair, the
+    same rule the Fornell-Larcker table marks with ``a``.
+    """
+    import numpy as np
+
+    names = [str(c) for c in matrix.columns]
+    values = matrix.to_numpy(dtype=float)
+    out = []
+    for i in range(len(names)):
+        for j in range(i):
+            r = abs(values[i, j])
+            root = min(values[i, i], values[j, j])
+            if np.isfinite(r) and np.isfinite(root) and r > root:
+                out.append((names[j], names[i], float(r), float(root)))
+    return out
+
+
 def measurement_step(ctx: ReportContext) -> Section:
     """Assess reliability and validity of every construct.
 
@@ -116,29 +150,68 @@ def measurement_step(ctx: ReportContext) -> Section:
         for c in ("n_items", "alpha", "alpha_ci_lower", "alpha_ci_upper", "omega", "ave")
         if c in rel.columns
     ]
-    rows = [
-        (
-            idx,
-            *(_fmt(rel.loc[idx, c]) if c != "n_items" else str(int(rel.loc[idx, c])) for c in cols),
-        )
-        for idx in rel.index
-    ]
+    lab = _label(ctx)
+    blocks = [c.id for c in inst.constructs.values() if c.kind == "correlated"]
+    rows = []
+    for idx in rel.index:
+        values: list[Any] = [lab(str(idx))]
+        for c in cols:
+            v = rel.loc[idx, c]
+            if c == "n_items":
+                values.append(int(v))
+            elif str(idx) in blocks:
+                values.append("—")  # a block of correlated factors gets no composite
+            else:
+                values.append(float(v))
+        rows.append(values)
     labels = [str(c) for c in ht.columns]
-    values = ht.to_numpy(dtype=float)
+    values_ht = ht.to_numpy(dtype=float)
     worst = max(
-        ((float(values[i, j]), labels[i], labels[j]) for i in range(len(labels)) for j in range(i)),
+        (
+            (float(values_ht[i, j]), labels[i], labels[j])
+            for i in range(len(labels))
+            for j in range(i)
+        ),
         default=(float("nan"), "", ""),
     )
+    violations = fornell_larcker_violations(fl)
+    header = ["construct", "items", "alpha", "alpha 95% CI lower", "upper", "omega", "AVE"]
     body = [
         f"Data: {where} ({len(data)} respondents); missing answers handled by FIML. "
         "Cronbach's alpha with Feldt 95% CI; omega (composite reliability) and AVE from the "
         "CFA, as semTools `compRelSEM` and `AVE`.",
         "",
-        markdown_table(["construct", *cols], rows),
-        "",
-        f"Largest HTMT ratio: {_fmt(worst[0])} ({worst[1]} / {worst[2]}); values below .85 "
-        "support discriminant validity (Henseler et al. 2015).",
+        markdown_table(header[: len(cols) + 1], rows),
     ]
+    if blocks:
+        body += [
+            "",
+            f"{', '.join(lab(b) for b in blocks)}: a block of correlated factors whose "
+            "components run in opposite directions, so it gets no composite and no alpha, "
+            "omega or AVE of its own; its components are assessed separately.",
+        ]
+    body += [
+        "",
+        f"Largest HTMT ratio: {_fmt(worst[0])} ({lab(worst[1])} / {lab(worst[2])}); values "
+        "below .85 support discriminant validity (Henseler et al. 2015).",
+        "",
+    ]
+    if violations:
+        pairs = "; ".join(
+            f"{lab(a)} and {lab(b)} (|r| = {_fmt(r)} > sqrt(AVE) = {_fmt(root)})"
+            for a, b, r, root in violations
+        )
+        body.append(
+            f"Fornell-Larcker criterion violated for {len(violations)} pair(s): {pairs}. "
+            "For these pairs the factors share more variance with each other than with their "
+            "own items; discriminant validity is in doubt (marked a in the Fornell-Larcker "
+            "table)."
+        )
+    else:
+        body.append(
+            "Fornell-Larcker criterion met: every factor correlation is below the square root "
+            "of both factors' AVE."
+        )
     return Section("Measurement quality", "\n".join(body), files)
 
 
@@ -168,32 +241,43 @@ def sem_step(ctx: ReportContext) -> Section:
         ctx.write_text("sem_model.lav", spec.to_syntax() + "\n").name,
         ctx.write_text("sem_summary.txt", fit.summary() + "\n").name,
     )
-    paths = est[est["op"].isin(["~", ":="])]
+    from synergy_stats.tables import paths_table
+    from synergy_stats.tables.sem import effect_names
+
+    names = effect_names(fit, style="apa", instrument=inst)
+    defined = est[est["op"] == ":="]
     rows = [
         (
-            r.label or "",
-            f"{r.rhs} -> {r.lhs}" if r.op == "~" else f"{r.lhs} := {r.rhs}",
-            _fmt(r.est),
-            _fmt(r.se),
-            _fmt(r.pvalue),
-            _fmt(r.std_all),
+            names.get(str(r.lhs), str(r.lhs)),
+            float(r.est),
+            float(r.se),
+            float(r.pvalue),
+            float(r.std_all),
         )
-        for r in paths.itertuples()
+        for r in defined.itertuples()
     ]
     notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     body = [
         f"Data: {where} ({fit.nobs} respondents), ML with FIML for missing answers. "
         "Measurement: the instrument's first-order factors and second-order constructs; "
-        "structure: the instrument's hypotheses (labels h1..), with the chain indirect effect "
+        "structure: the instrument's hypotheses (H3 and H5 predict both results factors, "
+        "so they are tested as H3a/H3b and H5a/H5b), with the chain indirect effect "
         "motivation -> mechanism -> process -> results.",
         "",
-        f"Fit: chi-square = {fm['chisq']:.2f}, df = {int(fm['df'])}, p = {_fmt(fm['pvalue'])}, "
+        f"Fit: chi-square = {fm['chisq']:.2f}, df = {int(fm['df'])}, p = {_p(fm['pvalue'])}, "
         f"CFI = {_fmt(fm['cfi'])}, TLI = {_fmt(fm['tli'])}, RMSEA = {_fmt(fm['rmsea'])} "
         f"[{_fmt(fm['rmsea_ci_lower'])}, {_fmt(fm['rmsea_ci_upper'])}], "
         f"SRMR = {_fmt(fm['srmr'])}.",
         "",
-        markdown_table(["label", "path", "b", "SE", "p", "beta"], rows),
+        paths_table(fit, instrument=inst).to_markdown().rstrip("\n"),
     ]
+    if rows:
+        body += [
+            "",
+            "Defined effects (delta-method SE):",
+            "",
+            markdown_table(["effect", "b", "SE", "p", "beta"], rows, pvalues=["p"]),
+        ]
     if notes:
         body += ["", "Warnings: " + "; ".join(notes)]
     return Section("Structural model (synergy execution model)", "\n".join(body), files)
@@ -215,6 +299,7 @@ def indirect_step(ctx: ReportContext) -> Section:
     ``monteCarloCI``). The estimates are those of the SEM step's table.
     """
     from synergy_stats.inference import bootstrap, indirect_effects_table, monte_carlo_ci
+    from synergy_stats.tables.sem import effect_names
 
     title = "Indirect effects (bootstrap)"
     latent = ctx.results.get("sem")
@@ -241,13 +326,15 @@ def indirect_step(ctx: ReportContext) -> Section:
     ]
     mc = monte_carlo_ci(latent, draws=20000, seed=ctx.seed)
     files.append(ctx.write_csv("indirect_montecarlo.csv", mc).name)
+    names = effect_names(latent, style="apa", instrument=ctx.instrument)
     mc_rows = [
-        (str(r.label), _fmt(r.est), _fmt(r.ci_lower), _fmt(r.ci_upper)) for r in mc.itertuples()
+        (names.get(str(r.label), str(r.label)), _fmt(r.est), _fmt(r.ci_lower), _fmt(r.ci_upper))
+        for r in mc.itertuples()
     ]
     notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     rows = [
         (
-            str(r.label),
+            names.get(str(r.label), str(r.label)),
             _fmt(r.est),
             _fmt(r.se),
             f"[{_fmt(r.ci_lower)}, {_fmt(r.ci_upper)}]",
@@ -389,101 +476,175 @@ def panel_step(ctx: ReportContext) -> Section:
         "",
         f"**Feedback test**: {fb.source}(t) -> {', '.join(fb.targets)}(t+1) fixed to 0: "
         f"likelihood-ratio chi-square = {fb.chisq_diff:.3f}, df = {fb.df_diff}, "
-        f"p = {_fmt(fb.pvalue)}; Wald = {fb.wald_stat:.3f}, df = {fb.wald_df}, "
-        f"p = {_fmt(fb.wald_pvalue)}.",
+        f"p = {_p(fb.pvalue)}; Wald = {fb.wald_stat:.3f}, df = {fb.wald_df}, "
+        f"p = {_p(fb.wald_pvalue)}.",
         "",
         "CLPM against RI-CLPM (chi-bar-square test of the random-intercept variances, "
         f"Stoel et al. 2006): difference = {chibar.chisq_diff:.3f}, df = {chibar.df_diff}, "
-        f"p = {_fmt(chibar.pvalue)} (naive chi-square p = {_fmt(chibar.pvalue_naive)}).",
+        f"p = {_p(chibar.pvalue)} (naive chi-square p = {_p(chibar.pvalue_naive)}).",
     ]
     return Section(title, "\n".join(body), files)
 
 
-def tables_step(ctx: ReportContext) -> Section:
-    """Paper tables of every result the earlier steps produced, as .tex, .docx, .html, .md."""
+def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, Any]]:
+    """The main job's paper tables, as ``(file stem, Table)``, numbered in order.
+
+    Descriptives and correlations, items, measurement model, discriminant validity, fit,
+    paths, indirect effects, invariance and lags, each from the results the earlier steps
+    stored (a table whose result is missing is left out).
+    """
     from synergy_stats import tables as tb
+    from synergy_stats.intake import scored_constructs
 
     inst = ctx.instrument
-    made: list[tuple[str, Any]] = []
+    specs: list[tuple[str, Any]] = []
     fit = ctx.results.get("sem")
-    if fit is not None:
-        made.append(
-            (
-                "table_fit",
-                tb.fit_table(
-                    {"Synergy model": fit}, number=1, caption="Fit of the synergy execution model"
-                ),
-            )
-        )
-        made.append(
-            (
-                "table_paths",
-                tb.paths_table(
-                    fit, hypotheses=inst, instrument=inst, number=2, caption="Structural paths"
-                ),
-            )
-        )
+    scores = ctx.results.get("scores")
     rel = ctx.results.get("reliability")
+    if scores is not None:
+        first = _in_first_wave(ctx, scores)
+        shown = [c for c in scored_constructs(inst) if inst.constructs[c].kind == "factor"]
+        shown = [c for c in shown if c in first.columns]
+        if len(shown) >= 2:
+            specs.append(
+                (
+                    "table_correlations",
+                    lambda n: tb.correlation_table(
+                        first,
+                        variables=shown,
+                        reliability=rel,
+                        instrument=inst,
+                        style=style,
+                        number=n,
+                        caption="Means, standard deviations and correlations of the "
+                        f"first-order constructs ({_where(ctx)})",
+                    ),
+                )
+            )
+    if fit is not None and not ctx.survey.absent_items:
+        data, _where_text = _cross_section(ctx)
+        specs.append(
+            (
+                "table_items",
+                lambda n: tb.item_table(
+                    data,
+                    inst,
+                    fit=fit,
+                    style=style,
+                    number=n,
+                    caption="Items: descriptive statistics and standardized loadings",
+                ),
+            )
+        )
     if fit is not None and rel is not None:
-        made.append(
+        specs.append(
             (
                 "table_measurement",
-                tb.measurement_table(
-                    fit, rel, instrument=inst, number=3, caption="Measurement model"
+                lambda n: tb.measurement_table(
+                    fit, rel, instrument=inst, style=style, number=n, caption="Measurement model"
                 ),
             )
         )
     fl = ctx.results.get("fornell_larcker")
     if fl is not None:
-        made.append(
+        specs.append(
             (
                 "table_fornell_larcker",
-                tb.discriminant_table(
+                lambda n: tb.discriminant_table(
                     fl,
                     kind="fornell_larcker",
                     instrument=inst,
-                    number=4,
-                    caption="Discriminant validity (Fornell-Larcker)",
+                    style=style,
+                    number=n,
+                    caption="Discriminant validity (Fornell-Larcker criterion)",
                 ),
             )
         )
     ht = ctx.results.get("htmt")
     if ht is not None:
-        made.append(
+        specs.append(
             (
                 "table_htmt",
-                tb.discriminant_table(
+                lambda n: tb.discriminant_table(
                     ht,
                     kind="htmt",
                     instrument=inst,
-                    number=5,
-                    caption="Discriminant validity (HTMT)",
+                    style=style,
+                    number=n,
+                    caption="Discriminant validity (heterotrait-monotrait ratios)",
+                ),
+            )
+        )
+    if fit is not None:
+        specs.append(
+            (
+                "table_fit",
+                lambda n: tb.fit_table(
+                    {"Synergy execution model": fit},
+                    style=style,
+                    number=n,
+                    caption="Fit of the synergy execution model",
+                ),
+            )
+        )
+        specs.append(
+            (
+                "table_paths",
+                lambda n: tb.paths_table(
+                    fit,
+                    hypotheses=inst,
+                    instrument=inst,
+                    style=style,
+                    number=n,
+                    caption="Structural paths and hypothesis tests",
                 ),
             )
         )
     effects = ctx.results.get("indirect_effects")
     if effects is not None:
-        made.append(
-            ("table_indirect", tb.indirect_table(effects, number=6, caption="Indirect effects"))
+        specs.append(
+            (
+                "table_indirect",
+                lambda n: tb.indirect_table(
+                    effects,
+                    result=fit,
+                    instrument=inst,
+                    style=style,
+                    number=n,
+                    caption="Indirect effects of the synergy chain",
+                ),
+            )
         )
     ladder = ctx.results.get("invariance")
     if ladder is not None:
-        made.append(
+        specs.append(
             (
                 "table_invariance",
-                tb.invariance_table(
-                    ladder, number=7, caption="Measurement invariance across waves"
+                lambda n: tb.invariance_table(
+                    ladder, style=style, number=n, caption="Measurement invariance across waves"
                 ),
             )
         )
     panel = ctx.results.get("riclpm")
     if panel is not None:
-        made.append(
+        specs.append(
             (
                 "table_lags",
-                tb.lags_table(panel, number=8, caption="Within-person lagged effects (RI-CLPM)"),
+                lambda n: tb.lags_table(
+                    panel,
+                    instrument=inst,
+                    style=style,
+                    number=n,
+                    caption="Within-person lagged effects (RI-CLPM)",
+                ),
             )
         )
+    return [(stem, build(k)) for k, (stem, build) in enumerate(specs, start=1)]
+
+
+def tables_step(ctx: ReportContext) -> Section:
+    """Paper tables of every result the earlier steps produced, as .tex, .docx, .html, .md."""
+    made = paper_tables(ctx)
     files: list[str] = []
     rows = []
     for stem, table in made:
@@ -502,8 +663,10 @@ def tables_step(ctx: ReportContext) -> Section:
         rows.append((stem, table.caption or "", ", ".join(written)))
     ctx.results["tables"] = dict(made)
     body = [
-        "Each table in LaTeX (booktabs + threeparttable; xelatex + ctex when it holds "
-        "Chinese), Word (.docx, three-line table), HTML and Markdown.",
+        "Each table in LaTeX (booktabs, decimal-aligned columns, fitted to A4 with 2.5 cm "
+        "margins: landscape or page-breaking when needed; xelatex + ctex when it holds "
+        "Chinese), Word (.docx, A4, three-line table with content-sized columns), HTML and "
+        "Markdown, in APA 7 style.",
         "",
         markdown_table(["table", "caption", "formats"], rows)
         if rows

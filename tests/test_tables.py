@@ -147,16 +147,18 @@ def test_renderers_show_spans_notes_and_panels():
     tex = t.to_latex()
     assert "\\multicolumn{2}{c}{Group}" in tex and "\\cmidrule(lr){2-3}" in tex
     assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex
-    assert "\\begin{tablenotes}" in tex and "\\textit{Note.} General." in tex
-    assert "\\item[\\textsuperscript{a}] Specific." in tex
+    assert "\\textit{Note.} General." in tex
+    assert "\\textsuperscript{a}\\,Specific." in tex
+    assert "\\renewcommand{\\thetable}{3}" in tex and "\\caption{Cap}" in tex
+    assert "labelsep=newline" in tex and "textfont=it" in tex  # APA 7 two-line caption
     assert "\\textit{Panel A}" in tex
     html = t.to_html()
-    assert 'colspan="2"' in html and "<caption" in html and "Table 3. Cap" in html
+    assert 'colspan="2"' in html and "<strong>Table 3</strong><br><em>Cap</em>" in html
     md = t.to_markdown()
-    assert "**Table 3. Cap**" in md and "*Note.* General." in md and "\\* p \\< .05." in md
+    assert "**Table 3**\n\n*Cap*" in md and "*Note.* General." in md and "\\* *p* \\< .05." in md
     cn = _small(style=get_style("cn"), caption="标题", number=2)
     assert "\\cmidrule" not in cn.to_latex()
-    assert "表2  标题" in cn.to_markdown()
+    assert "**表2\u3000标题**" in cn.to_markdown()
     assert "注：General." in cn.to_markdown()
 
 

@@ -181,13 +181,14 @@ class _Text(html.parser.HTMLParser):
         self.parts.append(data)
 
 
-def _numbers(table) -> list[str]:
+def _numbers(table, *, minus: bool = False) -> list[str]:
+    """Every number of the table's cells; ``minus=True`` spells signs as U+2212 (print)."""
     out = []
     for row in table.rows:
         for c in row.cells:
             for s in (c.text, c.statistic or ""):
                 out += re.findall(r"-?\d*\.\d+|\d+", s)
-    return out
+    return [n.replace("-", "\u2212") for n in out] if minus else out
 
 
 def test_markdown_renders_hostile(models):
@@ -200,7 +201,7 @@ def test_markdown_renders_hostile(models):
     lines = [ln for ln in md.splitlines() if ln.startswith("|")]
     widths = {ln.count(" | ") for ln in lines}
     assert len(widths) == 1, "every table line has the same number of cells"
-    for number in _numbers(t):
+    for number in _numbers(t, minus=True):
         assert number in md
 
 
@@ -213,7 +214,7 @@ def test_html_renders_hostile(models):
     assert HOSTILE in text and ZH_LABEL in text
     assert "<table" in page and 'colspan="2"' in page
     assert "<script" not in page
-    for number in _numbers(t):
+    for number in _numbers(t, minus=True):
         assert number in text
 
 
@@ -249,7 +250,7 @@ def test_latex_pdflatex_ascii(models, tmp_path):
     text = _compile(tex, "pdflatex", tmp_path)
     assert "¡" not in text and "¿" not in text
     assert HOSTILE in text
-    for number in _numbers(t):
+    for number in _numbers(t, minus=True):
         assert number in text
     assert "Clustered by dept (15)" in text
 
@@ -265,7 +266,7 @@ def test_latex_xelatex_chinese(models, tmp_path):
     for zh in (ZH_LABEL, ZH_DEP, "常数项", "样本量", "注：", "表"):
         assert zh in flat, zh
     assert HOSTILE.replace(" ", "") in flat
-    for number in _numbers(t):
+    for number in _numbers(t, minus=True):
         assert number in text
 
 
@@ -292,7 +293,7 @@ def test_docx_renders_hostile(models, tmp_path):
     raw = models["OLS"].raw
     assert hostile_row[1] == fmt_num(raw.params[TERM], 3) + "***"
     assert any(r[0] == ZH_LABEL for r in rows)
-    var_row = next(r for r in rows if r[0].startswith("Var("))
+    var_row = next(r for r in rows if r[0].startswith("方差（"))  # cn: Var(dept) in Chinese
     assert var_row[2] == fmt_num(models["MixedLM"].raw.cov_re.iloc[0, 0], 3)
     # only horizontal rules
     tbl_borders = table._tbl.tblPr.find(qn("w:tblBorders"))
@@ -319,7 +320,7 @@ def test_docx_renders_hostile(models, tmp_path):
 def test_save_picks_format_and_refuses_overwrite(models, tmp_path):
     t = _table(models)
     for ext, marker in (
-        (".tex", "\\begin{threeparttable}"),
+        (".tex", "\\begin{tabularx}"),
         (".html", "<table"),
         (".md", "| :---"),
     ):

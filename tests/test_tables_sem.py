@@ -290,7 +290,9 @@ def test_lags_table_riclpm():
     assert "w_r1 → w_m2" in cross
     rec = est[(est["lhs"] == "w_m2") & (est["rhs"] == "w_r1")].iloc[0]
     assert t.cell("w_r1 → w_m2", "b").value == rec["est"]
-    assert t.cell("w_r1 → w_m2", 0).text == "arm"
+    # the parameter label ("arm") is an internal name: no Label column in a paper table
+    assert [c.text for c in t.header[-1]] == ["β", "b", "SE", "p"]
+    assert t.cell("w_r1 → w_m2", "p").value == rec["pvalue"]
     with pytest.raises(DataValidationError):
         lags_table(est[est["op"] != "~"])
 

@@ -674,38 +674,16 @@ class SEMResult:
         return out[out["mi"] >= minimum].reset_index(drop=True)
 
     # ------------------------------------------------------------------ text
-    def summary(self) -> str:
-        """A readable summary in the spirit of lavaan's ``summary(fit, fit.measures=TRUE)``."""
-        fm = self.fit_measures()
-        o = self.options
-        lines = [
-            f"synergy_stats SEM ({o.estimator}, missing={o.missing}) "
-            f"{'converged' if self.converged else 'NOT converged'} after "
-            f"{self.optim.iterations} iterations",
-            f"  observations: {self.nobs}  (dropped: {self.n_dropped})  groups: {self.n_groups}",
-            f"  free parameters: {self.npar}",
-            "",
-            "Model test",
-            f"  chi-square = {fm['chisq']:.3f}, df = {int(fm['df'])}, p = {fm['pvalue']:.4f}",
-        ]
-        if "chisq_scaled" in fm:
-            lines.append(
-                f"  scaled chi-square = {fm['chisq_scaled']:.3f} "
-                f"(scaling factor {fm['scaling_factor']:.4f}), p = {fm['pvalue_scaled']:.4f}"
-            )
-        lines += [
-            f"  CFI = {fm['cfi']:.3f}  TLI = {fm['tli']:.3f}  RMSEA = {fm['rmsea']:.3f} "
-            f"[{fm['rmsea_ci_lower']:.3f}, {fm['rmsea_ci_upper']:.3f}]  SRMR = {fm['srmr']:.3f}",
-            f"  logL = {fm['loglik']:.3f}  AIC = {fm['aic']:.3f}  BIC = {fm['bic']:.3f}",
-            "",
-            "Parameter estimates",
-        ]
-        est = self.estimates()
-        show = est[["lhs", "op", "rhs", "label", "group", "est", "se", "z", "pvalue", "std_all"]]
-        if self.n_groups == 1:
-            show = show.drop(columns="group")
-        lines.append(show.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        return "\n".join(lines)
+    def summary(self, **options: Any) -> str:
+        """Text summary, as lavaan's ``summary(fit, fit.measures=TRUE, ...)``.
+
+        Laid out as ``summary(fit, fit.measures=TRUE, standardized=TRUE, rsquare=TRUE)``;
+        options and details in :func:`synergy_stats.structural.summary.summary`.
+        """
+        from synergy_stats.structural.summary import summary
+
+        patterns = tuple(len(g.patterns) for g in self._groups)
+        return summary(self, missing_patterns=patterns, **options)
 
     def __repr__(self) -> str:
         return (

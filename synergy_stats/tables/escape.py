@@ -21,7 +21,7 @@ _LATEX = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
-    "\u2212": "-",  # minus sign: plain hyphen works in every engine
+    "\u2212": r"\ensuremath{-}",  # a true minus in every engine
     "\u2014": "---",
     "\u2013": "--",
     "\u00b2": r"\textsuperscript{2}",

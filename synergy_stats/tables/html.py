@@ -1,10 +1,26 @@
-"""HTML renderer: a ``<table>`` with caption, spanning header cells and a notes footer."""
+"""HTML renderer: a ``<table>`` with caption, spanning header cells and a notes footer.
+
+Numbers use tabular figures and are aligned on the decimal point (each number is split
+into an integer part, right-aligned in a fixed-width box, and its ``.fraction`` with stars,
+left-aligned); numbers and intervals never wrap; stars and note marks are superscripts with
+no line height, so rows with stars are as high as rows without. The table carries a
+``lang`` attribute (``en`` or ``zh-CN``), and it sits in a box that scrolls sideways rather
+than making the page wider than the screen.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from synergy_stats.tables.escape import escape_html
+from synergy_stats.tables.layout import (
+    column_shapes,
+    decimal_parts,
+    split_symbols,
+    stub_labels,
+    stub_widths,
+    with_minus,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from synergy_stats.tables.model import Line, LineCell, Table
@@ -15,10 +31,20 @@ _ALIGN = {"l": "left", "c": "center", "r": "right"}
 _TOP = "border-top:2px solid black;"
 _MID = "border-bottom:1px solid black;"
 _BOTTOM = "border-bottom:2px solid black;"
+_PAD = "padding:1px 6px;"
+_SUP = '<sup style="line-height:0;font-size:70%;vertical-align:super;">'
 
 
 def _sup(text: str) -> str:
-    return f"<sup>{escape_html(text)}</sup>" if text else ""
+    return f"{_SUP}{escape_html(text)}</sup>" if text else ""
+
+
+def _sym(text: str, enabled: bool) -> str:
+    out = []
+    for piece, italic in split_symbols(text, enabled=enabled):
+        body = escape_html(piece)
+        out.append(f"<i>{body}</i>" if italic else body)
+    return "".join(out)
 
 
 def _content(text: str, stars: str, bold: bool, marks: tuple[str, ...]) -> str:
@@ -28,16 +54,58 @@ def _content(text: str, stars: str, bold: bool, marks: tuple[str, ...]) -> str:
     return body + _sup(stars) + _sup(",".join(marks))
 
 
-def _td(c: LineCell, css: str) -> str:
+def _td(c: LineCell, css: str, box: tuple[float, float] | None, table: Table) -> str:
     span = f' colspan="{c.span}"' if c.span > 1 else ""
-    style = f"text-align:{_ALIGN[c.align]};padding:2px 8px;{css}"
-    return f'<td{span} style="{style}">{_content(c.text, c.stars, c.bold, c.marks)}</td>'
+    text = with_minus(c.text, table.style)
+    parts = decimal_parts(text) if box is not None else None
+    style = f"text-align:{_ALIGN[c.align]};{_PAD}white-space:nowrap;{css}"
+    if parts is not None and box is not None:
+        whole, frac = parts
+        left = escape_html(whole)
+        right = escape_html(frac)
+        if c.bold:
+            left = f"<strong>{left}</strong>" if left else ""
+            right = f"<strong>{right}</strong>"
+        right += _sup(c.stars) + _sup(",".join(c.marks))
+        body = (
+            f'<span style="display:inline-block;min-width:{box[0]:.2f}em;text-align:right;">'
+            f"{left}</span>"
+            f'<span style="display:inline-block;min-width:{box[1]:.2f}em;text-align:left;">'
+            f"{right}</span>"
+        )
+        return f'<td{span} style="text-align:center;{_PAD}white-space:nowrap;{css}">{body}</td>'
+    return f'<td{span} style="{style}">{_content(text, c.stars, c.bold, c.marks)}</td>'
 
 
 def _stub(line: Line, css: str) -> str:
-    pad = 8 + 16 * line.indent
+    pad = 6 + 16 * line.indent
     body = _content(line.label, "", line.bold, line.marks)
-    return f'<td style="text-align:left;padding:2px 8px 2px {pad}px;{css}">{body}</td>'
+    return f'<td style="text-align:left;padding:1px 6px 1px {pad}px;{css}">{body}</td>'
+
+
+def _caption(table: Table) -> str:
+    st = table.style
+    label = None
+    if table.number is not None:
+        sep = "" if st.language == "zh" else " "
+        label = f"{st.caption_prefix}{sep}{table.number}"
+    title = table.caption
+    if label is None and title is None:
+        return ""
+    if st.caption_form == "cn":
+        text = "\u3000".join(escape_html(t) for t in (label, title) if t)
+        return f'<caption style="text-align:center;font-weight:bold;">{text}</caption>'
+    if st.caption_form == "plain":
+        head = f"<strong>{escape_html(label)}.</strong> " if label and title else ""
+        if label and not title:
+            head = f"<strong>{escape_html(label)}</strong>"
+        return f'<caption style="text-align:left;">{head}{escape_html(title or "")}</caption>'
+    parts = []
+    if label:
+        parts.append(f"<strong>{escape_html(label)}</strong>")
+    if title:
+        parts.append(f"<em>{escape_html(title)}</em>")
+    return f'<caption style="text-align:left;">{"<br>".join(parts)}</caption>'
 
 
 def render(table: Table, *, standalone: bool = False) -> str:
@@ -55,26 +123,43 @@ def render(table: Table, *, standalone: bool = False) -> str:
     str
     """
     n = table.ncols
-    out = ['<table class="synergy-table" style="border-collapse:collapse;">']
-    cap = table.caption_text()
+    st = table.style
+    sym = st.italic_symbols
+    lang = "zh-CN" if st.language == "zh" else "en"
+    shapes = column_shapes(table)
+    boxes: list[tuple[float, float] | None] = [
+        (sh.int_em * 1.1, sh.frac_em * 1.1) if sh.numeric else None for sh in shapes
+    ]
+    # a table wider than a narrow screen (800 px at 16 px type) is set smaller
+    stub_word, _ = stub_widths(stub_labels(table))
+    need_em = sum(sh.natural_em * 1.1 + 0.75 for sh in shapes) + stub_word + 0.75
+    scale = min(1.0, max(0.7, 46.0 / need_em))
+    size = f"font-size:{scale * 100:.0f}%;" if scale < 1.0 else ""
+    out = [
+        '<div class="synergy-table-box" style="max-width:100%;overflow-x:auto;">',
+        f'<table class="synergy-table" lang="{lang}" style="border-collapse:collapse;{size}'
+        'font-variant-numeric:tabular-nums lining-nums;">',
+    ]
+    cap = _caption(table)
     if cap:
-        out.append(f'<caption style="text-align:left;">{escape_html(cap)}</caption>')
+        out.append(cap)
     out.append("<thead>")
     nh = len(table.header)
     for i, hrow in enumerate(table.header):
         css = (_TOP if i == 0 else "") + (_MID if i == nh - 1 else "")
-        stub = escape_html(table.stub) if i == nh - 1 else ""
-        cells = [f'<th style="text-align:left;padding:2px 8px;{css}">{stub}</th>']
+        stub = _sym(table.stub, sym) if i == nh - 1 else ""
+        cells = [f'<th style="text-align:left;font-weight:normal;{_PAD}{css}">{stub}</th>']
         for c in hrow:
             span = f' colspan="{c.span}"' if c.span > 1 else ""
             rule = (
                 "border-bottom:1px solid black;"
-                if (c.span > 1 and c.text and i < nh - 1 and not table.style.three_line)
+                if (c.span > 1 and c.text and i < nh - 1 and not st.three_line)
                 else ""
             )
+            body = _sym(c.text, sym) + _sup(",".join(c.marks))
             cells.append(
-                f'<th{span} style="text-align:center;padding:2px 8px;{css}{rule}">'
-                f"{_content(c.text, '', False, c.marks)}</th>"
+                f'<th{span} style="text-align:center;font-weight:normal;{_PAD}{css}{rule}">'
+                f"{body}</th>"
             )
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</thead>")
@@ -84,38 +169,47 @@ def render(table: Table, *, standalone: bool = False) -> str:
         css = _BOTTOM if k == len(lines) - 1 else ""
         if line.kind == "panel":
             out.append(
-                f'<tr><td colspan="{n + 1}" style="text-align:left;padding:6px 8px 2px 8px;'
+                f'<tr><td colspan="{n + 1}" style="text-align:left;padding:5px 6px 1px 6px;'
                 f'font-style:italic;{css}">{escape_html(line.label)}</td></tr>'
             )
             continue
-        out.append("<tr>" + _stub(line, css) + "".join(_td(c, css) for c in line.cells) + "</tr>")
+        cells = []
+        pos = 0
+        for lc in line.cells:
+            box = boxes[pos] if lc.span == 1 else None
+            cells.append(_td(lc, css, box, table))
+            pos += lc.span
+        out.append("<tr>" + _stub(line, css) + "".join(cells) + "</tr>")
     out.append("</tbody>")
     notes = table.notes
     if notes:
         out.append("<tfoot>")
-        style = table.style
         if notes.general:
-            prefix = escape_html(style.note_prefix)
-            head = f"<em>{prefix}</em> " if style.language == "en" else prefix
-            out.append(_note_row(n, head + escape_html(" ".join(notes.general))))
+            prefix = escape_html(st.note_prefix)
+            head = f"<em>{prefix}</em> " if st.language == "en" else prefix
+            out.append(_note_row(n, head + _sym(" ".join(notes.general), sym)))
         for mark, text in notes.specific:
-            out.append(_note_row(n, _sup(mark) + " " + escape_html(text)))
+            out.append(_note_row(n, _sup(mark) + " " + _sym(text, sym)))
         if notes.probability:
-            out.append(_note_row(n, escape_html(notes.probability)))
+            out.append(_note_row(n, _sym(notes.probability, sym)))
         out.append("</tfoot>")
     out.append("</table>")
+    out.append("</div>")
     body = "\n".join(out) + "\n"
     if not standalone:
         return body
-    title = escape_html(cap or "Table")
+    title = escape_html(table.caption_text() or "Table")
+    family = "'Times New Roman', 'Liberation Serif', 'Noto Serif CJK SC', serif"
     return (
-        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{title}</title>\n</head>\n<body>\n{body}</body>\n</html>\n"
+        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n</head>\n"
+        f'<body style="font-family:{family};margin:16px;">\n{body}</body>\n</html>\n'
     )
 
 
 def _note_row(n: int, content: str) -> str:
     return (
-        f'<tr><td colspan="{n + 1}" style="text-align:left;padding:2px 8px;font-size:90%;">'
+        f'<tr><td colspan="{n + 1}" style="text-align:left;{_PAD}font-size:90%;">'
         f"{content}</td></tr>"
     )

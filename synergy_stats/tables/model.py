@@ -21,7 +21,7 @@ from synergy_stats.tables.style import Style, get_style
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["Cell", "Line", "Notes", "Panel", "Row", "Table"]
+__all__ = ["Cell", "Line", "Notes", "Panel", "Row", "Table", "plain_table"]
 
 Align = Literal["l", "c", "r"]
 Layout = Literal["below", "beside"]
@@ -447,3 +447,72 @@ def header_row(texts: Sequence[str | tuple[str, int]], *, align: Align = "c") ->
         else:
             cells.append(Cell(t, align=align))
     return tuple(cells)
+
+
+def plain_table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    style: Any = "apa",
+    caption: str | None = None,
+    number: int | None = None,
+    notes: Sequence[str] = (),
+    digits: int = 3,
+    bounded: Sequence[str] = (),
+    pvalues: Sequence[str] = (),
+) -> Table:
+    """A table of plain rows: the first column is the stub, the others are data columns.
+
+    Numbers are formatted with ``digits`` decimals (whole numbers as integers); columns
+    named in ``bounded`` drop the leading zero when the style does (APA ``.123``) and
+    columns named in ``pvalues`` print p-values (``< .001``, never ``.000``). None and NaN
+    are blank. Used for the report's small tables so that ``report.md`` and the paper tables
+    share one Markdown renderer.
+
+    Returns
+    -------
+    Table
+    """
+    from synergy_stats.tables.format import fmt_num, fmt_p, is_missing
+
+    st = get_style(style)
+    if not columns:
+        raise OptionError("columns is empty; give at least the stub column's heading")
+    names = [str(c) for c in columns]
+
+    def cell(value: Any, column: str) -> Cell:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            value = value.item()
+        if value is None or (isinstance(value, float) and is_missing(value)):
+            return Cell("")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return Cell(str(value))
+        if column in pvalues:
+            return Cell(fmt_p(value, 3, leading_zero=st.bounded_leading_zero), value=value)
+        if isinstance(value, int):
+            return Cell(str(value), value=value)
+        lead = st.bounded_leading_zero or column not in bounded
+        return Cell(fmt_num(value, digits, leading_zero=lead), value=float(value))
+
+    body = []
+    for r in rows:
+        values = list(r)
+        if len(values) != len(names):
+            raise RenderError(f"row {values!r} has {len(values)} cells; columns has {len(names)}")
+        body.append(
+            Row(
+                str(values[0]),
+                tuple(cell(v, c) for v, c in zip(values[1:], names[1:], strict=True)),
+            )
+        )
+    return Table(
+        header=(tuple(Cell(c) for c in names[1:]),),
+        panels=(Panel(None, tuple(body)),),
+        stub=names[0],
+        caption=caption,
+        number=number,
+        notes=Notes(general=tuple(str(n) for n in notes)),
+        style=st,
+    )

@@ -227,7 +227,7 @@ def regression_table(
                         with_stat=kind != "variance",
                     )
                 )
-            rows.append(Row(_term_label(term, display, results), tuple(cells)))
+            rows.append(Row(_term_label(term, display, results, st), tuple(cells)))
         if rows:
             panels.append(Panel(title if panels or kind != "coef" else None, tuple(rows)))
 
@@ -305,10 +305,10 @@ def regression_table(
     )
 
 
-def _term_label(term: str, display: Any, results: Sequence[Any]) -> str:
+def _term_label(term: str, display: Any, results: Sequence[Any], st: Style) -> str:
     if term.startswith("Var(") and term.endswith(")") and "|" not in term and "," not in term:
         inner = term[4:-1]
-        return f"Var({display(inner)})"
+        return st.word("variance").format(name=display(inner))
     return str(display(term))
 
 

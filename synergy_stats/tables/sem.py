@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from synergy_stats._typing import check_option
 from synergy_stats.errors import DataValidationError, OptionError
 from synergy_stats.tables.format import fmt_int, fmt_num, fmt_p, is_missing, stars_for
-from synergy_stats.tables.labels import make_labeller
+from synergy_stats.tables.labels import ItemLabels, make_labeller
 from synergy_stats.tables.model import Cell, Notes, Panel, Row, Table
 from synergy_stats.tables.regression import stars_note
 from synergy_stats.tables.style import Style, StyleName, get_style
@@ -225,7 +225,7 @@ def fit_table(
         "pvalue": "p",
         "cfi": "CFI",
         "tli": "TLI",
-        "rmsea": "RMSEA [90% CI]",
+        "rmsea": f"RMSEA [{st.word('ci').format(level=90)}]",
         "srmr": "SRMR",
         "aic": "AIC",
         "bic": "BIC",
@@ -271,13 +271,9 @@ def fit_table(
             else:
                 cells.append(_num(g(m), 2, st))
         rows.append(Row(name, tuple(cells)))
-    general = []
+    general = [_fit_note(models, series, st)]
     if use_scaled:
-        general.append(
-            "χ² and fit indices are scaled/robust (MLR)."
-            if st.language == "en"
-            else "χ² 与拟合指数为稳健（MLR）校正值。"
-        )
+        general.append(st.word("scaled_note"))
     general += [str(n) for n in notes]
     return Table(
         header=_header([titles[m] for m in measures]),
@@ -289,6 +285,34 @@ def fit_table(
         notes=Notes(general=tuple(general)),
         style=st,
     )
+
+
+def _fit_note(models: Any, series: list[pd.Series], st: Style) -> str:
+    """N, estimator and missing-data treatment of the models (one phrase if shared)."""
+    objs = list(models.values()) if isinstance(models, Mapping) else list(models)
+    facts = []
+    for obj, s in zip(objs, series, strict=True):
+        options = getattr(obj, "options", None)
+        n = _get(s, "n")
+        if is_missing(n):
+            n = float(getattr(obj, "nobs", math.nan))
+        estimator = str(getattr(options, "estimator", "") or "")
+        missing = str(getattr(options, "missing", "") or "")
+        facts.append((fmt_int(n), estimator, missing))
+    ns = list(dict.fromkeys(f[0] for f in facts if f[0]))
+    est = list(dict.fromkeys(f[1] for f in facts if f[1]))
+    miss = list(dict.fromkeys(f[2] for f in facts if f[2]))
+    n_text = ", ".join(ns) if ns else "?"
+    est_text = "/".join(est) if est else "ML"
+    words = []
+    for m in miss:
+        key = "missing_fiml" if m in ("fiml", "ml") else "missing_listwise"
+        words.append(st.word(key))
+    if not miss:
+        if st.language == "en":
+            return f"N = {n_text}."
+        return f"N = {n_text}。"
+    return st.word("fit_note").format(n=n_text, estimator=est_text, missing="; ".join(words))
 
 
 # --------------------------------------------------------------------------------------
@@ -305,6 +329,7 @@ def paths_table(
     labels: Mapping[str, str] | None = None,
     instrument: Any = None,
     stars: bool | Mapping[str, float] = False,
+    r2: bool = True,
     caption: str | None = None,
     number: int | None = None,
     label: str | None = None,
@@ -315,24 +340,31 @@ def paths_table(
 
     Parameters
     ----------
-    result : SEM result or DataFrame
+    result : SEM result, DataFrame, or a mapping/sequence of them
         A fitted model or its ``estimates()``; the rows with ``op == "~"`` are shown.
+        Several models (``{"Model 1": fit1, "Model 2": fit2}``) are shown side by side,
+        each with its b (with stars) and β, as semTable's ``compareLavaan`` does.
     hypotheses : Instrument or sequence of Hypothesis, optional
         Hypotheses (``id``, ``source``, ``target``, ``sign``); an instrument's
         ``hypotheses`` are used when an instrument is passed. A path matches a hypothesis
-        by its parameter label (``h1`` matches ``H1``) or by ``rhs -> lhs`` equal to
-        ``source -> target``. Without hypotheses, labels ``h1``, ``h2``, ... still name the
-        hypotheses, and support is judged on p alone.
+        by its parameter label (``h1`` matches ``H1``, ``h3_<component>`` matches ``H3``)
+        or by ``rhs -> lhs`` equal to ``source -> target``. A hypothesis tested by several
+        paths (a block of several outcomes) is split into H3a, H3b, ... Without
+        hypotheses, labels ``h1``, ``h2``, ... still name the hypotheses, and support is
+        judged on p alone.
     alpha : float
         Significance level for support (default .05).
-    style : {"apa", "econ", "cn"} or Style
+    style : {"apa", "econ", "cn", "cn_journal"} or Style
         Table style.
     labels : mapping, optional
         Display names of variables (override the instrument's labels).
     instrument : Instrument, optional
         Construct labels (Chinese under ``cn``) and, if ``hypotheses`` is None, hypotheses.
     stars : bool or mapping
-        Stars on β (default False: the p column is shown).
+        Stars on β (default False: the p column is shown; always on with several models).
+    r2 : bool
+        Add a panel with the R² of every outcome (default True): ``r2()`` of a result,
+        else one minus the standardized residual variance of the estimates.
     caption, number, label, notes, digits : optional
         Caption, table number, LaTeX label, extra general notes, decimal places.
 
@@ -351,50 +383,58 @@ def paths_table(
     Notes
     -----
     A hypothesis is supported when the sign of b matches the hypothesised sign and
-    :math:`p < \alpha`.
+    :math:`p < \alpha`. :math:`R^2 = 1 - \psi^*_{vv}` with :math:`\psi^*` the
+    standardized (std.all) residual variance, as lavaan's ``lavInspect(fit, "r2")``.
 
     Examples
     --------
-    Like ``lavaan::parameterEstimates(fit, standardized = TRUE)`` filtered to ``op == "~"``.
+    Like ``lavaan::parameterEstimates(fit, standardized = TRUE)`` filtered to ``op == "~"``
+    with ``lavInspect(fit, "r2")`` below.
 
     >>> paths_table(fit, instrument=inst, style="cn")  # doctest: +SKIP
     """
     if not isinstance(alpha, int | float) or not 0 < alpha < 1:
         raise OptionError(f"alpha={alpha!r} is not accepted; use a number between 0 and 1")
+    if _is_many(result):
+        return _paths_many(
+            result,
+            hypotheses=hypotheses,
+            style=style,
+            labels=labels,
+            instrument=instrument,
+            stars=stars,
+            r2=r2,
+            caption=caption,
+            number=number,
+            label=label,
+            notes=notes,
+            digits=digits,
+        )
     st, use_stars = _stars_cfg(get_style(style), stars)
     nd = _digits(st, digits)
     est = _estimates(result, "result")
     paths = est[est["op"] == "~"]
     if paths.empty:
         raise DataValidationError("result has no structural paths (rows with op '~')")
-    if hypotheses is None and instrument is not None:
-        hypotheses = getattr(instrument, "hypotheses", None)
-    if hypotheses is not None and hasattr(hypotheses, "hypotheses"):
-        if instrument is None:
-            instrument = hypotheses
-        hypotheses = hypotheses.hypotheses
-    hyps = list(hypotheses or ())
+    instrument, hyps = _hyps(hypotheses, instrument)
     lab = make_labeller(st, labels, instrument)
     groups = sorted(paths["group"].dropna().unique()) if "group" in paths.columns else []
     multi = len(groups) > 1
     panels = []
     direction_checked = bool(hyps)
     any_support = False
+    ids = _hypothesis_ids(paths, hyps, instrument)
     for g in groups if multi else [None]:
         sub = paths if g is None else paths[paths["group"] == g]
         rows = []
-        for _, rec in sub.iterrows():
+        for idx, rec in sub.iterrows():
             hyp = _match(rec, hyps, instrument)
-            hid = ""
+            hid = ids.get(idx, "")
             sign: str | None = None
             if hyp is not None:
-                hid, sign = str(hyp.id), str(hyp.sign)
+                sign = str(hyp.sign)
                 if _reversed_component(rec, hyp, instrument):
                     sign = "-" if sign == "+" else "+"
-            else:
-                lbl = str(rec.get("label", "") or "")
-                if re.fullmatch(r"[hH]\d+[a-z]?", lbl):
-                    hid = lbl.upper()
             b = _get(rec, "est")
             p = _get(rec, "pvalue")
             beta = _get(rec, "std_all")
@@ -423,23 +463,44 @@ def paths_table(
             )
             name = f"{lab(str(rec['rhs']))} {ARROW} {lab(str(rec['lhs']))}"
             rows.append(Row(name, cells))
-        title = (
-            None if g is None else (f"Group {int(g)}" if st.language == "en" else f"组 {int(g)}")
-        )
+        title = None if g is None else st.word("group").format(g=int(g))
         panels.append(Panel(title, tuple(rows)))
-    header = [st.word("hypothesis"), "β", "b", "SE", "z", "p", "95% CI", st.word("supported")]
+    if r2:
+        values = _r2_values(result, est)
+        rows = []
+        for v in dict.fromkeys(str(x) for x in paths["lhs"]):
+            if v in values:
+                r2_cells = [Cell("") for _ in range(8)]
+                r2_cells[1] = _num(values[v], nd, st, bounded=True)
+                rows.append(Row(lab(v), tuple(r2_cells), indent=1))
+        if rows:
+            panels.append(Panel(f"{st.word('r2_panel')} (R²)", tuple(rows)))
+    header = [
+        st.word("hypothesis"),
+        "β",
+        "b",
+        st.word("se"),
+        "z",
+        "p",
+        st.word("ci").format(level=95),
+        st.word("supported"),
+    ]
     general = []
     alpha_text = fmt_num(alpha, 2, leading_zero=st.bounded_leading_zero)
     if st.language == "zh":
         general.append(
             f"β 为完全标准化系数，b 为非标准化系数；支持标准：方向一致且 p < {alpha_text}。"
         )
+        if r2:
+            general.append("R² 列于 β 栏。")
     else:
         general.append(
             "β = standardized (std.all) coefficient; b = unstandardized coefficient. "
             f"A hypothesis is supported when {'the sign matches and ' if direction_checked else ''}"
-            f"p < {fmt_num(alpha, 2, leading_zero=st.bounded_leading_zero)}."
+            f"p < {alpha_text}."
         )
+        if r2:
+            general.append("R² is shown in the β column.")
         if any_support and not direction_checked:
             general.append("No hypotheses were given, so the direction was not checked.")
     general += [str(n) for n in notes]
@@ -453,6 +514,176 @@ def paths_table(
         notes=Notes(
             general=tuple(general), probability=stars_note(st, st.stars) if use_stars else None
         ),
+        style=st,
+    )
+
+
+def _is_many(result: Any) -> bool:
+    import pandas as pd
+
+    if isinstance(result, pd.DataFrame | pd.Series) or hasattr(result, "estimates"):
+        return False
+    return isinstance(result, Mapping) or (
+        isinstance(result, Sequence) and not isinstance(result, str)
+    )
+
+
+def _named(models: Any, st: Style) -> list[tuple[str, Any]]:
+    if isinstance(models, Mapping):
+        out = [(str(k), v) for k, v in models.items()]
+    else:
+        out = [(f"{st.word('model')} {i + 1}", v) for i, v in enumerate(models)]
+    if not out:
+        raise OptionError("result is empty; pass at least one fitted model")
+    return out
+
+
+def _hyps(hypotheses: Any, instrument: Any) -> tuple[Any, list[Any]]:
+    if hypotheses is None and instrument is not None:
+        hypotheses = getattr(instrument, "hypotheses", None)
+    if hypotheses is not None and hasattr(hypotheses, "hypotheses"):
+        if instrument is None:
+            instrument = hypotheses
+        hypotheses = hypotheses.hypotheses
+    return instrument, list(hypotheses or ())
+
+
+def _hypothesis_ids(paths: pd.DataFrame, hyps: Sequence[Any], instrument: Any) -> dict[Any, str]:
+    """Row index -> hypothesis id; a hypothesis tested by several paths gets a, b, ..."""
+    first_group = paths["group"].min() if "group" in paths.columns else None
+    base: dict[Any, str] = {}
+    for idx, rec in paths.iterrows():
+        hyp = _match(rec, hyps, instrument)
+        if hyp is not None:
+            base[idx] = str(hyp.id)
+        else:
+            lbl = str(rec.get("label", "") or "")
+            if re.fullmatch(r"[hH]\d+[a-z]?", lbl):
+                base[idx] = lbl.upper()
+    out: dict[Any, str] = {}
+    # count the paths of each hypothesis within one group (groups repeat the same paths)
+    counts: dict[str, list[tuple[str, str]]] = {}
+    for idx, hid in base.items():
+        rec = paths.loc[idx]
+        if first_group is not None and rec["group"] != first_group:
+            continue
+        key = (str(rec["lhs"]), str(rec["rhs"]))
+        if key not in counts.setdefault(hid, []):
+            counts[hid].append(key)
+    for idx, hid in base.items():
+        keys = counts.get(hid, [])
+        if len(keys) > 1:
+            rec = paths.loc[idx]
+            k = keys.index((str(rec["lhs"]), str(rec["rhs"])))
+            out[idx] = f"{hid}{chr(ord('a') + k)}"
+        else:
+            out[idx] = hid
+    return out
+
+
+def _r2_values(result: Any, est: pd.DataFrame) -> dict[str, float]:
+    """R² of the endogenous variables: ``result.r2()`` or 1 - std.all residual variance."""
+    import pandas as pd
+
+    r2 = getattr(result, "r2", None)
+    if callable(r2):
+        try:
+            values = r2()
+        except (TypeError, ValueError):  # pragma: no cover - a result without R²
+            values = None
+        if isinstance(values, pd.Series) and not isinstance(values.index, pd.MultiIndex):
+            return {str(k): float(v) for k, v in values.items()}
+    if "std_all" not in est.columns:
+        return {}
+    var = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])]
+    if "group" in var.columns and var["group"].nunique() > 1:
+        var = var[var["group"] == var["group"].min()]
+    return {str(r["lhs"]): 1.0 - float(r["std_all"]) for _, r in var.iterrows()}
+
+
+def _paths_many(
+    result: Any,
+    *,
+    hypotheses: Any,
+    style: StyleName | Style,
+    labels: Mapping[str, str] | None,
+    instrument: Any,
+    stars: bool | Mapping[str, float],
+    r2: bool,
+    caption: str | None,
+    number: int | None,
+    label: str | None,
+    notes: Sequence[str],
+    digits: int | None,
+) -> Table:
+    st = get_style(style)
+    if isinstance(stars, Mapping):
+        st = st.with_stars(dict(stars))
+    nd = _digits(st, digits)
+    models = _named(result, st)
+    frames = [(name, _estimates(m, f"result[{name!r}]"), m) for name, m in models]
+    instrument, hyps = _hyps(hypotheses, instrument)
+    lab = make_labeller(st, labels, instrument)
+    order: dict[tuple[str, str], str] = {}
+    per_model: list[dict[tuple[str, str], Any]] = []
+    for _, est, _m in frames:
+        paths = est[est["op"] == "~"]
+        if "group" in paths.columns and paths["group"].nunique() > 1:
+            paths = paths[paths["group"] == paths["group"].min()]
+        ids = _hypothesis_ids(paths, hyps, instrument)
+        recs = {}
+        for idx, prec in paths.iterrows():
+            key = (str(prec["rhs"]), str(prec["lhs"]))
+            recs[key] = prec
+            if not order.get(key):
+                order[key] = ids.get(idx, "")
+        per_model.append(recs)
+    if not order:
+        raise DataValidationError("result has no structural paths (rows with op '~')")
+    rows = []
+    for key, hid in order.items():
+        cells = [Cell(hid)]
+        for recs in per_model:
+            got = recs.get(key)
+            if got is None:
+                cells += [Cell(""), Cell("")]
+                continue
+            b = _num(_get(got, "est"), nd, st)
+            cells.append(
+                Cell(b.text, value=b.value, stars=stars_for(_get(got, "pvalue"), st.stars))
+            )
+            cells.append(_num(_get(got, "std_all"), nd, st, bounded=True))
+        rows.append(Row(f"{lab(key[0])} {ARROW} {lab(key[1])}", tuple(cells)))
+    panels = [Panel(None, tuple(rows))]
+    if r2:
+        r2s = [_r2_values(m, est) for _, est, m in frames]
+        outcomes = list(dict.fromkeys(k[1] for k in order))
+        r2_rows = []
+        for v in outcomes:
+            cells = [Cell("")]
+            for vals in r2s:
+                cells += [Cell(""), _num(vals.get(v, math.nan), nd, st, bounded=True)]
+            r2_rows.append(Row(lab(v), tuple(cells), indent=1))
+        panels.append(Panel(f"{st.word('r2_panel')} (R²)", tuple(r2_rows)))
+    header = (
+        (Cell(""), *(Cell(name, span=2) for name, _, _ in frames)),
+        (Cell(st.word("hypothesis")), *(c for _ in frames for c in (Cell("b"), Cell("β")))),
+    )
+    general = [
+        "b = unstandardized coefficient (stars from its test); β = standardized (std.all) "
+        "coefficient."
+        if st.language == "en"
+        else "b 为非标准化系数（星号为其显著性），β 为完全标准化系数。"
+    ]
+    general += [str(n) for n in notes]
+    return Table(
+        header=header,
+        panels=tuple(panels),
+        stub=st.word("path"),
+        caption=caption,
+        number=number,
+        label=label,
+        notes=Notes(general=tuple(general), probability=stars_note(st, st.stars)),
         style=st,
     )
 
@@ -504,6 +735,7 @@ def measurement_table(
     style: StyleName | Style = "apa",
     labels: Mapping[str, str] | None = None,
     instrument: Any = None,
+    items: ItemLabels = "code",
     caption: str | None = None,
     number: int | None = None,
     label: str | None = None,
@@ -518,6 +750,9 @@ def measurement_table(
         A fitted CFA or its ``estimates()``; rows with ``op == "=~"`` give the loadings.
     reliability : DataFrame, optional
         Indexed by construct, columns ``alpha``, ``omega`` (CR) and ``ave``.
+    items : {"code", "wording", "code_wording", "id"}
+        How items are named when an instrument is given: the questionnaire code (``Q7``,
+        default), the wording, both, or the item id.
     style, labels, instrument, caption, number, label, notes, digits : optional
         As in :func:`paths_table`.
 
@@ -547,7 +782,7 @@ def measurement_table(
         raise DataValidationError("result has no loadings (rows with op '=~')")
     if reliability is not None:
         _require(reliability, ("alpha", "omega", "ave"), "reliability")
-    lab = make_labeller(st, labels, instrument)
+    lab = make_labeller(st, labels, instrument, items=items)
     if "group" in loads.columns and loads["group"].nunique() > 1:
         loads = loads[loads["group"] == loads["group"].min()]
     panels = []
@@ -596,7 +831,7 @@ def measurement_table(
     ]
     general += [str(n) for n in notes]
     return Table(
-        header=_header(["λ", "b", "SE", "z", "p", "α", "CR", "AVE"]),
+        header=_header(["λ", "b", st.word("se"), "z", "p", "α", "CR", "AVE"]),
         panels=tuple(panels),
         stub=f"{st.word('construct')} / {st.word('item')}",
         caption=caption,
@@ -751,6 +986,8 @@ def indirect_table(
     level: float = 0.95,
     style: StyleName | Style = "apa",
     labels: Mapping[str, str] | None = None,
+    result: Any = None,
+    instrument: Any = None,
     caption: str | None = None,
     number: int | None = None,
     label: str | None = None,
@@ -773,6 +1010,12 @@ def indirect_table(
         Number of failed draws, stated in the note.
     level : float
         Confidence level.
+    result : SEM result or DataFrame, optional
+        The model that defines the effects (``:=`` rows): an effect ``h1*h2*h3`` is named
+        by the chain of the labelled paths it multiplies, ``Synergy motivation → Synergy
+        mechanism → Synergy process → Synergy effect``.
+    instrument : Instrument, optional
+        Construct labels for those names (Chinese under ``cn``).
     style, labels, caption, number, label, notes, digits : optional
         As in :func:`paths_table`; ``labels`` renames effect labels.
 
@@ -800,7 +1043,8 @@ def indirect_table(
     method = attrs.get("method", method) if method is None else method
     failed = attrs.get("failed", failed) if failed is None else failed
     has_p = "pvalue" in effects.columns
-    names = dict(labels or {})
+    names = effect_names(result, style=st, instrument=instrument) if result is not None else {}
+    names.update({str(k): str(v) for k, v in (labels or {}).items()})
     rows = []
     for _, rec in effects.iterrows():
         cells = [
@@ -813,7 +1057,7 @@ def indirect_table(
         name = str(rec["label"])
         rows.append(Row(names.get(name, name), tuple(cells)))
     pct = fmt_num(level * 100, 0)
-    header = ["Estimate" if st.language == "en" else "估计值", "SE", f"{pct}% CI"]
+    header = [st.word("estimate"), st.word("se"), st.word("ci").format(level=pct)]
     if has_p:
         header.append("p")
     general = []
@@ -829,7 +1073,8 @@ def indirect_table(
     else:
         text = f"{pct}% 置信区间"
         if method:
-            text += f"（{method}）"
+            key = "method_" + str(method).lower().replace(" ", "_")
+            text += f"（{st.word(key) if st.word(key) != key else method}）"
         if draws:
             text += f"，抽样 {int(draws)} 次"
         if failed:
@@ -846,6 +1091,43 @@ def indirect_table(
         notes=Notes(general=tuple(general)),
         style=st,
     )
+
+
+def effect_names(
+    result: Any, *, style: StyleName | Style = "apa", instrument: Any = None
+) -> dict[str, str]:
+    """Map each ``:=`` effect to the chain of constructs whose labelled paths it multiplies.
+
+    ``indirect_synergy_effect := h1*h2*h3_synergy_effect`` becomes ``Synergy motivation →
+    Synergy mechanism → Synergy process → Synergy effect`` (construct names from the
+    instrument, Chinese under a ``zh`` style). Effects that are not such a chain are left
+    out.
+    """
+    st = get_style(style)
+    est = _estimates(result, "result")
+    lab = make_labeller(st, None, instrument)
+    paths = est[est["op"] == "~"]
+    by_label = {
+        str(r["label"]): (str(r["rhs"]), str(r["lhs"]))
+        for _, r in paths.iterrows()
+        if str(r.get("label", "") or "")
+    }
+    out: dict[str, str] = {}
+    for _, r in est[est["op"] == ":="].iterrows():
+        terms = [t.strip() for t in str(r["rhs"]).split("*")]
+        links = [by_label.get(t) for t in terms]
+        if not links or any(x is None for x in links):
+            continue
+        chain = [links[0][0]] if links[0] else []
+        ok = True
+        for link in links:
+            if link is None or link[0] != chain[-1]:
+                ok = False
+                break
+            chain.append(link[1])
+        if ok:
+            out[str(r["lhs"])] = f" {ARROW} ".join(lab(c) for c in chain)
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -1011,8 +1293,8 @@ def lags_table(
     Returns
     -------
     Table
-        Panels "Autoregressive paths" and "Cross-lagged paths"; columns: parameter label,
-        β (std_all), b, SE, p.
+        Panels "Autoregressive paths" and "Cross-lagged paths"; rows named
+        ``Synergy mechanism (T1) → Synergy process (T2)``; columns β (std_all), b, SE, p.
 
     Raises
     ------
@@ -1047,7 +1329,6 @@ def lags_table(
         if use_stars:
             beta = Cell(beta.text, value=beta.value, stars=stars_for(p, st.stars))
         cells = (
-            Cell(str(rec.get("label", "") or "")),
             beta,
             _num(_get(rec, "est"), nd, st),
             _num(_get(rec, "se"), nd, st),
@@ -1066,9 +1347,8 @@ def lags_table(
         else "β 为标准化系数，b 为非标准化系数。"
     ]
     general += [str(n) for n in notes]
-    label_word = "Label" if st.language == "en" else "标签"
     return Table(
-        header=_header([label_word, "β", "b", "SE", "p"]),
+        header=_header(["β", "b", st.word("se"), "p"]),
         panels=tuple(panels),
         stub=st.word("path"),
         caption=caption,
