@@ -535,7 +535,7 @@ class OrdinalSEMResult(SEMResult):
         names = list(self.observed_variables)
         return pd.DataFrame(s.cor, index=names, columns=names)
 
-    def summary(self) -> str:
+    def summary(self, **options: Any) -> str:
         """A readable summary in the spirit of lavaan's ``summary(fit, fit.measures=TRUE)``."""
         fm = self.fit_measures()
         o = self.options
