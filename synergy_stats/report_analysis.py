@@ -44,7 +44,9 @@ def _first_wave(ctx: ReportContext) -> Any:
     wave = ctx.survey.wave
     if wave is None:
         return None
-    return sorted(ctx.survey.data[wave].dropna().unique())[0]
+    from synergy_stats.report import waves_in_order
+
+    return waves_in_order(ctx.survey.data, wave)[0]
 
 
 def _where(ctx: ReportContext) -> str:

@@ -23,7 +23,12 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from synergy_stats.errors import DataValidationError, DroppedDataWarning, OptionError
+from synergy_stats.errors import (
+    DataValidationError,
+    DroppedDataWarning,
+    OptionError,
+    SynergyWarning,
+)
 from synergy_stats.intake._common import column_key, format_value, plain, preview
 
 if TYPE_CHECKING:
@@ -444,6 +449,58 @@ def _tidy_column(series: pd.Series, *, strict: bool, name: str) -> pd.Series:
     return pd.Series(texts, index=series.index, name=series.name, dtype=object).astype("str")
 
 
+def _ordered_waves(
+    column: pd.Series, declared: Sequence[Any] | None, name: Any, warn: bool
+) -> pd.Series:
+    """The wave column as an ordered categorical when its order is declared or text-inferred.
+
+    Numeric waves without a declared order are returned as they are (they sort by value).
+    Text labels whose order cannot be inferred are kept, with a warning; the panel steps
+    then ask for ``wave_order``.
+    """
+    import pandas as pd
+
+    from synergy_stats.panel.reshape import order_waves
+
+    if isinstance(column.dtype, pd.CategoricalDtype) and column.dtype.ordered and not declared:
+        return column
+    values = column.tolist()
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    if declared is None and numeric:
+        return column
+    try:
+        order = order_waves(values, declared, name=str(name))
+    except DataValidationError:
+        if declared is not None:
+            raise
+        if warn:
+            warnings.warn(
+                f"the order of the waves in column {name!r} cannot be inferred from their "
+                "labels; give wave_order=[...] (read_survey or the codebook) before any "
+                "panel analysis",
+                SynergyWarning,
+                stacklevel=4,
+            )
+        return column
+    if declared is not None:  # map equal spellings (2, "2") onto the declared labels
+        from synergy_stats.panel.reshape import _wave_key
+
+        canon = {_wave_key(v): v for v in order}
+        values = [canon.get(_wave_key(v), v) if not _missing(v) else None for v in values]
+    return pd.Series(
+        pd.Categorical(values, categories=list(order), ordered=True),
+        index=column.index,
+        name=column.name,
+    )
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value is None or (isinstance(value, float) and math.isnan(value)))
+    except TypeError:
+        return False
+
+
 def _find_column(columns: Sequence[Hashable], name: Any, argument: str) -> Hashable:
     if not isinstance(name, str):
         raise OptionError(f"{argument}={name!r} is not accepted; give a column name (str) or None")
@@ -473,6 +530,7 @@ def read_survey(
     group: str | None = None,
     covariates: str | Iterable[str] | None = None,
     sheet: str | int = 0,
+    wave_order: Sequence[Any] | None = None,
 ) -> SurveyData:
     """Read survey responses and map them onto an instrument's items.
 
@@ -494,6 +552,13 @@ def read_survey(
         unknown columns.
     sheet : str or int, default 0
         The sheet of an ``.xlsx`` file.
+    wave_order : sequence, optional
+        The wave labels in time order, first wave first (default: the codebook's
+        ``wave_order``). With a declared order, or text labels whose order can be inferred
+        (``"Wave 2"``, ``"T3"``, ``"第二轮"``, dates; see
+        :func:`synergy_stats.panel.order_waves`), the wave column becomes an ordered
+        categorical, so every later step (panel models, the report) takes the waves in time
+        order, never in spelling order (``第一轮, 第三轮, 第二轮``).
 
     Returns
     -------
@@ -564,6 +629,7 @@ def read_survey(
         source_name=source_name,
         from_file=source_name is not None,
         warn=True,
+        wave_order=wave_order,
     )
 
 
@@ -578,6 +644,7 @@ def _build_survey(
     source_name: str | None,
     from_file: bool,
     warn: bool,
+    wave_order: Sequence[Any] | None = None,
 ) -> SurveyData:
     import numpy as np
     import pandas as pd
@@ -695,6 +762,9 @@ def _build_survey(
 
     data = pd.DataFrame(out_cols, index=index.copy())
     data.columns = pd.Index(list(out_cols), dtype=object)
+    if roles["wave"] is not None:
+        declared = wave_order if wave_order is not None else (inst.wave_order or None)
+        data[roles["wave"]] = _ordered_waves(data[roles["wave"]], declared, roles["wave"], warn)
     item_order = {it.id: k for k, it in enumerate(inst.items)}
     missing_rows.sort(key=lambda r: (r[0], item_order[r[1]]))
     missing = pd.DataFrame(
