@@ -48,6 +48,12 @@ def make_rng(seed: SeedLike) -> np.random.Generator:
     """Return a numpy Generator from an int seed, a Generator, or None."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        if seed < 0:
+            raise OptionError(
+                f"seed={seed!r} is not accepted; use a non-negative int, a numpy Generator or None"
+            )
+        return np.random.default_rng(int(seed))
     raise OptionError(f"seed={seed!r} is not accepted; use an int, a numpy Generator or None")
