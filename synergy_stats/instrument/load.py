@@ -74,7 +74,7 @@ _TOP_OPTIONAL: Final = (
 )
 _SCALE_KEYS: Final = (("id", "points", "labels"), ("minimum", "maximum", "missing"))
 _CONSTRUCT_KEYS: Final = (("id", "label", "definition"), ("kind", "components", "reverse"))
-_ITEM_KEYS: Final = (("id", "construct", "text"), ("scale", "reverse", "aliases"))
+_ITEM_KEYS: Final = (("id", "construct", "text"), ("scale", "reverse", "aliases", "number"))
 _HYPOTHESIS_KEYS: Final = (("id", "source", "target", "sign", "text"), ())
 _FEEDBACK_KEYS: Final = (("id", "source", "target"), ("lag", "sign", "text"))
 _TEXT_KEYS: Final = (("en", "zh"), ())
@@ -490,9 +490,23 @@ def _item(chk: _Checker, node: Any, path: str, default_scale: str | None) -> Ite
             got = chk.string(alias, f"{_join(path, 'aliases')}[{j}]", "alias")
             if got is not None:
                 aliases.append(got)
+    number: str | None = None
+    if entry.get("number") is not None:
+        raw_number = entry["number"]
+        text_number = str(raw_number).strip() if not isinstance(raw_number, bool) else ""
+        if not re.fullmatch(r"\d+(?:\.\d+)?", text_number):
+            chk.error(
+                _join(path, "number"),
+                "number is the question number in the questionnaire: 6, or 6.1 for row 1 of "
+                "matrix question 6",
+                raw_number,
+            )
+        else:
+            number = text_number
     if len(chk.problems) > n_before or None in (iid, construct, text, scale):
         return None
     return Item(
+        number=number,
         id=cast(str, iid),
         construct=cast(str, construct),
         text=cast(Text, text),

@@ -276,6 +276,9 @@ class Item:
         True if the item is reverse-keyed (scored as ``minimum + maximum - x``).
     aliases : tuple of str
         Column names under which the item appears in questionnaire exports.
+    number : str or None
+        The item's number in the questionnaire: ``"6"`` for question 6, ``"6.1"`` for row 1
+        of matrix question 6. Export headers such as ``Q6_1`` or ``6.1`` match it.
     """
 
     id: str
@@ -284,6 +287,7 @@ class Item:
     scale: str
     reverse: bool = False
     aliases: tuple[str, ...] = ()
+    number: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "aliases", tuple(self.aliases))
@@ -297,6 +301,7 @@ class Item:
             "scale": self.scale,
             "reverse": self.reverse,
             "aliases": list(self.aliases),
+            **({"number": self.number} if self.number is not None else {}),
         }
 
 

@@ -30,6 +30,7 @@ from synergy_stats.errors import (
     SynergyWarning,
 )
 from synergy_stats.intake._common import column_key, format_value, plain, preview
+from synergy_stats.intake.headers import HeaderMatch, match_headers
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,6 +134,7 @@ class SurveyData:
     unknown: tuple[Hashable, ...] = ()
     source: str | None = None
     raw_positions: tuple[int, ...] = field(default=(), repr=False)
+    header_match: HeaderMatch | None = field(default=None, repr=False, compare=False)
 
     @property
     def items(self) -> list[str]:
@@ -619,7 +621,7 @@ def read_survey(
     if not isinstance(sheet, str | int) or isinstance(sheet, bool):
         raise OptionError(f"sheet={sheet!r} is not accepted; give a sheet name or 0-based number")
     frame, source_name = _read_source(source, sheet)
-    return _build_survey(
+    survey = _build_survey(
         frame,
         inst,
         id=id,
@@ -630,6 +632,41 @@ def read_survey(
         from_file=source_name is not None,
         warn=True,
         wave_order=wave_order,
+    )
+    _require_half(survey)
+    return survey
+
+
+def _require_half(survey: SurveyData) -> None:
+    """Refuse data in which fewer than half of the instrument's items were found.
+
+    Only when some columns were left unmatched (or ambiguous), i.e. when the items are
+    probably there under headers the matching did not recognise; a frame holding a few
+    items and nothing else only warns.
+    """
+    inst = survey.instrument
+    k, found = len(inst.items), len(survey.items)
+    if 2 * found >= k:
+        return
+    match = survey.header_match
+    unmatched = [] if match is None else [str(h) for h in match.unmatched_headers]
+    ambiguous = [] if match is None else [str(h) for h in match.ambiguous["header"]]
+    if not unmatched and not ambiguous:  # a deliberate subset of the items: nothing else there
+        warnings.warn(
+            f"only {found} of the {k} items of instrument {inst.id!r} are in the data (every "
+            "column was matched); the others count as unanswered",
+            SynergyWarning,
+            stacklevel=3,
+        )
+        return
+    raise DataValidationError(
+        f"only {found} of the {k} items of instrument {inst.id!r} were found among the "
+        f"columns; unmatched columns: {preview(unmatched)}"
+        + (f"; ambiguous: {preview(ambiguous)}" if ambiguous else "")
+        + f"; items without a column: {preview(list(survey.absent_items))}. Headers are "
+        "matched by item id, alias, wording (Chinese or English) and question number "
+        "(item `number:`); add aliases or numbers to the codebook, or start one from the "
+        "export with ss.draft_instrument()"
     )
 
 
@@ -699,6 +736,12 @@ def _build_survey(
                 "drop or rename one of them"
             )
         item_cols[found] = label
+    matched = match_headers(labels, inst, exclude=[*named, *cov_cols])
+    taken = {_hashable_key(v) for v in item_cols.values()}
+    for item_id, label in matched.mapping.items():
+        if item_id not in item_cols and _hashable_key(label) not in taken:
+            item_cols[item_id] = label
+            taken.add(_hashable_key(label))
     for role, col in roles.items():
         if col is not None and lookup.get(column_key(col)) is not None:
             raise DataValidationError(
@@ -804,6 +847,7 @@ def _build_survey(
         unknown=tuple(unknown),
         source=source_name,
         raw_positions=tuple(r[0] for r in problem_rows),
+        header_match=matched,
     )
 
 
