@@ -27,6 +27,7 @@ decision is in :attr:`HeaderMatch.table`.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
 from collections.abc import Hashable, Mapping, Sequence
@@ -105,22 +106,24 @@ class HeaderMatch:
 
     def to_markdown(self) -> str:
         """The matching report as a markdown table."""
-        rows = [
-            (
-                str(r.header),
-                "" if r.item is None else str(r.item),
-                str(r.rule),
-                "" if r.confidence != r.confidence else f"{r.confidence:.2f}",
-                str(r.note),
+        rows = []
+        for rec in self.table.to_dict("records"):
+            conf = float(rec["confidence"])
+            rows.append(
+                (
+                    str(rec["header"]),
+                    "" if rec["item"] is None else str(rec["item"]),
+                    str(rec["rule"]),
+                    "" if math.isnan(conf) else f"{conf:.2f}",
+                    str(rec["note"]),
+                )
             )
-            for r in self.table.itertuples()
-        ]
         head = (
             f"{len(self.mapping)} of {self.n_items} items matched; "
             f"{len(self.unmatched_items)} item(s) without a column"
         )
-        return head + "\n\n" + markdown_table(
-            ["header", "item", "rule", "confidence", "note"], rows
+        return (
+            head + "\n\n" + markdown_table(["header", "item", "rule", "confidence", "note"], rows)
         )
 
 
@@ -195,7 +198,7 @@ def match_headers(
             cands = _candidates(instrument, label)
             if not cands:
                 rows.append(
-                    dict(header=label, item=None, rule="unmatched", confidence=float("nan"), note="")
+                    dict(header=label, item=None, rule="unmatched", confidence=math.nan, note="")
                 )
                 continue
             top = max(c[0] for c in cands)

@@ -738,10 +738,10 @@ def _build_survey(
         item_cols[found] = label
     matched = match_headers(labels, inst, exclude=[*named, *cov_cols])
     taken = {_hashable_key(v) for v in item_cols.values()}
-    for item_id, label in matched.mapping.items():
-        if item_id not in item_cols and _hashable_key(label) not in taken:
-            item_cols[item_id] = label
-            taken.add(_hashable_key(label))
+    for matched_id, matched_label in matched.mapping.items():
+        if matched_id not in item_cols and _hashable_key(matched_label) not in taken:
+            item_cols[matched_id] = matched_label
+            taken.add(_hashable_key(matched_label))
     for role, col in roles.items():
         if col is not None and lookup.get(column_key(col)) is not None:
             raise DataValidationError(
