@@ -23,6 +23,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
+from synergy_stats._typing import check_option
 from synergy_stats.errors import (
     DataValidationError,
     DroppedDataWarning,
@@ -31,6 +32,14 @@ from synergy_stats.errors import (
 )
 from synergy_stats.intake._common import column_key, format_value, plain, preview
 from synergy_stats.intake.headers import HeaderMatch, match_headers
+from synergy_stats.intake.platforms import (
+    PLATFORMS,
+    SKIP_TEXTS,
+    SKIPPED,
+    Platform,
+    PlatformName,
+    find_metadata,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,7 +78,7 @@ _CODE_AND_LABEL = re.compile(r"^\(?([+-]?\d+)\s*[)=:.、\-]?\s*(\D.*)$")
 _NO_ANSWER = ("no answer", "未作答")
 _INVALID = ("invalid value", "无效值")
 
-Status = Literal["valid", "blank", "missing_code", "invalid", "out_of_range"]
+Status = Literal["valid", "blank", "missing_code", "invalid", "out_of_range", "skipped"]
 _SUFFIXES = (".csv", ".xlsx", ".xlsm", ".sav", ".zsav", ".dta")
 
 
@@ -135,6 +144,8 @@ class SurveyData:
     source: str | None = None
     raw_positions: tuple[int, ...] = field(default=(), repr=False)
     header_match: HeaderMatch | None = field(default=None, repr=False, compare=False)
+    metadata: Mapping[str, Hashable] = field(default_factory=dict)
+    platform: str | None = None
 
     @property
     def items(self) -> list[str]:
@@ -340,6 +351,8 @@ def _classify(value: Any, scale: Scale) -> _Cell:
         return _classify_number(x, scale, x)
     if isinstance(value, str):
         text = _nfkc(value)
+        if text.casefold() in SKIP_TEXTS:
+            return _Cell("skipped", math.nan, text, "")
         if text.casefold() in BLANK_TOKENS:
             return _Cell("blank", math.nan, text or math.nan, "")
         if _NUMBER.match(text):
@@ -360,7 +373,9 @@ def _classify(value: Any, scale: Scale) -> _Cell:
     return _Cell("invalid", math.nan, value, f"is a {type(value).__name__}, not a code or label")
 
 
-def _read_item_column(values: list[Any], scale: Scale) -> list[_Cell]:
+def _read_item_column(
+    values: list[Any], scale: Scale, skip_codes: frozenset[float] = frozenset()
+) -> list[_Cell]:
     cache: dict[tuple[type, Any], _Cell] = {}
     out: list[_Cell] = []
     for value in values:
@@ -371,6 +386,12 @@ def _read_item_column(values: list[Any], scale: Scale) -> list[_Cell]:
             key, cell = None, None
         if cell is None:
             cell = _classify(value, scale)
+            if (
+                cell.status == "out_of_range"
+                and isinstance(cell.value, float)
+                and cell.value in skip_codes
+            ):
+                cell = _Cell("skipped", math.nan, cell.value, "")
             if key is not None:
                 cache[key] = cell
         out.append(cell)
@@ -533,6 +554,7 @@ def read_survey(
     covariates: str | Iterable[str] | None = None,
     sheet: str | int = 0,
     wave_order: Sequence[Any] | None = None,
+    platform: PlatformName | None = None,
 ) -> SurveyData:
     """Read survey responses and map them onto an instrument's items.
 
@@ -561,6 +583,13 @@ def read_survey(
         :func:`synergy_stats.panel.order_waves`), the wave column becomes an ordered
         categorical, so every later step (panel models, the report) takes the waves in time
         order, never in spelling order (``第一轮, 第三轮, 第二轮``).
+    platform : {"wjx", "tencent", "qualtrics"}, optional
+        The survey platform's export conventions
+        (:data:`synergy_stats.intake.platforms.PLATFORMS`): its metadata columns
+        (submission time, duration, source, IP, serial number) are recorded in
+        ``.metadata`` and kept out of the item matching, and its skip codes (Wenjuanxing
+        ``-3``/``-2``) read as the reason "skipped", the reason of the text exports'
+        ``"(跳过)"``.
 
     Returns
     -------
@@ -632,6 +661,7 @@ def read_survey(
         from_file=source_name is not None,
         warn=True,
         wave_order=wave_order,
+        platform=platform,
     )
     _require_half(survey)
     return survey
@@ -682,6 +712,7 @@ def _build_survey(
     from_file: bool,
     warn: bool,
     wave_order: Sequence[Any] | None = None,
+    platform: PlatformName | None = None,
 ) -> SurveyData:
     import numpy as np
     import pandas as pd
@@ -717,6 +748,12 @@ def _build_survey(
             f"covariates={covariates!r} is not accepted; give a column name or a list of names"
         )
     cov_cols = tuple(_find_column(labels, c, "covariates") for c in cov_names)
+    plat: Platform | None = None
+    if platform is not None:
+        check_option("platform", platform, PlatformName)
+        plat = PLATFORMS[platform]
+    meta = find_metadata(labels, plat) if plat is not None else {}
+    skip_codes = frozenset(float(c) for c in plat.skip_codes) if plat is not None else frozenset()
 
     # item columns -----------------------------------------------------------------------
     lookup: dict[str, str] = {}
@@ -736,7 +773,7 @@ def _build_survey(
                 "drop or rename one of them"
             )
         item_cols[found] = label
-    matched = match_headers(labels, inst, exclude=[*named, *cov_cols])
+    matched = match_headers(labels, inst, exclude=[*named, *cov_cols, *meta.values()])
     taken = {_hashable_key(v) for v in item_cols.values()}
     for matched_id, matched_label in matched.mapping.items():
         if matched_id not in item_cols and _hashable_key(matched_label) not in taken:
@@ -766,7 +803,9 @@ def _build_survey(
             if role_of is not None:
                 out_cols[label] = _tidy_column(series, strict=True, name=role_of)
             else:
-                if not any(_hashable_key(label) == _hashable_key(c) for c in cov_cols):
+                if not any(
+                    _hashable_key(label) == _hashable_key(c) for c in (*cov_cols, *meta.values())
+                ):
                     unknown.append(label)
                 out_cols[label] = (
                     _tidy_column(series, strict=False, name="other") if from_file else series.copy()
@@ -774,7 +813,7 @@ def _build_survey(
             continue
         item_id: str = mapped_item
         scale = inst.scale_of(item_id)
-        cells = _read_item_column(series.tolist(), scale)
+        cells = _read_item_column(series.tolist(), scale, skip_codes)
         codes = np.array([c.code if c.status == "valid" else np.nan for c in cells], dtype=float)
         out_cols[item_id] = pd.Series(codes, index=index, name=item_id)
         for pos, cell in zip(positions, cells, strict=True):
@@ -783,6 +822,9 @@ def _build_survey(
             if cell.status == "blank":
                 reason = _NO_ANSWER
                 code = math.nan
+            elif cell.status == "skipped":
+                reason = SKIPPED
+                code = cell.value if isinstance(cell.value, float) else math.nan
             elif cell.status == "missing_code":
                 text = scale.missing[int(cell.code)]
                 reason = (text.en, text.zh)
@@ -848,6 +890,8 @@ def _build_survey(
         source=source_name,
         raw_positions=tuple(r[0] for r in problem_rows),
         header_match=matched,
+        metadata=meta,
+        platform=platform,
     )
 
 

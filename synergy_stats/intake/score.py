@@ -73,6 +73,8 @@ def score(
     -------
     pandas.DataFrame
         Same index as the data. Columns: the id, wave and group columns (when declared),
+        the declared covariates (``read_survey(covariates=...)``, for regressions with
+        controls),
         one score column per construct of :func:`scored_constructs` (first-order factors
         in instrument order, then second-order constructs), then ``n_items_<construct>``:
         the number of the construct's items answered (int; the score uses exactly these
@@ -165,6 +167,9 @@ def score(
     for role in ("id", "wave", "group"):
         col = getattr(survey, role)
         if col is not None:
+            out[col] = frame[col].copy()
+    for col in survey.covariates:  # declared covariates travel with the scores
+        if col not in out:
             out[col] = frame[col].copy()
     counts: dict[str, np.ndarray] = {}
     for construct in scored_constructs(inst):
