@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_flags, check_option
 from synergy_stats.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -25,6 +25,7 @@ from synergy_stats.errors import (
     OptionError,
     SpecificationError,
 )
+from synergy_stats.structural._datachecks import check_collinear, check_columns
 from synergy_stats.structural.estimate import (
     Objective,
     OptimResult,
@@ -140,6 +141,7 @@ def sem(
     >>> fit = ss.sem("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
     >>> fit.fit_measures()["cfi"]  # doctest: +SKIP
     """
+    check_flags(std_lv=std_lv, auto=auto, fixed_x=fixed_x, se=se, meanstructure=meanstructure)
     check_option("estimator", estimator, Estimator)
     check_option("missing", missing, Missing)
     check_option("engine", engine, Engine)
@@ -338,11 +340,7 @@ def _prepare_data(
         else:
             var = None
         if var is not None:
-            const = [cols[i] for i in range(p) if not (var[i] > 0)]
-            if const:
-                raise DataValidationError(
-                    f"column(s) {const} are constant{where}; a constant variable cannot be modelled"
-                )
+            check_columns(x, cols, where)
         gd = make_group_data(x, fiml=fiml, copy=whole and not owned)
         if var is None:
             const = [cols[i] for i in range(p) if not (gd.cov[i, i] > 0)]
@@ -350,6 +348,7 @@ def _prepare_data(
                 raise DataValidationError(
                     f"column(s) {const} are constant{where}; a constant variable cannot be modelled"
                 )
+        check_collinear(gd.cov, cols, where)
         groups.append(gd)
     return groups, n_dropped
 
