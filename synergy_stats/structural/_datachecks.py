@@ -50,7 +50,7 @@ def check_collinear(cov: np.ndarray, cols: Sequence[str], where: str) -> None:
     if vals[0] > 1e-10:
         return
     v = np.abs(vecs[:, 0])
-    involved = [cols[i] for i in np.flatnonzero(v > 0.1 * v.max())]
+    involved = [cols[int(i)] for i in np.flatnonzero(v > 0.1 * v.max())]
     raise DataValidationError(
         f"column(s) {involved} are collinear{where}: one is an exact linear combination of "
         f"the others (smallest eigenvalue of their correlation matrix {vals[0]:.2g}), so the "
