@@ -48,6 +48,29 @@ def make_rng(seed: SeedLike) -> np.random.Generator:
     """Return a numpy Generator from an int seed, a Generator, or None."""
     if isinstance(seed, np.random.Generator):
         return seed
-    if seed is None or (isinstance(seed, int | np.integer) and not isinstance(seed, bool)):
-        return np.random.default_rng(seed)
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        if seed < 0:
+            raise OptionError(
+                f"seed={seed!r} is not accepted; use a non-negative int, a numpy Generator or None"
+            )
+        return np.random.default_rng(int(seed))
     raise OptionError(f"seed={seed!r} is not accepted; use an int, a numpy Generator or None")
+
+
+def check_flags(**flags: Any) -> None:
+    """Refuse a boolean option that is not True or False (None where it means "default").
+
+    ``std_lv="yes"`` or ``se=1`` is an :class:`OptionError` naming the option and value.
+    Options whose default is None (``meanstructure``) accept None too.
+    """
+    for name, value in flags.items():
+        if value is None and name in _NONE_OK:
+            continue
+        if not isinstance(value, bool | np.bool_):
+            allowed = "True, False or None" if name in _NONE_OK else "True or False"
+            raise OptionError(f"{name}={value!r} is not accepted; use {allowed}")
+
+
+_NONE_OK = frozenset({"meanstructure", "recode_reverse"})

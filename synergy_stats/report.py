@@ -14,7 +14,7 @@ The steps shipped here: validation (``problems.csv`` and summaries), scoring
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -455,7 +455,7 @@ def _facts(ctx: ReportContext) -> list[tuple[str, Any]]:
     if survey.id is not None:
         facts.append(("respondents", int(frame[survey.id].nunique())))
     if survey.wave is not None:
-        waves = sorted(frame[survey.wave].dropna().unique().tolist(), key=str)
+        waves = list(waves_in_order(frame, survey.wave))
         facts.append(("waves", ", ".join(str(w) for w in waves)))
     if survey.group is not None:
         facts.append((f"groups ({survey.group})", int(frame[survey.group].nunique())))
@@ -596,11 +596,7 @@ def descriptives_step(ctx: ReportContext) -> Section:
     if scores is None:
         scores = score(ctx.instrument, survey)
     wave = survey.wave
-    waves: list[Any] = (
-        sorted(survey.data[wave].dropna().unique().tolist(), key=str)
-        if wave is not None
-        else [None]
-    )
+    waves: list[Any] = list(waves_in_order(survey.data, wave)) if wave is not None else [None]
     stats = ["n", "mean", "sd", "min", "median", "max"]
 
     def table(frame: pd.DataFrame, columns: Sequence[str], key: str) -> pd.DataFrame:
@@ -633,3 +629,18 @@ def descriptives_step(ctx: ReportContext) -> Section:
         markdown_table(header, list(shown.itertuples(index=False))),
     ]
     return Section("Descriptives", "\n".join(body), (f1.name, f2.name))
+
+
+def waves_in_order(frame: pd.DataFrame, wave: Hashable) -> tuple[Any, ...]:
+    """The waves of ``frame[wave]`` in time order (:func:`synergy_stats.panel.order_waves`).
+
+    Labels whose order cannot be inferred keep the order in which they first appear in the
+    data; the panel steps refuse them and ask for ``wave_order``.
+    """
+    from synergy_stats.errors import DataValidationError
+    from synergy_stats.panel.reshape import wave_order_of
+
+    try:
+        return wave_order_of(frame, wave)
+    except DataValidationError:
+        return tuple(frame[wave].dropna().unique().tolist())

@@ -43,7 +43,9 @@ def _first_wave(ctx: ReportContext) -> Any:
     wave = ctx.survey.wave
     if wave is None:
         return None
-    return sorted(ctx.survey.data[wave].dropna().unique())[0]
+    from synergy_stats.report import waves_in_order
+
+    return waves_in_order(ctx.survey.data, wave)[0]
 
 
 def _where(ctx: ReportContext) -> str:
@@ -223,7 +225,7 @@ def sem_step(ctx: ReportContext) -> Section:
     """
     from synergy_stats.structural import sem, structural_model
 
-    skipped = _skipped(ctx, "Structural model (synergy execution model)")
+    skipped = _skipped(ctx, f"Structural model ({_title(ctx.instrument)})")
     if skipped is not None:
         return skipped
     data, where = _cross_section(ctx)
@@ -259,10 +261,7 @@ def sem_step(ctx: ReportContext) -> Section:
     notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     body = [
         f"Data: {where} ({fit.nobs} respondents), ML with FIML for missing answers. "
-        "Measurement: the instrument's first-order factors and second-order constructs; "
-        "structure: the instrument's hypotheses (H3 and H5 predict both results factors, "
-        "so they are tested as H3a/H3b and H5a/H5b), with the chain indirect effect "
-        "motivation -> mechanism -> process -> results.",
+        + model_description(inst, spec),
         "",
         f"Fit: chi-square = {fm['chisq']:.2f}, df = {int(fm['df'])}, p = {_p(fm['pvalue'])}, "
         f"CFI = {_fmt(fm['cfi'])}, TLI = {_fmt(fm['tli'])}, RMSEA = {_fmt(fm['rmsea'])} "
@@ -280,7 +279,51 @@ def sem_step(ctx: ReportContext) -> Section:
         ]
     if notes:
         body += ["", "Warnings: " + "; ".join(notes)]
-    return Section("Structural model (synergy execution model)", "\n".join(body), files)
+    return Section(f"Structural model ({_title(inst)})", "\n".join(body), files)
+
+
+def _title(inst: Any) -> str:
+    return str(inst.title.en)
+
+
+def _chain(expression: str, inst: Any) -> str:
+    """The constructs along a defined product of hypothesis labels, as ``a -> b -> c``."""
+    by_label = {h.id.lower(): h for h in inst.hypotheses}
+    steps: list[str] = []
+    for factor in expression.split("*"):
+        label = factor.strip()
+        hyp = by_label.get(label) or by_label.get(label.split("_", 1)[0])
+        if hyp is None:
+            return expression
+        target = label.split("_", 1)[1] if "_" in label and label not in by_label else hyp.target
+        if not steps:
+            steps.append(hyp.source)
+        steps.append(target)
+    return " -> ".join(steps)
+
+
+def model_description(inst: Any, spec: Any) -> str:
+    """What the main job's structural model is, in words, from the instrument itself.
+
+    Names the instrument's measurement parts, each hypothesis as ``id: source -> target``
+    and each defined indirect effect with the chain of constructs it runs along.
+    """
+    kinds = {c.kind for c in inst.constructs.values()}
+    parts = ["first-order factors"]
+    if "second_order" in kinds:
+        parts.append("second-order constructs")
+    if "correlated" in kinds:
+        parts.append("blocks of correlated factors")
+    hyps = "; ".join(f"{h.id}: {h.source} -> {h.target}" for h in inst.hypotheses)
+    text = (
+        f"Measurement: the {', '.join(parts)} of instrument {inst.id!r}; structure: its "
+        f"{len(inst.hypotheses)} hypotheses ({hyps or 'none'})"
+    )
+    defined = list(getattr(spec, "defined", ()))
+    if defined:
+        chains = "; ".join(f"{d.name} = {_chain(d.expression, inst)}" for d in defined)
+        text += f", with the indirect effect(s) {chains}"
+    return text + "."
 
 
 #: bootstrap draws and default seed of the main job's indirect effects (the seed of a run
@@ -370,19 +413,49 @@ def _panel_rows(ctx: ReportContext) -> tuple[pd.DataFrame, int]:
     return data[~dup], int(dup.sum())
 
 
-#: constructs of the RI-CLPM feedback test and the block of the longitudinal ladder
-PANEL_CONSTRUCTS = ("mechanism", "process", "synergy_effect")
-FEEDBACK_SOURCE = "synergy_effect"
-LADDER_CONSTRUCTS = ("results",)
+def panel_plan(inst: Any) -> tuple[list[str], str, list[str]] | None:
+    """Constructs of the feedback models, the feedback source, and the ladder's constructs.
+
+    From the instrument's feedback paths: each endpoint that is scored (a first-order
+    factor or a second-order construct) is taken as it is; a block of correlated factors
+    (which gets no composite score) is represented by its first component. The ladder
+    tests the invariance of the feedback source's items. None when the instrument declares
+    no feedback path.
+    """
+    from synergy_stats.intake.score import scored_constructs
+
+    if not inst.feedback:
+        return None
+    scored = set(scored_constructs(inst))
+
+    def scored_as(cid: str) -> str | None:
+        if cid in scored:
+            return cid
+        comps = [c for c in inst.constructs[cid].components if c in scored]
+        return comps[0] if comps else None
+
+    constructs: list[str] = []
+    for fb in inst.feedback:
+        for cid in (fb.target, fb.source):
+            got = scored_as(cid)
+            if got is not None and got not in constructs:
+                constructs.append(got)
+    source = scored_as(inst.feedback[0].source)
+    if source is None or len(constructs) < 2:
+        return None
+    constructs = [c for c in constructs if c != source] + [source]
+    return constructs, source, [inst.feedback[0].source]
 
 
 def panel_step(ctx: ReportContext) -> Section:
-    """Test the feedback loop across waves.
+    """Test the feedback loop across waves, on the instrument's own feedback paths.
 
-    The longitudinal invariance ladder of the results block (``invariance.csv``) and the
-    RI-CLPM of mechanism, process and synergy effect scores with the test of the feedback
-    cross-lags results(t) -> mechanism/process(t+1) (``riclpm_estimates.csv``,
-    ``riclpm_lags.csv``, ``feedback_test.csv``), FIML for attrition.
+    The longitudinal invariance ladder of the feedback source's items (``invariance.csv``)
+    and a cross-lagged panel model of the scored feedback constructs (:func:`panel_plan`)
+    with the test of the feedback cross-lags source(t) -> targets(t+1)
+    (``feedback_test.csv``), FIML for attrition: an RI-CLPM with three or more waves
+    (``riclpm_estimates.csv``, ``riclpm_lags.csv``), a CLPM with two, where the random
+    intercepts are not identified (``clpm_estimates.csv``, ``clpm_lags.csv``).
     """
     import pandas as pd
 
@@ -393,13 +466,25 @@ def panel_step(ctx: ReportContext) -> Section:
     survey = ctx.survey
     if survey.id is None or survey.wave is None:
         return Section(title, "Skipped: the data have no respondent-id and wave columns.")
-    if ctx.survey.data[survey.wave].nunique() < 3:
-        return Section(title, "Skipped: an RI-CLPM needs at least three waves.")
+    n_waves = int(ctx.survey.data[survey.wave].nunique())
+    if n_waves < 2:
+        return Section(title, "Skipped: a cross-lagged panel model needs at least two waves.")
+    inst = ctx.instrument
+    plan = panel_plan(inst)
+    if plan is None:
+        return Section(
+            title,
+            f"Skipped: instrument {inst.id!r} declares no feedback path between scored "
+            "constructs (codebook key `feedback`).",
+        )
+    panel_constructs, feedback_source, ladder_constructs = plan
+    two = n_waves == 2
+    if two:
+        title = "Feedback across waves (longitudinal invariance, CLPM)"
     skipped = _skipped(ctx, title)
     if skipped is not None:
         return skipped
     data, n_dup = _panel_rows(ctx)
-    inst = ctx.instrument
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ladder = measurement_invariance(
@@ -408,17 +493,23 @@ def panel_step(ctx: ReportContext) -> Section:
             wave=survey.wave,
             id=survey.id,
             missing="fiml",
-            constructs=list(LADDER_CONSTRUCTS),
+            constructs=list(ladder_constructs),
         )
         scores = score(inst, ctx.survey)  # from the raw codes: score() reverse-codes itself
         scores = scores[~scores.duplicated(subset=[survey.id, survey.wave], keep="first")]
-        ri = riclpm(scores, list(PANEL_CONSTRUCTS), id=survey.id, wave=survey.wave, missing="fiml")
-        cl = clpm(scores, list(PANEL_CONSTRUCTS), id=survey.id, wave=survey.wave, missing="fiml")
-        fb = ri.feedback_test(FEEDBACK_SOURCE)
-        chibar = compare_clpm_riclpm(cl, ri)
+        cl = clpm(scores, panel_constructs, id=survey.id, wave=survey.wave, missing="fiml")
+        ri = (
+            cl
+            if two
+            else riclpm(scores, panel_constructs, id=survey.id, wave=survey.wave, missing="fiml")
+        )
+        fb = ri.feedback_test(feedback_source)
+        chibar = None if two else compare_clpm_riclpm(cl, ri)
     table = ladder.table()
     ctx.results.update(invariance=table, riclpm=ri, feedback=fb, invariance_ladder=ladder)
     lags = ri.cross_lagged()
+    model = "CLPM" if two else "RI-CLPM"
+    stem = "clpm" if two else "riclpm"
     feedback = pd.DataFrame(
         {
             "source": [fb.source],
@@ -433,10 +524,10 @@ def panel_step(ctx: ReportContext) -> Section:
     )
     files = (
         ctx.write_csv("invariance.csv", table, index=True).name,
-        ctx.write_csv("riclpm_estimates.csv", ri.fit.estimates()).name,
-        ctx.write_csv("riclpm_lags.csv", lags).name,
+        ctx.write_csv(f"{stem}_estimates.csv", ri.fit.estimates()).name,
+        ctx.write_csv(f"{stem}_lags.csv", lags).name,
         ctx.write_csv("feedback_test.csv", feedback).name,
-        ctx.write_text("riclpm_model.lav", ri.syntax + "\n").name,
+        ctx.write_text(f"{stem}_model.lav", ri.syntax + "\n").name,
     )
     inv_rows = [
         (
@@ -462,7 +553,7 @@ def panel_step(ctx: ReportContext) -> Section:
             else "."
         ),
         "",
-        f"**Longitudinal invariance of {', '.join(LADDER_CONSTRUCTS)}** (items per wave, "
+        f"**Longitudinal invariance of {', '.join(ladder_constructs)}** (items per wave, "
         f"residuals correlated across waves). Rule: {ladder.rule}",
         "",
         markdown_table(
@@ -470,19 +561,29 @@ def panel_step(ctx: ReportContext) -> Section:
             inv_rows,
         ),
         "",
-        f"**RI-CLPM** of {', '.join(PANEL_CONSTRUCTS)} scores (Hamaker, Kuiper & Grasman "
-        f"2015; time-invariant lags): chi-square = {fm['chisq']:.2f}, df = {int(fm['df'])}, "
+        (
+            f"**CLPM** of {', '.join(panel_constructs)} scores (two waves: the random "
+            "intercepts of an RI-CLPM are not identified, so the cross-lags mix within- and "
+            "between-person effects; Hamaker, Kuiper & Grasman 2015): "
+            if two
+            else f"**RI-CLPM** of {', '.join(panel_constructs)} scores (Hamaker, Kuiper & "
+            "Grasman 2015; time-invariant lags): "
+        )
+        + f"chi-square = {fm['chisq']:.2f}, df = {int(fm['df'])}, "
         f"CFI = {_fmt(fm['cfi'])}, RMSEA = {_fmt(fm['rmsea'])}, SRMR = {_fmt(fm['srmr'])}.",
         "",
-        f"**Feedback test**: {fb.source}(t) -> {', '.join(fb.targets)}(t+1) fixed to 0: "
-        f"likelihood-ratio chi-square = {fb.chisq_diff:.3f}, df = {fb.df_diff}, "
+        f"**Feedback test** ({model}): {fb.source}(t) -> {', '.join(fb.targets)}(t+1) fixed "
+        f"to 0: likelihood-ratio chi-square = {fb.chisq_diff:.3f}, df = {fb.df_diff}, "
         f"p = {_p(fb.pvalue)}; Wald = {fb.wald_stat:.3f}, df = {fb.wald_df}, "
         f"p = {_p(fb.wald_pvalue)}.",
-        "",
-        "CLPM against RI-CLPM (chi-bar-square test of the random-intercept variances, "
-        f"Stoel et al. 2006): difference = {chibar.chisq_diff:.3f}, df = {chibar.df_diff}, "
-        f"p = {_p(chibar.pvalue)} (naive chi-square p = {_p(chibar.pvalue_naive)}).",
     ]
+    if chibar is not None:
+        body += [
+            "",
+            "CLPM against RI-CLPM (chi-bar-square test of the random-intercept variances, "
+            f"Stoel et al. 2006): difference = {chibar.chisq_diff:.3f}, df = {chibar.df_diff}, "
+            f"p = {_p(chibar.pvalue)} (naive chi-square p = {_p(chibar.pvalue_naive)}).",
+        ]
     return Section(title, "\n".join(body), files)
 
 

@@ -182,7 +182,7 @@ def test_seed_none_records_entropy_that_repeats_the_run(chain_fit) -> None:
 def test_multigroup_resampling_keeps_group_sizes(hs) -> None:
     # (about a quarter of these draws are non-admissible, in lavaan too: 53 of 200)
     fit = sem(HS_MODEL, hs, group="school")
-    boot = bootstrap(fit, draws=1, seed=5, n_jobs=1, fit_measures=())
+    boot = bootstrap(fit, draws=2, seed=5, n_jobs=1, fit_measures=())
     task = _RefitTask(fit, [g.raw for g in fit._groups], mode="bootstrap", measures=False)
     xs = task._samples(0, boot.seed.rng(0))
     assert [x.shape[0] for x in xs] == [g.n for g in fit._groups]

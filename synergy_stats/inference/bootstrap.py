@@ -627,7 +627,7 @@ def bootstrap(
     Raises
     ------
     OptionError
-        ``draws < 1``, a bad ``seed``, ``n_jobs``, ``client``, fit measure, or a Bollen-Stine
+        ``draws < 2``, a bad ``seed``, ``n_jobs``, ``client``, fit measure, or a Bollen-Stine
         bootstrap of incomplete (FIML) data.
     EstimationError
         The fit did not converge (a :class:`~synergy_stats.errors.ConvergenceError`).
@@ -673,8 +673,11 @@ def bootstrap(
             f"fit={type(fit).__name__} is not accepted; give a fitted model from "
             "synergy_stats.structural() or synergy_stats.cfa()"
         )
-    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1:
-        raise OptionError(f"draws={draws!r} is not accepted; use an int of at least 1")
+    if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 2:
+        raise OptionError(
+            f"draws={draws!r} is not accepted; use an int of at least 2 (one draw has no "
+            "spread, so its interval would have zero width; 1000 or more for intervals)"
+        )
     draws = int(draws)
     if not fit.converged:
         raise ConvergenceError(

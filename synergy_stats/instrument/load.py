@@ -27,6 +27,7 @@ import yaml
 
 from synergy_stats.errors import InstrumentError, InstrumentWarning
 from synergy_stats.instrument.model import (
+    AttentionCheck,
     Construct,
     ConstructKind,
     FeedbackPath,
@@ -58,11 +59,22 @@ _ID_RULE: Final = "letters, digits and underscores, starting with a letter"
 _KINDS: Final[tuple[ConstructKind, ...]] = ("factor", "second_order", "correlated")
 _SIGNS: Final[dict[str, Sign]] = {"+": "+", "-": "-", "positive": "+", "negative": "-"}
 
+MAX_POINTS: Final = 101
+"""Largest number of points of a response scale (0..100 sliders); larger is refused at once."""
 _TOP_REQUIRED: Final = ("id", "version", "title", "scales", "constructs", "items")
-_TOP_OPTIONAL: Final = ("description", "references", "default_scale", "hypotheses", "feedback")
+_TOP_OPTIONAL: Final = (
+    "description",
+    "references",
+    "default_scale",
+    "hypotheses",
+    "feedback",
+    "wave_order",
+    "marker_items",
+    "attention_checks",
+)
 _SCALE_KEYS: Final = (("id", "points", "labels"), ("minimum", "maximum", "missing"))
 _CONSTRUCT_KEYS: Final = (("id", "label", "definition"), ("kind", "components", "reverse"))
-_ITEM_KEYS: Final = (("id", "construct", "text"), ("scale", "reverse", "aliases"))
+_ITEM_KEYS: Final = (("id", "construct", "text"), ("scale", "reverse", "aliases", "number"))
 _HYPOTHESIS_KEYS: Final = (("id", "source", "target", "sign", "text"), ())
 _FEEDBACK_KEYS: Final = (("id", "source", "target"), ("lag", "sign", "text"))
 _TEXT_KEYS: Final = (("en", "zh"), ())
@@ -261,6 +273,13 @@ def _scale(chk: _Checker, node: Any, path: str) -> Scale | None:
     )
     if points is not None and points < 2:
         chk.error(_join(path, "points"), "a scale needs at least 2 points", points)
+        points = None
+    elif points is not None and points > MAX_POINTS:
+        chk.error(
+            _join(path, "points"),
+            f"a scale has at most {MAX_POINTS} points (a 0-100 slider); every point needs a label",
+            points,
+        )
         points = None
     minimum = 1
     if "minimum" in entry:
@@ -471,9 +490,23 @@ def _item(chk: _Checker, node: Any, path: str, default_scale: str | None) -> Ite
             got = chk.string(alias, f"{_join(path, 'aliases')}[{j}]", "alias")
             if got is not None:
                 aliases.append(got)
+    number: str | None = None
+    if entry.get("number") is not None:
+        raw_number = entry["number"]
+        text_number = str(raw_number).strip() if not isinstance(raw_number, bool) else ""
+        if not re.fullmatch(r"\d+(?:\.\d+)?", text_number):
+            chk.error(
+                _join(path, "number"),
+                "number is the question number in the questionnaire: 6, or 6.1 for row 1 of "
+                "matrix question 6",
+                raw_number,
+            )
+        else:
+            number = text_number
     if len(chk.problems) > n_before or None in (iid, construct, text, scale):
         return None
     return Item(
+        number=number,
         id=cast(str, iid),
         construct=cast(str, construct),
         text=cast(Text, text),
@@ -761,9 +794,26 @@ def _build(data: Any) -> tuple[Instrument | None, _Checker]:
             if fb is not None and _endpoints_ok(chk, fb, path, construct_paths, loop_ok=True):
                 feedback.append(fb)
 
+    wave_order = _wave_order(chk, data.get("wave_order"))
+    item_ids = {it.id for it in items}
+    markers: list[str] = []
+    if data.get("marker_items") is not None:
+        for j, ref in enumerate(
+            chk.sequence(data["marker_items"], "marker_items", "marker_items") or []
+        ):
+            got = chk.string(ref, f"marker_items[{j}]", "marker item")
+            if got is not None and got not in item_ids:
+                chk.error(f"marker_items[{j}]", "not an item id of this instrument", got)
+            elif got is not None:
+                markers.append(got)
+    checks = _attention_checks(chk, data.get("attention_checks"))
+
     if chk.problems or iid is None or version is None or title is None:
         return None, chk
     instrument = Instrument(
+        wave_order=wave_order,
+        marker_items=tuple(markers),
+        attention_checks=checks,
         id=iid,
         version=version,
         title=title,
@@ -776,6 +826,58 @@ def _build(data: Any) -> tuple[Instrument | None, _Checker]:
         references=tuple(references),
     )
     return instrument, chk
+
+
+def _wave_order(chk: _Checker, node: Any) -> tuple[Any, ...]:
+    if node is None:
+        return ()
+    seq = chk.sequence(node, "wave_order", "wave_order")
+    if not seq:
+        if seq is not None:
+            chk.error("wave_order", "wave_order must list at least two waves", node)
+        return ()
+    out: list[Any] = []
+    for j, v in enumerate(seq):
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            chk.error(f"wave_order[{j}]", "a wave label must be a string or a number", v)
+        elif v in out:
+            chk.error(f"wave_order[{j}]", "wave label listed twice", v)
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def _attention_checks(chk: _Checker, node: Any) -> tuple[AttentionCheck, ...]:
+    if node is None:
+        return ()
+    out: list[AttentionCheck] = []
+    seen: set[str] = set()
+    for j, entry in enumerate(chk.sequence(node, "attention_checks", "attention_checks") or []):
+        path = f"attention_checks[{j}]"
+        m = chk.mapping(entry, path, "an attention check")
+        if m is None:
+            continue
+        chk.keys(m, path, (("id", "column", "pass"), ()))
+        cid = chk.ident(m["id"], _join(path, "id"), "attention check id") if "id" in m else None
+        col = m.get("column")
+        col = (
+            chk.string(str(col) if isinstance(col, int) else col, _join(path, "column"), "column")
+            if "column" in m
+            else None
+        )
+        raw = m.get("pass")
+        passing = raw if isinstance(raw, list) else [raw]
+        ok = [v for v in passing if isinstance(v, (int, str)) and not isinstance(v, bool)]
+        if "pass" in m and (not ok or len(ok) != len(passing)):
+            chk.error(_join(path, "pass"), "pass must be a code, a label, or a list of them", raw)
+            continue
+        if cid is not None and cid in seen:
+            chk.error(_join(path, "id"), "duplicate attention check id", cid)
+            continue
+        if cid is not None and col is not None and ok:
+            seen.add(cid)
+            out.append(AttentionCheck(id=cid, column=col, passing=tuple(ok)))
+    return tuple(out)
 
 
 def _new_path_id(chk: _Checker, node: Any, path: str, seen: dict[str, str]) -> bool:

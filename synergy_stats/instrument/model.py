@@ -276,6 +276,9 @@ class Item:
         True if the item is reverse-keyed (scored as ``minimum + maximum - x``).
     aliases : tuple of str
         Column names under which the item appears in questionnaire exports.
+    number : str or None
+        The item's number in the questionnaire: ``"6"`` for question 6, ``"6.1"`` for row 1
+        of matrix question 6. Export headers such as ``Q6_1`` or ``6.1`` match it.
     """
 
     id: str
@@ -284,6 +287,7 @@ class Item:
     scale: str
     reverse: bool = False
     aliases: tuple[str, ...] = ()
+    number: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "aliases", tuple(self.aliases))
@@ -297,6 +301,7 @@ class Item:
             "scale": self.scale,
             "reverse": self.reverse,
             "aliases": list(self.aliases),
+            **({"number": self.number} if self.number is not None else {}),
         }
 
 
@@ -397,6 +402,23 @@ class FeedbackPath:
         return out
 
 
+@dataclass(frozen=True)
+class AttentionCheck:
+    """An attention-check question: ``column`` of the export must be answered ``passing``.
+
+    ``column`` is the header (or question number) of the check in the export; ``passing``
+    the codes or answer labels that pass (e.g. ``[2]`` for "please choose 'disagree'").
+    """
+
+    id: str
+    column: str
+    passing: tuple[Any, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the check as a plain dict in the YAML codebook format."""
+        return {"id": self.id, "column": self.column, "pass": list(self.passing)}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Instrument:
     """A survey instrument: scales, constructs, items, hypotheses and feedback paths.
@@ -422,6 +444,14 @@ class Instrument:
         Structural hypotheses H1..Hn.
     feedback : tuple of FeedbackPath
         Lagged feedback paths.
+    wave_order : tuple
+        The wave labels in time order (codebook key ``wave_order``); empty when the order
+        is to be inferred from the labels (see :func:`synergy_stats.panel.order_waves`).
+    marker_items : tuple of str
+        Items declared as marker variables for common-method-bias tests (codebook key
+        ``marker_items``): theoretically unrelated to the substantive constructs.
+    attention_checks : tuple of AttentionCheck
+        Attention-check questions of the export (codebook key ``attention_checks``).
     source : str or None
         The file the instrument was read from (not part of equality).
     description : Text or None
@@ -441,6 +471,9 @@ class Instrument:
     source: str | None = field(default=None, compare=False)
     description: Text | None = None
     references: tuple[str, ...] = ()
+    wave_order: tuple[Any, ...] = ()
+    marker_items: tuple[str, ...] = ()
+    attention_checks: tuple[AttentionCheck, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scales", _freeze_map(self.scales))
@@ -449,6 +482,9 @@ class Instrument:
         object.__setattr__(self, "hypotheses", tuple(self.hypotheses))
         object.__setattr__(self, "feedback", tuple(self.feedback))
         object.__setattr__(self, "references", tuple(self.references))
+        object.__setattr__(self, "wave_order", tuple(self.wave_order))
+        object.__setattr__(self, "marker_items", tuple(self.marker_items))
+        object.__setattr__(self, "attention_checks", tuple(self.attention_checks))
 
     def __hash__(self) -> int:
         return hash((self.id, self.version, self.items))
@@ -618,6 +654,12 @@ class Instrument:
         out["items"] = [it.to_dict() for it in self.items]
         out["hypotheses"] = [h.to_dict() for h in self.hypotheses]
         out["feedback"] = [f.to_dict() for f in self.feedback]
+        if self.wave_order:
+            out["wave_order"] = list(self.wave_order)
+        if self.marker_items:
+            out["marker_items"] = list(self.marker_items)
+        if self.attention_checks:
+            out["attention_checks"] = [a.to_dict() for a in self.attention_checks]
         return out
 
     def __repr__(self) -> str:

@@ -23,8 +23,23 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from synergy_stats.errors import DataValidationError, DroppedDataWarning, OptionError
+from synergy_stats._typing import check_option
+from synergy_stats.errors import (
+    DataValidationError,
+    DroppedDataWarning,
+    OptionError,
+    SynergyWarning,
+)
 from synergy_stats.intake._common import column_key, format_value, plain, preview
+from synergy_stats.intake.headers import HeaderMatch, match_headers
+from synergy_stats.intake.platforms import (
+    PLATFORMS,
+    SKIP_TEXTS,
+    SKIPPED,
+    Platform,
+    PlatformName,
+    find_metadata,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -63,7 +78,7 @@ _CODE_AND_LABEL = re.compile(r"^\(?([+-]?\d+)\s*[)=:.、\-]?\s*(\D.*)$")
 _NO_ANSWER = ("no answer", "未作答")
 _INVALID = ("invalid value", "无效值")
 
-Status = Literal["valid", "blank", "missing_code", "invalid", "out_of_range"]
+Status = Literal["valid", "blank", "missing_code", "invalid", "out_of_range", "skipped"]
 _SUFFIXES = (".csv", ".xlsx", ".xlsm", ".sav", ".zsav", ".dta")
 
 
@@ -128,6 +143,9 @@ class SurveyData:
     unknown: tuple[Hashable, ...] = ()
     source: str | None = None
     raw_positions: tuple[int, ...] = field(default=(), repr=False)
+    header_match: HeaderMatch | None = field(default=None, repr=False, compare=False)
+    metadata: Mapping[str, Hashable] = field(default_factory=dict)
+    platform: str | None = None
 
     @property
     def items(self) -> list[str]:
@@ -333,6 +351,8 @@ def _classify(value: Any, scale: Scale) -> _Cell:
         return _classify_number(x, scale, x)
     if isinstance(value, str):
         text = _nfkc(value)
+        if text.casefold() in SKIP_TEXTS:
+            return _Cell("skipped", math.nan, text, "")
         if text.casefold() in BLANK_TOKENS:
             return _Cell("blank", math.nan, text or math.nan, "")
         if _NUMBER.match(text):
@@ -353,7 +373,9 @@ def _classify(value: Any, scale: Scale) -> _Cell:
     return _Cell("invalid", math.nan, value, f"is a {type(value).__name__}, not a code or label")
 
 
-def _read_item_column(values: list[Any], scale: Scale) -> list[_Cell]:
+def _read_item_column(
+    values: list[Any], scale: Scale, skip_codes: frozenset[float] = frozenset()
+) -> list[_Cell]:
     cache: dict[tuple[type, Any], _Cell] = {}
     out: list[_Cell] = []
     for value in values:
@@ -364,6 +386,12 @@ def _read_item_column(values: list[Any], scale: Scale) -> list[_Cell]:
             key, cell = None, None
         if cell is None:
             cell = _classify(value, scale)
+            if (
+                cell.status == "out_of_range"
+                and isinstance(cell.value, float)
+                and cell.value in skip_codes
+            ):
+                cell = _Cell("skipped", math.nan, cell.value, "")
             if key is not None:
                 cache[key] = cell
         out.append(cell)
@@ -444,6 +472,58 @@ def _tidy_column(series: pd.Series, *, strict: bool, name: str) -> pd.Series:
     return pd.Series(texts, index=series.index, name=series.name, dtype=object).astype("str")
 
 
+def _ordered_waves(
+    column: pd.Series, declared: Sequence[Any] | None, name: Any, warn: bool
+) -> pd.Series:
+    """The wave column as an ordered categorical when its order is declared or text-inferred.
+
+    Numeric waves without a declared order are returned as they are (they sort by value).
+    Text labels whose order cannot be inferred are kept, with a warning; the panel steps
+    then ask for ``wave_order``.
+    """
+    import pandas as pd
+
+    from synergy_stats.panel.reshape import order_waves
+
+    if isinstance(column.dtype, pd.CategoricalDtype) and column.dtype.ordered and not declared:
+        return column
+    values = column.tolist()
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    if declared is None and numeric:
+        return column
+    try:
+        order = order_waves(values, declared, name=str(name))
+    except DataValidationError:
+        if declared is not None:
+            raise
+        if warn:
+            warnings.warn(
+                f"the order of the waves in column {name!r} cannot be inferred from their "
+                "labels; give wave_order=[...] (read_survey or the codebook) before any "
+                "panel analysis",
+                SynergyWarning,
+                stacklevel=4,
+            )
+        return column
+    if declared is not None:  # map equal spellings (2, "2") onto the declared labels
+        from synergy_stats.panel.reshape import _wave_key
+
+        canon = {_wave_key(v): v for v in order}
+        values = [canon.get(_wave_key(v), v) if not _missing(v) else None for v in values]
+    return pd.Series(
+        pd.Categorical(values, categories=list(order), ordered=True),
+        index=column.index,
+        name=column.name,
+    )
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(value is None or (isinstance(value, float) and math.isnan(value)))
+    except TypeError:
+        return False
+
+
 def _find_column(columns: Sequence[Hashable], name: Any, argument: str) -> Hashable:
     if not isinstance(name, str):
         raise OptionError(f"{argument}={name!r} is not accepted; give a column name (str) or None")
@@ -473,6 +553,8 @@ def read_survey(
     group: str | None = None,
     covariates: str | Iterable[str] | None = None,
     sheet: str | int = 0,
+    wave_order: Sequence[Any] | None = None,
+    platform: PlatformName | None = None,
 ) -> SurveyData:
     """Read survey responses and map them onto an instrument's items.
 
@@ -494,6 +576,20 @@ def read_survey(
         unknown columns.
     sheet : str or int, default 0
         The sheet of an ``.xlsx`` file.
+    wave_order : sequence, optional
+        The wave labels in time order, first wave first (default: the codebook's
+        ``wave_order``). With a declared order, or text labels whose order can be inferred
+        (``"Wave 2"``, ``"T3"``, ``"第二轮"``, dates; see
+        :func:`synergy_stats.panel.order_waves`), the wave column becomes an ordered
+        categorical, so every later step (panel models, the report) takes the waves in time
+        order, never in spelling order (``第一轮, 第三轮, 第二轮``).
+    platform : {"wjx", "tencent", "qualtrics"}, optional
+        The survey platform's export conventions
+        (:data:`synergy_stats.intake.platforms.PLATFORMS`): its metadata columns
+        (submission time, duration, source, IP, serial number) are recorded in
+        ``.metadata`` and kept out of the item matching, and its skip codes (Wenjuanxing
+        ``-3``/``-2``) read as the reason "skipped", the reason of the text exports'
+        ``"(跳过)"``.
 
     Returns
     -------
@@ -554,7 +650,7 @@ def read_survey(
     if not isinstance(sheet, str | int) or isinstance(sheet, bool):
         raise OptionError(f"sheet={sheet!r} is not accepted; give a sheet name or 0-based number")
     frame, source_name = _read_source(source, sheet)
-    return _build_survey(
+    survey = _build_survey(
         frame,
         inst,
         id=id,
@@ -564,6 +660,43 @@ def read_survey(
         source_name=source_name,
         from_file=source_name is not None,
         warn=True,
+        wave_order=wave_order,
+        platform=platform,
+    )
+    _require_half(survey)
+    return survey
+
+
+def _require_half(survey: SurveyData) -> None:
+    """Refuse data in which fewer than half of the instrument's items were found.
+
+    Only when some columns were left unmatched (or ambiguous), i.e. when the items are
+    probably there under headers the matching did not recognise; a frame holding a few
+    items and nothing else only warns.
+    """
+    inst = survey.instrument
+    k, found = len(inst.items), len(survey.items)
+    if 2 * found >= k:
+        return
+    match = survey.header_match
+    unmatched = [] if match is None else [str(h) for h in match.unmatched_headers]
+    ambiguous = [] if match is None else [str(h) for h in match.ambiguous["header"]]
+    if not unmatched and not ambiguous:  # a deliberate subset of the items: nothing else there
+        warnings.warn(
+            f"only {found} of the {k} items of instrument {inst.id!r} are in the data (every "
+            "column was matched); the others count as unanswered",
+            SynergyWarning,
+            stacklevel=3,
+        )
+        return
+    raise DataValidationError(
+        f"only {found} of the {k} items of instrument {inst.id!r} were found among the "
+        f"columns; unmatched columns: {preview(unmatched)}"
+        + (f"; ambiguous: {preview(ambiguous)}" if ambiguous else "")
+        + f"; items without a column: {preview(list(survey.absent_items))}. Headers are "
+        "matched by item id, alias, wording (Chinese or English) and question number "
+        "(item `number:`); add aliases or numbers to the codebook, or start one from the "
+        "export with ss.draft_instrument()"
     )
 
 
@@ -578,6 +711,8 @@ def _build_survey(
     source_name: str | None,
     from_file: bool,
     warn: bool,
+    wave_order: Sequence[Any] | None = None,
+    platform: PlatformName | None = None,
 ) -> SurveyData:
     import numpy as np
     import pandas as pd
@@ -613,6 +748,12 @@ def _build_survey(
             f"covariates={covariates!r} is not accepted; give a column name or a list of names"
         )
     cov_cols = tuple(_find_column(labels, c, "covariates") for c in cov_names)
+    plat: Platform | None = None
+    if platform is not None:
+        check_option("platform", platform, PlatformName)
+        plat = PLATFORMS[platform]
+    meta = find_metadata(labels, plat) if plat is not None else {}
+    skip_codes = frozenset(float(c) for c in plat.skip_codes) if plat is not None else frozenset()
 
     # item columns -----------------------------------------------------------------------
     lookup: dict[str, str] = {}
@@ -632,6 +773,12 @@ def _build_survey(
                 "drop or rename one of them"
             )
         item_cols[found] = label
+    matched = match_headers(labels, inst, exclude=[*named, *cov_cols, *meta.values()])
+    taken = {_hashable_key(v) for v in item_cols.values()}
+    for matched_id, matched_label in matched.mapping.items():
+        if matched_id not in item_cols and _hashable_key(matched_label) not in taken:
+            item_cols[matched_id] = matched_label
+            taken.add(_hashable_key(matched_label))
     for role, col in roles.items():
         if col is not None and lookup.get(column_key(col)) is not None:
             raise DataValidationError(
@@ -656,7 +803,9 @@ def _build_survey(
             if role_of is not None:
                 out_cols[label] = _tidy_column(series, strict=True, name=role_of)
             else:
-                if not any(_hashable_key(label) == _hashable_key(c) for c in cov_cols):
+                if not any(
+                    _hashable_key(label) == _hashable_key(c) for c in (*cov_cols, *meta.values())
+                ):
                     unknown.append(label)
                 out_cols[label] = (
                     _tidy_column(series, strict=False, name="other") if from_file else series.copy()
@@ -664,7 +813,7 @@ def _build_survey(
             continue
         item_id: str = mapped_item
         scale = inst.scale_of(item_id)
-        cells = _read_item_column(series.tolist(), scale)
+        cells = _read_item_column(series.tolist(), scale, skip_codes)
         codes = np.array([c.code if c.status == "valid" else np.nan for c in cells], dtype=float)
         out_cols[item_id] = pd.Series(codes, index=index, name=item_id)
         for pos, cell in zip(positions, cells, strict=True):
@@ -673,6 +822,9 @@ def _build_survey(
             if cell.status == "blank":
                 reason = _NO_ANSWER
                 code = math.nan
+            elif cell.status == "skipped":
+                reason = SKIPPED
+                code = cell.value if isinstance(cell.value, float) else math.nan
             elif cell.status == "missing_code":
                 text = scale.missing[int(cell.code)]
                 reason = (text.en, text.zh)
@@ -695,6 +847,9 @@ def _build_survey(
 
     data = pd.DataFrame(out_cols, index=index.copy())
     data.columns = pd.Index(list(out_cols), dtype=object)
+    if roles["wave"] is not None:
+        declared = wave_order if wave_order is not None else (inst.wave_order or None)
+        data[roles["wave"]] = _ordered_waves(data[roles["wave"]], declared, roles["wave"], warn)
     item_order = {it.id: k for k, it in enumerate(inst.items)}
     missing_rows.sort(key=lambda r: (r[0], item_order[r[1]]))
     missing = pd.DataFrame(
@@ -734,6 +889,9 @@ def _build_survey(
         unknown=tuple(unknown),
         source=source_name,
         raw_positions=tuple(r[0] for r in problem_rows),
+        header_match=matched,
+        metadata=meta,
+        platform=platform,
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from synergy_stats._typing import check_option
 from synergy_stats.errors import OptionError, SynergyWarning
 from synergy_stats.intake.read import SurveyData, resolve_instrument
+from synergy_stats.intake.recoding import mark_recoded, recoded_items
 from synergy_stats.intake.validate import as_survey
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ def score(
     -------
     pandas.DataFrame
         Same index as the data. Columns: the id, wave and group columns (when declared),
+        the declared covariates (``read_survey(covariates=...)``, for regressions with
+        controls),
         one score column per construct of :func:`scored_constructs` (first-order factors
         in instrument order, then second-order constructs), then ``n_items_<construct>``:
         the number of the construct's items answered (int; the score uses exactly these
@@ -141,6 +144,7 @@ def score(
             "number of items >= 1"
         )
     inst = resolve_instrument(instrument)
+    already = recoded_items(data)
     survey = as_survey(inst, data, warn=True)
     absent = survey.absent_items
     if absent:
@@ -154,7 +158,7 @@ def score(
     frame = survey.data
     n = len(frame)
     present = set(survey.items)
-    keyed = _reverse_coded(inst, frame, present)
+    keyed = _reverse_coded(inst, frame, present, skip=already)
     recoded: dict[str, np.ndarray] = {
         item.id: keyed[item.id] if item.id in present else np.full(n, np.nan) for item in inst.items
     }
@@ -163,6 +167,9 @@ def score(
     for role in ("id", "wave", "group"):
         col = getattr(survey, role)
         if col is not None:
+            out[col] = frame[col].copy()
+    for col in survey.covariates:  # declared covariates travel with the scores
+        if col not in out:
             out[col] = frame[col].copy()
     counts: dict[str, np.ndarray] = {}
     for construct in scored_constructs(inst):
@@ -187,19 +194,28 @@ def score(
     for construct, n_ans in counts.items():
         out[f"n_items_{construct}"] = n_ans
     result = pd.DataFrame(out, index=frame.index.copy())
+    mark_recoded(result, [i.id for i in inst.items if i.reverse and i.id in present])
     return result
 
 
 def _reverse_coded(
-    inst: Instrument, frame: pd.DataFrame, present: set[str]
+    inst: Instrument,
+    frame: pd.DataFrame,
+    present: set[str],
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> dict[str, np.ndarray]:
-    """Item columns as floats, reverse-keyed ones recoded as (min + max) - x."""
+    """Item columns as floats, reverse-keyed ones recoded as (min + max) - x.
+
+    Items in ``skip`` (marked as recoded on the data, see
+    :mod:`synergy_stats.intake.recoding`) are taken as they are.
+    """
     out: dict[str, np.ndarray] = {}
     for item in inst.items:
         if item.id not in present:
             continue
         x = frame[item.id].to_numpy(dtype=float)
-        if item.reverse:
+        if item.reverse and item.id not in skip:
             sc = inst.scales[item.scale]
             x = (sc.minimum + sc.maximum) - x
         out[item.id] = x
@@ -221,15 +237,41 @@ def reverse_code(instrument: Instrument | str, data: Any) -> pd.DataFrame:
     -------
     pandas.DataFrame
         A copy of the data: every column kept, item columns as floats, reverse-keyed items
-        recoded as ``(min + max) - x`` on their scale (the rule :func:`score` uses).
+        recoded as ``(min + max) - x`` on their scale (the rule :func:`score` uses). The
+        recoded items are recorded in ``attrs["synergy_stats.recoded"]``: ``reliability``,
+        ``item_statistics``, ``htmt``, ``fornell_larcker``, ``cross_loadings``, ``score``
+        and ``reverse_code`` itself leave marked items as they are, so each item is
+        recoded once however the calls are chained.
+
+    Warns
+    -----
+    SynergyWarning
+        When ``data`` already marks reverse-keyed items as recoded (they are left as they
+        are, not recoded back).
 
     Examples
     --------
     As ``psych::reverse.code`` with the scale's minimum and maximum.
+
+    >>> import synergy_stats as ss  # doctest: +SKIP
+    >>> items = ss.reverse_code("synergy-execution", survey)  # doctest: +SKIP
+    >>> ss.reliability("synergy-execution", items)  # recodes nothing again  # doctest: +SKIP
     """
     inst = resolve_instrument(instrument)
+    already = recoded_items(data)
     survey = as_survey(inst, data, warn=False)
     frame = survey.data.copy()
-    for item_id, values in _reverse_coded(inst, frame, set(survey.items)).items():
+    present = set(survey.items)
+    keyed = [i.id for i in inst.items if i.reverse and i.id in present]
+    again = [i for i in keyed if i in already]
+    if again:
+        warnings.warn(
+            f"data already mark reverse-keyed item(s) {again} as recoded (an earlier "
+            "reverse_code); they are left as they are, not recoded back",
+            SynergyWarning,
+            stacklevel=2,
+        )
+    for item_id, values in _reverse_coded(inst, frame, present, skip=already).items():
         frame[item_id] = values
+    mark_recoded(frame, keyed)
     return frame

@@ -21,6 +21,7 @@ from synergy_stats.errors import (
     DataValidationError,
     DroppedDataWarning,
     EstimationError,
+    InstrumentWarning,
     OptionError,
     SpecificationError,
 )
@@ -404,9 +405,19 @@ def prepare_data(
     )
 
 
-def reverse_map(ms: MeasurementSpec, recode_reverse: bool | None) -> dict[str, tuple[float, float]]:
-    """Reverse-keyed items to recode: the instrument's unless ``recode_reverse`` is False."""
-    if recode_reverse not in (None, True, False):
+def reverse_map(
+    ms: MeasurementSpec, recode_reverse: bool | None, data: Any = None
+) -> dict[str, tuple[float, float]]:
+    """Reverse-keyed items to recode: one rule for every function given an instrument.
+
+    ``None`` (default): the instrument's reverse-keyed items that ``data`` does not mark as
+    recoded already (:func:`synergy_stats.reverse_code` marks its output, see
+    :mod:`synergy_stats.intake.recoding`). ``True``: every reverse-keyed item, marked or
+    not (a marked item is then recoded a second time, with a warning). ``False``: none.
+    """
+    from synergy_stats.intake.recoding import recoded_items
+
+    if not (recode_reverse is None or isinstance(recode_reverse, bool)):
         raise OptionError(
             f"recode_reverse={recode_reverse!r} is not accepted; use None, True or False"
         )
@@ -417,7 +428,108 @@ def reverse_map(ms: MeasurementSpec, recode_reverse: bool | None) -> dict[str, t
             "recode_reverse=True needs an Instrument spec that marks reverse-keyed items; "
             "a mapping spec has no keying (recode the items before the call)"
         )
-    return dict(ms.reverse)
+    marked = recoded_items(data) & set(ms.reverse)
+    if recode_reverse is True:
+        if marked:
+            warnings.warn(
+                f"recode_reverse=True recodes item(s) {sorted(marked)} a second time: the data "
+                "mark them as recoded already (ss.reverse_code); leave recode_reverse=None "
+                "to recode each item once",
+                InstrumentWarning,
+                stacklevel=4,
+            )
+        return dict(ms.reverse)
+    return {k: v for k, v in ms.reverse.items() if k not in marked}
+
+
+def prepare_keyed(
+    data: Any,
+    ms: MeasurementSpec,
+    *,
+    missing: str,
+    recode_reverse: bool | None,
+    accepted: Any = Missing,
+    stacklevel: int = 4,
+) -> PreparedData:
+    """:func:`prepare_data` for a measurement spec, reverse-coding by :func:`reverse_map`.
+
+    Afterwards every first-order factor is checked for items that correlate negatively with
+    the rest of their factor (:func:`check_keying`), with a message that says what the
+    keying of the data looks like.
+    """
+    reverse = reverse_map(ms, recode_reverse, data)
+    prep = prepare_data(
+        data,
+        ms.items,
+        missing=missing,
+        accepted=accepted,
+        reverse=reverse,
+        stacklevel=stacklevel,
+    )
+    check_keying(ms, prep, stacklevel=stacklevel)
+    return prep
+
+
+def _negative_against_rest(cov: np.ndarray, items: Sequence[str]) -> list[str]:
+    bad = []
+    for i, item in enumerate(items):
+        rest = [j for j in range(len(items)) if j != i]
+        if rest and np.nansum(cov[i, rest]) < 0:
+            bad.append(item)
+    return bad
+
+
+def check_keying(ms: MeasurementSpec, prep: PreparedData, *, stacklevel: int = 4) -> None:
+    """Warn about items that run against the rest of their factor, saying why it may be.
+
+    An item whose covariances with the other items of its factor sum to a negative number
+    (pairwise-complete covariances) gets an :class:`InstrumentWarning` that depends on what
+    happened to it: recoded by this call (the data look recoded already), reverse-keyed but
+    taken as already recoded (the data may not be), or not reverse-keyed at all (perhaps it
+    should be).
+    """
+    import pandas as pd
+
+    cov = pd.DataFrame(prep.values).cov().to_numpy()
+    recoded = set(prep.recoded)
+    now: list[str] = []
+    taken: list[str] = []
+    plain: list[str] = []
+    for _factor, items in ms.factors.items():
+        idx = prep.index(list(items))
+        bad = _negative_against_rest(cov[np.ix_(idx, idx)], list(items))
+        flipped = [i for i in bad if i in recoded]
+        kept = [i for i in bad if i not in recoded and i in ms.reverse]
+        now += flipped
+        taken += kept
+        if not flipped and not kept:  # else the others look negative because of those
+            plain += [i for i in bad if i not in ms.reverse]
+    if now:
+        warnings.warn(
+            f"reverse-keyed item(s) {now} correlate negatively with the rest of their "
+            "construct after this call recoded them: the data look already reverse-coded. "
+            "For data recoded by hand pass recode_reverse=False (a frame from "
+            "ss.reverse_code is recognised and not recoded again)",
+            InstrumentWarning,
+            stacklevel=stacklevel,
+        )
+    if taken:
+        warnings.warn(
+            f"reverse-keyed item(s) {taken} correlate negatively with the rest of their "
+            "construct and were taken as already recoded (recode_reverse=False or marked "
+            "by ss.reverse_code): check that the data really are recoded; with raw codes "
+            "leave recode_reverse=None",
+            InstrumentWarning,
+            stacklevel=stacklevel,
+        )
+    if plain:
+        warnings.warn(
+            f"item(s) {plain} correlate negatively with the rest of their construct and are "
+            "not marked reverse-keyed: if they are, mark them `reverse: true` in the "
+            "instrument (or recode them before the call)",
+            InstrumentWarning,
+            stacklevel=stacklevel,
+        )
 
 
 def pairwise_counts(values: np.ndarray) -> np.ndarray:

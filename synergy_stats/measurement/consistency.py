@@ -7,21 +7,19 @@ output.
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 
 from synergy_stats._typing import check_option
-from synergy_stats.errors import InstrumentWarning, OptionError
+from synergy_stats.errors import OptionError
 from synergy_stats.measurement import _cfa
 from synergy_stats.measurement._common import (
     Missing,
     PreparedData,
     cov2cor,
     covariance,
-    prepare_data,
-    reverse_map,
+    prepare_keyed,
     to_spec,
 )
 
@@ -221,9 +219,8 @@ def reliability(
     _check_level(level)
     check_option("cfa", cfa, (True, False))
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
+    prep = prepare_keyed(data, ms, missing=missing, recode_reverse=recode_reverse)
     cov = covariance(prep)
-    _warn_negative_items(ms, prep, cov)
 
     if ordered:
         from synergy_stats.ordinal.reliability import reliability_ordered
@@ -278,29 +275,6 @@ def reliability(
         out.attrs["cfa_missing"] = first.missing
         out.attrs["cfa_n"] = first.nobs
     return out
-
-
-def _negative_items(cov: np.ndarray, items: list[str]) -> list[str]:
-    bad = []
-    for i, item in enumerate(items):
-        rest = [j for j in range(len(items)) if j != i]
-        if cov[i, rest].sum() < 0:
-            bad.append(item)
-    return bad
-
-
-def _warn_negative_items(ms: Any, prep: PreparedData, cov: np.ndarray) -> None:
-    for factor, items in ms.factors.items():
-        idx = prep.index(list(items))
-        bad = _negative_items(cov[np.ix_(idx, idx)], list(items))
-        if bad:
-            warnings.warn(
-                f"item(s) {bad} of construct {factor!r} correlate negatively with the rest of "
-                "the construct; reverse-keyed items should be recoded before computing "
-                "reliability (synergy_stats.score does this)",
-                InstrumentWarning,
-                stacklevel=3,
-            )
 
 
 def _skew_kurt(x: np.ndarray, type_: int) -> tuple[float, float]:
@@ -404,9 +378,8 @@ def item_statistics(
     check_option("skew_type", skew_type, SkewType)
     check_option("cfa", cfa, (True, False))
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
+    prep = prepare_keyed(data, ms, missing=missing, recode_reverse=recode_reverse)
     cov = covariance(prep)
-    _warn_negative_items(ms, prep, cov)
     parts: Any = None
     if fit is not None:
         parts = _cfa.cfa_parts(fit)

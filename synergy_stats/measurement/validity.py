@@ -17,8 +17,7 @@ from synergy_stats.measurement._common import (
     correlation,
     cov2cor,
     covariance,
-    prepare_data,
-    reverse_map,
+    prepare_keyed,
     to_spec,
 )
 
@@ -147,7 +146,7 @@ def htmt(
     if not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 2:
         raise OptionError(f"n_boot={n_boot!r} is not accepted; use an integer of at least 2")
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
+    prep = prepare_keyed(data, ms, missing=missing, recode_reverse=recode_reverse)
     factors = list(ms.factors)
     groups = [prep.index(list(ms.factors[f])) for f in factors]
     geometric = method == "geometric"
@@ -260,7 +259,7 @@ def fornell_larcker(
     """
     check_option("missing", missing, Missing)
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
+    prep = prepare_keyed(data, ms, missing=missing, recode_reverse=recode_reverse)
     parts = _cfa.cfa_parts(fit) if fit is not None else _cfa.fit_cfa(ms, prep, higher=False)
     factors = [f for f in ms.factors if f in parts.latent]
     corr = _cfa.latent_correlations(parts, factors)
@@ -348,7 +347,7 @@ def cross_loadings(
 
     check_option("missing", missing, ScoreMissing)
     ms = to_spec(spec)
-    prep = prepare_data(data, ms.items, missing=missing, reverse=reverse_map(ms, recode_reverse))
+    prep = prepare_keyed(data, ms, missing=missing, recode_reverse=recode_reverse)
     index = {c: i for i, c in enumerate(prep.columns)}
     scores = _mean_scores(ms, prep.values, index)
     factors = list(ms.factors)

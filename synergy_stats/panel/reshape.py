@@ -7,12 +7,15 @@ silently corrupt it: an id that appears twice within a wave, a wave where a vari
 not vary, a variable that is not a column.
 
 Column names of the wide frame are ``<variable><sep><k>`` where ``k`` is the wave's 1-based
-position among the sorted wave values (``item_w1``, ``item_w2``, ...), so that any wave
+position in time (``item_w1``, ``item_w2``, ...; see :func:`order_waves`), so that any wave
 coding (``1, 2, 3``, ``2021, 2022``, ``"T1", "T2"``) gives valid model-syntax names.
 """
 
 from __future__ import annotations
 
+import datetime
+import re
+import unicodedata
 import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -21,9 +24,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synergy_stats.errors import DataValidationError, DroppedDataWarning, SpecificationError
+from synergy_stats.errors import (
+    DataValidationError,
+    DroppedDataWarning,
+    OptionError,
+    SpecificationError,
+)
 
-__all__ = ["Panel", "check_waves", "long_to_wide", "reshape_panel", "wave_column", "wide_to_long"]
+__all__ = [
+    "Panel",
+    "check_waves",
+    "long_to_wide",
+    "order_waves",
+    "reshape_panel",
+    "wave_column",
+    "wave_order_of",
+    "wide_to_long",
+]
+
+_SPACES = re.compile(r"\s+")
 
 DEFAULT_SEP = "_w"
 
@@ -89,6 +108,7 @@ def reshape_panel(
     sep: str = DEFAULT_SEP,
     what: str = "variable(s)",
     check_constant: bool = True,
+    wave_order: Sequence[Any] | None = None,
 ) -> Panel:
     """Reshape long panel data to wide, checking ids, waves and variables.
 
@@ -106,6 +126,11 @@ def reshape_panel(
         How to call ``variables`` in error messages (e.g. ``"construct(s)"``).
     check_constant : bool
         Raise when a variable does not vary within a wave.
+    wave_order : sequence, optional
+        The waves in time order. Without it the order is an ordered categorical wave
+        column's, or inferred from the labels by :func:`order_waves` (numbers by value,
+        ``"Wave 2"``/``"T3"``/``"第二轮"`` by their number, dates by date); labels whose order
+        cannot be inferred are an error asking for ``wave_order``.
 
     Returns
     -------
@@ -162,13 +187,7 @@ def reshape_panel(
             f"wave={wave!r}), e.g. (id, wave) = {shown}; each respondent may answer each "
             "wave once: remove or merge the duplicates"
         )
-    try:
-        waves = tuple(sorted(pd.unique(sub[wave]).tolist()))
-    except TypeError as exc:
-        raise DataValidationError(
-            f"the values of wave={wave!r} cannot be ordered ({exc}); use numbers or strings "
-            "of one kind"
-        ) from exc
+    waves = wave_order_of(sub, wave, wave_order)
     if check_constant:
         check_waves(sub, wave=wave, variables=variables, waves=waves, what=what)
     position = {w: k for k, w in enumerate(waves, start=1)}
@@ -245,7 +264,7 @@ def long_to_wide(
     variables : sequence of str
         Columns to spread.
     sep : str
-        Separator; wave ``k`` is the k-th smallest wave value (1-based).
+        Separator; wave ``k`` is the k-th wave in time (1-based, :func:`order_waves`).
 
     Returns
     -------
@@ -320,3 +339,186 @@ def wide_to_long(
         frames.append(block[~block[list(variables)].isna().all(axis=1)])
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values([id, wave], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- wave order
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNITS = {"十": 10, "百": 100}
+_NUMBER = re.compile(r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百]+")
+
+
+def _cn_number(text: str) -> int | None:
+    """Value of a Chinese numeral such as 三, 十二, 二十一, 一百零五 (None if not one)."""
+    total, digit = 0, None
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (1 if digit is None else digit) * _CN_UNITS[ch]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+def _number_key(label: str) -> tuple[str, float] | None:
+    """(template, number) when ``label`` carries exactly one number: "Wave 2", "T3", "第二轮"."""
+    text = unicodedata.normalize("NFKC", label).strip().casefold()
+    found = list(_NUMBER.finditer(text))
+    if len(found) != 1:
+        return None
+    m = found[0]
+    raw = m.group(0)
+    value: float | None = float(raw) if raw[0].isdigit() else _cn_number(raw)
+    if value is None:
+        return None
+    template = _SPACES.sub(" ", text[: m.start()] + "#" + text[m.end() :]).strip()
+    return template, value
+
+
+def _date_keys(labels: Sequence[str]) -> list[Any] | None:
+    """Dates of every label when all parse as dates, in one format, else None."""
+    if not all(re.search(r"\d{4}", s) for s in labels):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(pd.Series(list(labels)), errors="raise", format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if parsed.isna().any():
+        return None
+    return list(parsed)
+
+
+def order_waves(
+    values: Sequence[Any], wave_order: Sequence[Any] | None = None, *, name: str = "wave"
+) -> tuple[Any, ...]:
+    """Return the distinct wave values in time order.
+
+    Parameters
+    ----------
+    values : sequence
+        The wave values observed (repeats and missing values are ignored).
+    wave_order : sequence, optional
+        The declared order (from the call or the codebook's ``wave_order``). Every observed
+        value must be in it; declared waves nobody answered are left out.
+    name : str
+        The wave column, for messages.
+
+    Returns
+    -------
+    tuple
+        The observed wave values, first wave first.
+
+    Raises
+    ------
+    DataValidationError
+        An observed value missing from ``wave_order``, or labels whose order cannot be
+        inferred (then ``wave_order`` is asked for).
+    OptionError
+        ``wave_order`` that is not a sequence of distinct values.
+
+    Notes
+    -----
+    Without ``wave_order``: numbers (and dates) sort by value. Text labels are ordered by
+    the one number they carry when they all share the same wording around it (``"1"``,
+    ``"Wave 2"``, ``"T3"``, ``"第2轮"``, ``"第二轮"``, ``"第十一轮"``), or as dates when every
+    label is a date (``"2023-05"``, ``"2024年3月"`` is not: give ``wave_order``). Anything
+    else (``"baseline"``, ``"follow-up"``) cannot be ordered by its spelling, and sorting as
+    text would silently reorder the panel (``第一轮, 第三轮, 第二轮``).
+    """
+    seen = [v for v in pd.unique(pd.Series(list(values), dtype=object)) if not _isna(v)]
+    if wave_order is not None:
+        if isinstance(wave_order, (str, bytes)) or not isinstance(wave_order, Sequence):
+            raise OptionError(
+                f"wave_order={wave_order!r} is not accepted; give a list of the wave values "
+                "in time order, e.g. ['第一轮', '第二轮', '第三轮']"
+            )
+        order = list(wave_order)
+        keyed = [_wave_key(v) for v in order]
+        if len(set(keyed)) != len(keyed):
+            raise OptionError(f"wave_order={order!r} names a wave twice")
+        pos = {k: i for i, k in enumerate(keyed)}
+        unknown = [v for v in seen if _wave_key(v) not in pos]
+        if unknown:
+            raise DataValidationError(
+                f"{name}={name!r} holds value(s) {unknown} that wave_order={order!r} does not "
+                "list; add them in their place in time"
+            )
+        return tuple(sorted(seen, key=lambda v: pos[_wave_key(v)]))
+    if all(_is_number(v) for v in seen):
+        return tuple(sorted(seen, key=float))
+    if all(isinstance(v, (pd.Timestamp, datetime.date)) for v in seen):
+        return tuple(sorted(seen, key=pd.Timestamp))
+    if all(isinstance(v, str) for v in seen):
+        keys = [_number_key(v) for v in seen]
+        if all(k is not None for k in keys) and len({k[0] for k in keys if k}) == 1:
+            nums = [k[1] for k in keys if k]
+            if len(set(nums)) == len(nums):
+                return tuple(v for _, v in sorted(zip(nums, seen, strict=True)))
+        dates = _date_keys(seen)
+        if dates is not None and len(set(dates)) == len(dates):
+            return tuple(v for _, v in sorted(zip(dates, seen, strict=True)))
+    shown = [v for v in seen[:8]]
+    raise DataValidationError(
+        f"the order of the waves in column {name!r} cannot be inferred from their labels "
+        f"{shown}; give it as wave_order=[...] (first wave first): to read_survey or under "
+        "`wave_order:` in the codebook (the wave column then carries the order), or make "
+        "the column an ordered pandas Categorical"
+    )
+
+
+def _isna(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_)
+    )
+
+
+def _wave_key(v: Any) -> Any:
+    """Comparable key of a wave value: 2, 2.0 and "2" are one wave."""
+    if _is_number(v):
+        return ("n", float(v))
+    if isinstance(v, str):
+        text = unicodedata.normalize("NFKC", v).strip()
+        try:
+            return ("n", float(text))
+        except ValueError:
+            return ("s", text)
+    return ("o", v)
+
+
+def wave_order_of(
+    data: pd.DataFrame, wave: Hashable, wave_order: Sequence[Any] | None = None
+) -> tuple[Any, ...]:
+    """The wave values of ``data[wave]`` in time order.
+
+    ``wave_order`` first; then an ordered categorical column's categories (as
+    :func:`synergy_stats.read_survey` writes the wave column when a ``wave_order`` is
+    declared); then :func:`order_waves`'s inference.
+    """
+    col = data[wave]
+    if wave_order is None and isinstance(col.dtype, pd.CategoricalDtype) and col.dtype.ordered:
+        present = set(col.dropna().unique().tolist())
+        return tuple(c for c in col.dtype.categories.tolist() if c in present)
+    return order_waves(col.tolist(), wave_order, name=str(wave))

@@ -27,7 +27,9 @@ from synergy_stats.errors import (
     EstimationError,
     OptionError,
     SpecificationError,
+    SynergyError,
 )
+from synergy_stats.regression.clusters import check_mixed_groups, check_robust_clusters
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -225,6 +227,54 @@ def _translate(exc: Exception, what: str) -> EstimationError:
     return EstimationError(f"{what} could not be estimated: {exc}")
 
 
+def _library_error(exc: BaseException, what: str, formula: str, frame: pd.DataFrame) -> Exception:
+    """The package's error for an exception statsmodels or patsy raised (None: not ours)."""
+    from patsy import PatsyError
+    from statsmodels.tools.sm_exceptions import MissingDataError
+
+    if isinstance(exc, PatsyError):
+        text = str(exc).split("\n")[0]
+        unknown = re.findall(r"name '([^']+)' is not defined", str(exc))
+        if unknown:
+            return SpecificationError(
+                f"{what}: formula={formula!r} names {unknown[0]!r}, which is not a column of "
+                f"data; columns are {', '.join(map(str, list(frame.columns)[:30]))}"
+            )
+        return SpecificationError(f"{what}: formula={formula!r} cannot be used: {text}")
+    if isinstance(exc, MissingDataError):
+        return DataValidationError(f"{what}: the data hold values statsmodels cannot use: {exc}")
+    if isinstance(exc, ZeroDivisionError):
+        return EstimationError(f"{what} could not be estimated (a division by zero): {exc}")
+    if isinstance(exc, SynergyError):
+        return exc
+    return _translate(exc if isinstance(exc, Exception) else Exception(exc), what)
+
+
+def _check_finite(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Refuse +-inf in the model's numeric columns (NaN is missing; inf is not)."""
+    import pandas as pd
+
+    bad = []
+    for c in dict.fromkeys(columns):
+        col = frame[c]
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            n = int(np.isinf(col.to_numpy(dtype=float, na_value=np.nan)).sum())
+            if n:
+                bad.append(f"{c} ({n})")
+    if bad:
+        raise DataValidationError(
+            f"{what}: column(s) {', '.join(bad)} hold infinite values (count in brackets); "
+            "replace them by NaN (missing) or finite numbers"
+        )
+
+
+def _check_formula(formula: Any) -> None:
+    if not isinstance(formula, str) or "~" not in formula:
+        raise SpecificationError(
+            f"formula={formula!r} is not accepted; use a string like 'y ~ x1 + x2'"
+        )
+
+
 def regress(
     formula: str,
     data: pd.DataFrame,
@@ -288,11 +338,14 @@ def regress(
     import statsmodels.formula.api as smf
 
     frame = _check_frame(data)
+    _check_formula(formula)
+    check_option("cov_type", cov_type, CovType)
     columns = _formula_columns(formula, frame)
     if cluster is not None:
         columns.append(_resolve_column(frame, cluster, "cluster"))
     if weights is not None:
         columns.append(_resolve_column(frame, weights, "weights"))
+    _check_finite(frame, columns, "regress")
     frame = _complete_cases(frame, columns, what="regress")
     kwargs, n_clusters = _fit_kwargs(cov_type, cluster, frame)
     try:
@@ -305,11 +358,13 @@ def regress(
                     f"weights={weights!r} has values <= 0; use positive weights"
                 )
             model = smf.wls(formula, data=frame, weights=w)
+        if n_clusters is not None and cluster is not None:
+            check_robust_clusters(
+                n_clusters, model.exog.shape[1], cluster=cluster, what="regress", stacklevel=3
+            )
         raw = model.fit(**kwargs)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        if isinstance(exc, DataValidationError):
-            raise
-        raise _translate(exc, "regress") from exc
+    except Exception as exc:
+        raise _library_error(exc, "regress", formula, frame) from exc
     return RegressionResult(
         model="ols" if weights is None else "wls",
         formula=formula,
@@ -331,18 +386,26 @@ def _binary(
     import statsmodels.formula.api as smf
 
     frame = _check_frame(data)
+    _check_formula(formula)
+    check_option("cov_type", cov_type, CovType)
     columns = _formula_columns(formula, frame)
     if cluster is not None:
         columns.append(_resolve_column(frame, cluster, "cluster"))
+    _check_finite(frame, columns, kind)
     frame = _complete_cases(frame, columns, what=kind)
     kwargs, n_clusters = _fit_kwargs(cov_type, cluster, frame)
     factory = smf.logit if kind == "logit" else smf.probit
     try:
+        model = factory(formula, data=frame)
+        if n_clusters is not None and cluster is not None:
+            check_robust_clusters(
+                n_clusters, model.exog.shape[1], cluster=cluster, what=kind, stacklevel=4
+            )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            raw = factory(formula, data=frame).fit(disp=0, **kwargs)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        raise _translate(exc, kind) from exc
+            raw = model.fit(disp=0, **kwargs)
+    except Exception as exc:
+        raise _library_error(exc, kind, formula, frame) from exc
     _forward_convergence(caught, kind)
     if not raw.mle_retvals.get("converged", True):
         warnings.warn(f"{kind}: the optimiser did not converge", ConvergenceWarning, stacklevel=3)
@@ -499,15 +562,17 @@ def ordered_logit(
 
     check_option("distr", distr, Literal["logit", "probit"])
     frame = _check_frame(data)
+    _check_formula(formula)
     columns = _formula_columns(formula, frame)
+    _check_finite(frame, columns, "ordered_logit")
     frame = _complete_cases(frame, columns, what="ordered_logit")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model = OrderedModel.from_formula(formula, data=frame, distr=distr)
             raw = model.fit(method="bfgs", disp=0, maxiter=2000)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        raise _translate(exc, "ordered_logit") from exc
+    except Exception as exc:
+        raise _library_error(exc, "ordered_logit", formula, frame) from exc
     _forward_convergence(caught, "ordered_logit")
     if not raw.mle_retvals.get("converged", True):
         warnings.warn(
@@ -574,13 +639,16 @@ def mixedlm(
     group_col = _resolve_column(frame, groups, "groups")
     columns = [*_formula_columns(formula, frame), group_col]
     frame = _complete_cases(frame, columns, what="mixedlm")
+    _check_formula(formula)
+    _check_finite(frame, columns, "mixedlm")
+    check_mixed_groups(int(frame[group_col].nunique()), groups=group_col)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             model = smf.mixedlm(formula, data=frame, groups=frame[group_col])
             raw = model.fit(reml=reml)
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        raise _translate(exc, "mixedlm") from exc
+    except Exception as exc:
+        raise _library_error(exc, "mixedlm", formula, frame) from exc
     _forward_convergence(caught, "mixedlm")
     return RegressionResult(
         model="mixedlm",

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from synergy_stats._typing import check_flags
 from synergy_stats.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -24,6 +25,7 @@ from synergy_stats.errors import (
     OptionError,
     SpecificationError,
 )
+from synergy_stats.structural._datachecks import check_collinear, check_columns
 from synergy_stats.structural.engine import single_threaded
 from synergy_stats.structural.estimate import (
     Objective,
@@ -159,6 +161,7 @@ def sem(
     >>> fit = ss.sem("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
     >>> fit.fit_measures()["cfi"]  # doctest: +SKIP
     """
+    check_flags(std_lv=std_lv, auto=auto, fixed_x=fixed_x, se=se, meanstructure=meanstructure)
     if (
         ordered is not None
         and ordered is not False
@@ -412,11 +415,7 @@ def prepare_data(
         else:
             var = None
         if var is not None:
-            const = [cols[i] for i in range(p) if not (var[i] > 0)]
-            if const:
-                raise DataValidationError(
-                    f"column(s) {const} are constant{where}; a constant variable cannot be modelled"
-                )
+            check_columns(x, cols, where)
         gd = make_group_data(x, fiml=fiml, copy=whole and not owned)
         if var is None:
             const = [cols[i] for i in range(p) if not (gd.cov[i, i] > 0)]
@@ -424,6 +423,7 @@ def prepare_data(
                 raise DataValidationError(
                     f"column(s) {const} are constant{where}; a constant variable cannot be modelled"
                 )
+        check_collinear(gd.cov, cols, where)
         groups.append(gd)
     return groups, n_dropped
 

@@ -1,0 +1,280 @@
+"""A seeded generator of the trial's four survey-platform exports and its instrument.
+
+The trial of issue 11: 300 staff of 12 departments answered a 12-item questionnaire twice
+(两轮) on a Chinese survey platform, exported four ways. :func:`write_exports` rebuilds
+them, with the generator's truth, into a folder (the tests use ``tmp_path``); no data file
+is copied into the repository.
+
+* ``wjx_text.xlsx``: Wenjuanxing text export, headers ``序号, 提交答卷时间, 所用时间, 来源,
+  来自IP, 员工编号, 部门, 轮次, 6、(上级检查考核压力大), ...``, answers as labels
+  (``非常同意``), skipped questions as ``(跳过)``;
+* ``wjx_code_gbk.csv``: the code export, GBK-encoded, the same headers, answers as codes,
+  skips as ``-3``;
+* ``q_style.csv``: headers ``Q6_1 .. Q9_3`` (question 6, row 1), codes, skips ``-3``;
+* ``labelled.sav``: SPSS file with ``Q6_1``-style names, value labels and -3 = 跳过.
+
+The instrument (:func:`trial_codebook`) has no aliases: items carry their wording and
+their question number (``number: "6.1"``) only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+N_STAFF = 300
+N_DEPARTMENTS = 12
+WAVES = ("第一轮", "第二轮")
+SEED = 20261202
+
+ITEMS = [  # id, construct, question number, Chinese wording, English wording
+    (
+        "pressure_1",
+        "pressure",
+        "6.1",
+        "上级检查考核压力大",
+        "Inspections by higher levels put us under pressure",
+    ),
+    (
+        "pressure_2",
+        "pressure",
+        "6.2",
+        "安全生产事故带来很大压力",
+        "Work-safety accidents put us under strong pressure",
+    ),
+    (
+        "pressure_3",
+        "pressure",
+        "6.3",
+        "安全生产目标任务很重",
+        "Our work-safety targets are demanding",
+    ),
+    (
+        "mechanism_1",
+        "mechanism",
+        "7.1",
+        "领导小组能统一调度各部门",
+        "The leading group can direct all departments",
+    ),
+    (
+        "mechanism_2",
+        "mechanism",
+        "7.2",
+        "部门之间能及时共享信息",
+        "Departments share information in time",
+    ),
+    (
+        "mechanism_3",
+        "mechanism",
+        "7.3",
+        "考核问责推动部门协同",
+        "Assessment and accountability push departments to cooperate",
+    ),
+    (
+        "process_1",
+        "process",
+        "8.1",
+        "联席会议能形成明确决定",
+        "Joint meetings reach clear decisions",
+    ),
+    ("process_2", "process", "8.2", "任务清单分工明确", "The task list divides the work clearly"),
+    (
+        "process_3",
+        "process",
+        "8.3",
+        "各部门按清单落实任务",
+        "Each department carries out its listed tasks",
+    ),
+    ("results_1", "results", "9.1", "隐患整改更加及时", "Hazards are corrected more promptly"),
+    (
+        "results_2",
+        "results",
+        "9.2",
+        "部门协作更加顺畅",
+        "Cooperation between departments runs more smoothly",
+    ),
+    ("results_3", "results", "9.3", "安全生产状况明显改善", "Work safety has clearly improved"),
+]
+LABELS = {
+    1: ("strongly disagree", "非常不同意"),
+    2: ("disagree", "不同意"),
+    3: ("neither agree nor disagree", "一般"),
+    4: ("agree", "同意"),
+    5: ("strongly agree", "非常同意"),
+}
+CONSTRUCTS = {
+    "pressure": ("Environmental pressure", "环境压力"),
+    "mechanism": ("Synergy mechanism", "协同机制"),
+    "process": ("Synergy process", "协同过程"),
+    "results": ("Synergy results", "协同结果"),
+}
+DEPARTMENTS = [f"部门{k:02d}" for k in range(1, N_DEPARTMENTS + 1)]
+
+
+def trial_codebook() -> dict[str, Any]:
+    """The trial's instrument as a codebook mapping (no aliases)."""
+
+    def t(en: str, zh: str) -> dict[str, str]:
+        return {"en": en, "zh": zh}
+
+    return {
+        "id": "trial-staff",
+        "version": "1.0",
+        "title": t("Leading-group coordination survey of street staff", "街道领导小组协同调查"),
+        "default_scale": "agree5",
+        "scales": [
+            {
+                "id": "agree5",
+                "points": 5,
+                "labels": {k: t(*v) for k, v in LABELS.items()},
+                "missing": {},
+            }
+        ],
+        "constructs": [
+            {"id": c, "label": t(*lab), "definition": t(f"{lab[0]} as staff see it", lab[1])}
+            for c, lab in CONSTRUCTS.items()
+        ],
+        "items": [
+            {"id": i, "construct": c, "number": num, "text": t(en, zh)}
+            for i, c, num, zh, en in ITEMS
+        ],
+        "hypotheses": [
+            {
+                "id": "H1",
+                "source": "pressure",
+                "target": "mechanism",
+                "sign": "+",
+                "text": t("Pressure strengthens the mechanisms.", "压力强化协同机制。"),
+            },
+            {
+                "id": "H2",
+                "source": "mechanism",
+                "target": "process",
+                "sign": "+",
+                "text": t("Mechanisms strengthen the process.", "协同机制促进协同过程。"),
+            },
+            {
+                "id": "H3",
+                "source": "process",
+                "target": "results",
+                "sign": "+",
+                "text": t("The process improves results.", "协同过程改善协同结果。"),
+            },
+        ],
+        "feedback": [
+            {"id": "F1", "source": "results", "target": "mechanism", "lag": 1, "sign": "+"},
+        ],
+    }
+
+
+def truth(seed: int = SEED) -> pd.DataFrame:
+    """One row per staff member and wave: ids, metadata, item codes (NaN when skipped)."""
+    rng = np.random.default_rng(seed)
+    n = N_STAFF
+    dept = rng.integers(0, N_DEPARTMENTS, size=n)
+    u = rng.normal(0, 0.4, size=N_DEPARTMENTS)[dept]
+    rows = []
+    prev_results = np.zeros(n)
+    for w, wave in enumerate(WAVES):
+        p = u + rng.normal(size=n)
+        m = 0.5 * p + 0.3 * prev_results + rng.normal(scale=0.8, size=n)
+        pr = 0.6 * m + rng.normal(scale=0.8, size=n)
+        r = 0.5 * pr + rng.normal(scale=0.8, size=n)
+        prev_results = r
+        latent = {"pressure": p, "mechanism": m, "process": pr, "results": r}
+        frame = pd.DataFrame(
+            {
+                "员工编号": 1001 + np.arange(n),
+                "部门": [DEPARTMENTS[d] for d in dept],
+                "轮次": wave,
+                "所用时间_秒": rng.integers(60, 600, size=n),
+                "来自IP": [f"10.{w}.{k // 250}.{k % 250 + 1}" for k in range(n)],
+            }
+        )
+        for item, construct, *_ in ITEMS:
+            y = 0.8 * latent[construct] + rng.normal(scale=0.6, size=n)
+            codes = np.digitize(y, [-1.2, -0.4, 0.4, 1.2]) + 1.0
+            codes[rng.random(n) < 0.03] = np.nan  # skipped
+            frame[item] = codes
+        rows.append(frame)
+    out = pd.concat(rows, ignore_index=True)
+    out.insert(0, "序号", np.arange(1, len(out) + 1))
+    out.insert(
+        1, "提交答卷时间", [f"2025/{3 + (k >= n)}/1 09:{k % 60:02d}:00" for k in range(len(out))]
+    )
+    out.insert(3, "来源", "手机提交")
+    return out
+
+
+def _meta(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "序号": frame["序号"],
+            "提交答卷时间": frame["提交答卷时间"],
+            "所用时间": [f"{s}秒" for s in frame["所用时间_秒"]],
+            "来源": frame["来源"],
+            "来自IP": frame["来自IP"],
+            "员工编号": frame["员工编号"],
+            "部门": frame["部门"],
+            "轮次": frame["轮次"],
+        }
+    )
+
+
+def write_exports(folder: Path, seed: int = SEED) -> tuple[dict[str, Path], pd.DataFrame]:
+    """Write the four exports into ``folder``; return their paths and the truth."""
+    import pyreadstat
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = truth(seed)
+    text_head = {i: f"{num.split('.')[0]}、({zh})" for i, _c, num, zh, _en in ITEMS}
+    q_head = {i: "Q" + num.replace(".", "_") for i, _c, num, _zh, _en in ITEMS}
+    paths: dict[str, Path] = {}
+
+    text = _meta(data)
+    for i, *_ in ITEMS:
+        text[text_head[i]] = [
+            "(跳过)" if np.isnan(v) else LABELS[int(v)][1] for v in data[i].to_numpy()
+        ]
+    paths["text_xlsx"] = folder / "wjx_text.xlsx"
+    text.to_excel(paths["text_xlsx"], index=False)
+
+    code = _meta(data)
+    for i, *_ in ITEMS:
+        code[text_head[i]] = data[i].fillna(-3).astype(int)
+    paths["code_gbk_csv"] = folder / "wjx_code_gbk.csv"
+    code.to_csv(paths["code_gbk_csv"], index=False, encoding="gbk")
+
+    q = _meta(data)
+    for i, *_ in ITEMS:
+        q[q_head[i]] = data[i].fillna(-3).astype(int)
+    paths["q_csv"] = folder / "q_style.csv"
+    q.to_csv(paths["q_csv"], index=False, encoding="utf-8")
+
+    sav = q.copy()
+    sav.columns = [
+        {
+            "序号": "serial",
+            "提交答卷时间": "submitted",
+            "所用时间": "duration",
+            "来源": "source",
+            "来自IP": "ip",
+            "员工编号": "staff_id",
+            "部门": "dept",
+            "轮次": "round",
+        }.get(c, c)
+        for c in sav.columns
+    ]
+    value_labels = {k: v[1] for k, v in LABELS.items()} | {-3: "跳过"}
+    paths["sav"] = folder / "labelled.sav"
+    pyreadstat.write_sav(
+        sav,
+        str(paths["sav"]),
+        column_labels={q_head[i]: zh for i, _c, _n, zh, _e in ITEMS},
+        variable_value_labels={q_head[i]: value_labels for i, *_ in ITEMS},
+    )
+    return paths, data
