@@ -97,6 +97,8 @@ _EXPORTS: dict[str, str] = {
     "bartlett": "synergy_stats.measurement",
     "efa": "synergy_stats.measurement",
     "parallel_analysis": "synergy_stats.measurement",
+    # simulation and Monte Carlo power (issue 15)
+    "simulate_data": "synergy_stats.simulate.data",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -187,6 +189,7 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         load_example,
         simulate_example,
     )
+    from synergy_stats.simulate.data import simulate_data  # noqa: F401
     from synergy_stats.structural import (  # noqa: F401
         ModelSpec,
         SEMResult,
