@@ -99,6 +99,8 @@ _EXPORTS: dict[str, str] = {
     "parallel_analysis": "synergy_stats.measurement",
     # simulation and Monte Carlo power (issue 15)
     "simulate_data": "synergy_stats.simulate.data",
+    "rmsea_power": "synergy_stats.simulate.rmsea",
+    "rmsea_sample_size": "synergy_stats.simulate.rmsea",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -190,6 +192,7 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         simulate_example,
     )
     from synergy_stats.simulate.data import simulate_data  # noqa: F401
+    from synergy_stats.simulate.rmsea import rmsea_power, rmsea_sample_size  # noqa: F401
     from synergy_stats.structural import (  # noqa: F401
         ModelSpec,
         SEMResult,
