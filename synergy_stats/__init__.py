@@ -101,6 +101,8 @@ _EXPORTS: dict[str, str] = {
     "simulate_data": "synergy_stats.simulate.data",
     "rmsea_power": "synergy_stats.simulate.rmsea",
     "rmsea_sample_size": "synergy_stats.simulate.rmsea",
+    "power": "synergy_stats.simulate.power",
+    "PowerResult": "synergy_stats.simulate.power",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -192,6 +194,7 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         simulate_example,
     )
     from synergy_stats.simulate.data import simulate_data  # noqa: F401
+    from synergy_stats.simulate.power import PowerResult, power  # noqa: F401
     from synergy_stats.simulate.rmsea import rmsea_power, rmsea_sample_size  # noqa: F401
     from synergy_stats.structural import (  # noqa: F401
         ModelSpec,
