@@ -41,7 +41,7 @@ __all__ = [
     "simulate_data",
 ]
 
-MissingRule = Literal["mcar", "mar"]
+MissingRule = Literal["mcar", "mar", "monotone"]
 LikertShape = Literal["symmetric", "equal"]
 
 
@@ -537,7 +537,7 @@ def _missing_plan(missing: Any, observed: Sequence[str]) -> dict[str, Any] | Non
             f"missing={missing!r} is not accepted; give a rate (MCAR) or a mapping "
             "{'rate': .2, 'rule': 'mar', 'on': 'x1'}"
         )
-    unknown = set(missing) - {"rate", "rule", "on", "variables", "strength"}
+    unknown = set(missing) - {"rate", "rule", "on", "variables", "strength", "blocks"}
     if unknown:
         raise OptionError(
             f"missing has unknown key(s) {sorted(unknown)}; use rate, rule, on, variables, strength"
@@ -548,6 +548,20 @@ def _missing_plan(missing: Any, observed: Sequence[str]) -> dict[str, Any] | Non
     rule = check_option("missing rule", missing.get("rule", "mcar"), MissingRule)
     names = list(observed)
     on = missing.get("on")
+    if rule == "monotone":
+        blocks = missing.get("blocks")
+        if not blocks or isinstance(blocks, str):
+            raise OptionError(
+                "missing rule 'monotone' needs 'blocks': the variables of each later wave, in "
+                "order ([[wave-2 columns], [wave-3 columns], ...])"
+            )
+        idx = []
+        for block in blocks:
+            bad = [v for v in block if v not in names]
+            if bad:
+                raise OptionError(f"missing blocks name unknown variable(s) {bad}")
+            idx.append(np.array([names.index(v) for v in block], dtype=int))
+        return {"rate": rate, "rule": rule, "blocks": idx}
     if rule == "mar":
         if on not in names:
             raise OptionError(
@@ -608,8 +622,17 @@ def _apply_missing(x: np.ndarray, miss: Mapping[str, Any], rng: np.random.Genera
     from scipy.special import expit
 
     rate = miss["rate"]
-    cols = miss["variables"]
     n = x.shape[0]
+    if miss["rule"] == "monotone":
+        # a row leaves before each later block with probability `rate` and never returns
+        stay = np.ones(n, dtype=bool)
+        for block in miss["blocks"]:
+            stay &= rng.random(n) >= rate
+            sub = x[:, block]
+            sub[~stay] = np.nan
+            x[:, block] = sub
+        return
+    cols = miss["variables"]
     if miss["rule"] == "mcar":
         mask = rng.random((n, cols.size)) < rate
     else:
@@ -680,7 +703,9 @@ def simulate_data(
         A rate (MCAR), or ``{"rate": .2, "rule": "mcar" | "mar", "on": "x1",
         "variables": [...], "strength": 1.0}``: under MAR the probability that a row's
         values are missing is ``logistic(a + strength * z_on)`` with ``a`` set so that the
-        average is ``rate``; the driver ``on`` stays observed.
+        average is ``rate``; the driver ``on`` stays observed. ``{"rule": "monotone",
+        "rate": .1, "blocks": [[wave-2 columns], [wave-3 columns]]}`` is panel attrition in
+        wide data: before each block a row leaves with probability ``rate``, for good.
     long : mapping, optional
         Return a long-format panel for the panel builders: ``{"variables": [stems],
         "waves": T, "sep": "_w", "attrition": .1}``; the columns ``<stem><sep><t>`` become
