@@ -221,10 +221,53 @@ class _Analysis:
     @property
     def compiled(self) -> Any:
         if self._compiled is None:
-            from synergy_stats.inference._fastfit import CompiledModel
-
-            self._compiled = CompiledModel(self.pt)
+            self._compiled = _compile(self.pt)
         return self._compiled
+
+
+# -- the one door to the estimation engine's fast refit ------------------------------------
+# Everything below up to _fit_replication is the only code that touches the compiled refit
+# (today the bootstrap's inference/_fastfit.py). Swapping the engine means rewriting these
+# five functions (and the post-check `an.compiled.admissible` in _fit_replication).
+def _compile(pt: ParTable) -> Any:
+    from synergy_stats.inference._fastfit import CompiledModel
+
+    return CompiledModel(pt)
+
+
+def _moments(x: np.ndarray) -> Any:
+    from synergy_stats.inference._fastfit import moments_of
+
+    return moments_of(x)
+
+
+def _moments_from(n: int, mean: np.ndarray, cov: np.ndarray) -> Any:
+    from synergy_stats.inference._fastfit import GroupMoments
+
+    return GroupMoments(n, mean, cov)
+
+
+def _refit(cm: Any, moments: list[Any], start: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
+    """ML refit on sample moments: ``(theta, F_min, converged, admissible)``."""
+    res = cm.fit(moments, start)
+    return res.theta, float(res.fmin), bool(res.converged), bool(res.admissible)
+
+
+def _fast_vcov(cm: Any, theta: np.ndarray, moments: list[Any]) -> np.ndarray | None:
+    """Inverse expected information ``(N/2 * 2 I_unit)^-1`` at theta (complete-data ML)."""
+    logdet_s = cm.logdet_samples(moments)
+    ntot = sum(m.n for m in moments)
+    weights = [m.n / ntot for m in moments]
+    bases = cm.bases(moments)
+    _f, parts = cm._state(theta, moments, bases, weights, logdet_s)
+    if parts is None:
+        return None
+    _grad, pieces = cm._gradient(parts, moments, weights)
+    fisher, _ = cm._curvature(parts, pieces, weights, newton=False)
+    try:
+        return np.linalg.inv(fisher * (ntot / 2.0))
+    except np.linalg.LinAlgError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -246,19 +289,15 @@ def _fit_replication(an: _Analysis, xs: list[np.ndarray], *, se: bool = True) ->
     K = an.pt.npar
     nan = np.full(K, np.nan)
     if an.fast and all(not np.isnan(x).any() for x in xs):
-        from synergy_stats.inference._fastfit import moments_of
-
         cm = an.compiled
-        moments = [moments_of(x) for x in xs]
-        res = cm.fit(moments, an.theta_pop)
+        moments = [_moments(x) for x in xs]
+        theta, fmin, converged, admissible = _refit(cm, moments, an.theta_pop)
         ntot = sum(m.n for m in moments)
-        if not res.converged:
-            return _Fit(res.theta, None, math.nan, NON_CONVERGENCE)
-        vcov = None
-        if se:
-            vcov = _fast_vcov(cm, res.theta, moments)
-        status = OK if res.admissible else NON_ADMISSIBLE
-        return _Fit(res.theta, vcov, float(ntot * res.fmin), status)
+        if not converged:
+            return _Fit(theta, None, math.nan, NON_CONVERGENCE)
+        vcov = _fast_vcov(cm, theta, moments) if se else None
+        status = OK if admissible else NON_ADMISSIBLE
+        return _Fit(theta, vcov, float(ntot * fmin), status)
     import pandas as pd
 
     from synergy_stats.structural.api import sem
@@ -283,28 +322,9 @@ def _fit_replication(an: _Analysis, xs: list[np.ndarray], *, se: bool = True) ->
             return _Fit(fit.theta, None, math.nan, NON_CONVERGENCE)
         vcov = np.asarray(fit.vcov_matrix) if se else None
         chisq = float(fit._chisq)
-    from synergy_stats.inference._fastfit import GroupMoments
-
-    moments = [GroupMoments(gd.n, gd.mean, gd.cov) for gd in fit._groups]
+    moments = [_moments_from(gd.n, gd.mean, gd.cov) for gd in fit._groups]
     ok = an.compiled.admissible(fit.theta, moments)
     return _Fit(fit.theta, vcov, chisq, OK if ok else NON_ADMISSIBLE)
-
-
-def _fast_vcov(cm: Any, theta: np.ndarray, moments: list[Any]) -> np.ndarray | None:
-    """Inverse expected information ``(N/2 * 2 I_unit)^-1`` at theta (complete-data ML)."""
-    logdet_s = cm.logdet_samples(moments)
-    ntot = sum(m.n for m in moments)
-    weights = [m.n / ntot for m in moments]
-    bases = cm.bases(moments)
-    _f, parts = cm._state(theta, moments, bases, weights, logdet_s)
-    if parts is None:
-        return None
-    _grad, pieces = cm._gradient(parts, moments, weights)
-    fisher, _ = cm._curvature(parts, pieces, weights, newton=False)
-    try:
-        return np.linalg.inv(fisher * (ntot / 2.0))
-    except np.linalg.LinAlgError:
-        return None
 
 
 # ---------------------------------------------------------------------- the task
@@ -463,18 +483,18 @@ class _PowerTask:
         xs: list[np.ndarray],
         fit: _Fit,
     ) -> np.ndarray:
-        from synergy_stats.inference._fastfit import moments_of
-
         cm = self.analysis.compiled
         out = np.full(self.ci_draws, np.nan)
         for b in range(self.ci_draws):
             sample = [x[rng.integers(0, x.shape[0], x.shape[0])] for x in xs]
             try:
-                res = cm.fit([moments_of(x) for x in sample], fit.theta)
+                theta, _f, converged, admissible = _refit(
+                    cm, [_moments(x) for x in sample], fit.theta
+                )
             except _FIT_ERRORS:
                 continue
-            if res.converged and res.admissible:
-                out[b] = float(f(res.theta))
+            if converged and admissible:
+                out[b] = float(f(theta))
         return out
 
 
@@ -496,7 +516,6 @@ def _compile_analysis(
     """Build the analysis model's parameter table and its population (pseudo-true) values."""
     import pandas as pd
 
-    from synergy_stats.inference._fastfit import CompiledModel, GroupMoments
     from synergy_stats.structural.api import sem
 
     plan = make_plan(
@@ -526,15 +545,15 @@ def _compile_analysis(
             "check that it is identified"
         )
     pt = pilot.partable
-    cm = CompiledModel(pt)
+    cm = _compile(pt)
     # population moments in the analysis model's variable order
     order = [pop.observed.index(v) for v in pt.observed]
     moments = [
-        GroupMoments(100_000, pop.mu[g][order], pop.sigma[g][np.ix_(order, order)])
+        _moments_from(100_000, pop.mu[g][order], pop.sigma[g][np.ix_(order, order)])
         for g in range(pop.n_groups)
     ]
-    res = cm.fit(moments, pilot.theta)
-    theta_pop = res.theta if res.converged else pilot.theta
+    theta, _f, converged, _adm = _refit(cm, moments, pilot.theta)
+    theta_pop = theta if converged else pilot.theta
     fast = (
         fast_ok
         and opts.get("estimator", "ML") == "ML"
