@@ -104,6 +104,7 @@ _EXPORTS: dict[str, str] = {
     "power": "synergy_stats.simulate.power",
     "PowerResult": "synergy_stats.simulate.power",
     "power_riclpm": "synergy_stats.simulate.riclpm_power",
+    "plot_power": "synergy_stats.simulate.plot",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -195,6 +196,7 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         simulate_example,
     )
     from synergy_stats.simulate.data import simulate_data  # noqa: F401
+    from synergy_stats.simulate.plot import plot_power  # noqa: F401
     from synergy_stats.simulate.power import PowerResult, power  # noqa: F401
     from synergy_stats.simulate.riclpm_power import power_riclpm  # noqa: F401
     from synergy_stats.simulate.rmsea import rmsea_power, rmsea_sample_size  # noqa: F401
