@@ -125,6 +125,7 @@ REPORT_STEPS: list[str] = [
     "synergy_stats.report_analysis:indirect_step",
     "synergy_stats.report_analysis:panel_step",
     "synergy_stats.report_analysis:tables_step",
+    "synergy_stats.report_power:power_step",
 ]
 
 _EXTRA_STEPS: list[Step] = []

@@ -563,6 +563,19 @@ def _compile_analysis(
     return _Analysis(pt, model, np.asarray(theta_pop, float), opts, fast, labels)
 
 
+def _population_fmin(an: _Analysis, pop: Population) -> float:
+    """The ML discrepancy of the analysis model at the population moments (0 when correct)."""
+    order = [pop.observed.index(v) for v in an.pt.observed]
+    moments = [
+        _moments_from(100_000, pop.mu[g][order], pop.sigma[g][np.ix_(order, order)])
+        for g in range(pop.n_groups)
+    ]
+    _theta, fmin, converged, _adm = _refit(an.compiled, moments, an.theta_pop)
+    if not converged:
+        raise SpecificationError("the analysis model does not converge at the population moments")
+    return max(fmin, 0.0)
+
+
 def _true_theta(an: _Analysis, pop: Population) -> np.ndarray:
     """Analysis parameters at their generating values where the population has the row.
 

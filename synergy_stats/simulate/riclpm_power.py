@@ -29,7 +29,12 @@ from synergy_stats.panel.simulate import lag_matrix
 from synergy_stats.simulate.power import LRT, PowerResult, Wald, power
 from synergy_stats.structural.spec import ModelSpec, Modifier
 
-__all__ = ["feedback_labels", "power_riclpm", "riclpm_population_syntax"]
+__all__ = [
+    "feedback_labels",
+    "feedback_power_analytic",
+    "power_riclpm",
+    "riclpm_population_syntax",
+]
 
 
 def _corr(k: int, r: float) -> np.ndarray:
@@ -107,6 +112,144 @@ def feedback_labels(spec: ModelSpec, source: str, targets: Sequence[str], sep: s
                 if lab and lab not in out:
                     out.append(lab)
     return out
+
+
+def _design(
+    constructs: Sequence[str],
+    waves: int,
+    lags: Mapping[tuple[str, str], float] | np.ndarray,
+    *,
+    autoregression: float,
+    ri_share: float,
+    ri_correlation: float,
+    within_correlation: float,
+    feedback_source: str,
+    feedback_targets: Sequence[str] | None,
+    time_invariant: bool,
+) -> dict[str, Any]:
+    """Check a design; build its population syntax, analysis and restricted models."""
+    from synergy_stats.panel.models import riclpm_syntax
+
+    if isinstance(waves, bool) or not isinstance(waves, int) or waves < 3:
+        raise OptionError(f"waves={waves!r} must be an integer of at least 3 for an RI-CLPM")
+    cons = list(constructs)
+    if len(cons) < 2 or len(set(cons)) != len(cons):
+        raise OptionError(f"constructs={constructs!r} must name two or more distinct constructs")
+    if feedback_source not in cons:
+        raise OptionError(f"feedback_source={feedback_source!r} is not one of {cons}")
+    targets_fb = (
+        [c for c in cons if c != feedback_source]
+        if feedback_targets is None
+        else list(feedback_targets)
+    )
+    bad = [c for c in targets_fb if c not in cons or c == feedback_source]
+    if bad or not targets_fb:
+        raise OptionError(
+            f"feedback_targets={feedback_targets!r}: give constructs other than the source "
+            f"from {cons}"
+        )
+    A = lag_matrix(cons, lags, autoregression=autoregression)
+    sep = DEFAULT_SEP
+    pop_syntax = riclpm_population_syntax(
+        cons,
+        waves,
+        A,
+        ri_share=ri_share,
+        ri_correlation=ri_correlation,
+        within_correlation=within_correlation,
+        sep=sep,
+    )
+    spec = riclpm_syntax(cons, waves, time_invariant=time_invariant, sep=sep)
+    fb = feedback_labels(spec, feedback_source, targets_fb, sep)
+    zero = Modifier(fixed=(0.0,))
+
+    def restrict(st: Any) -> Any:
+        labs = st.modifier.labels
+        return replace(st, modifier=zero) if st.op == "~" and labs and labs[0] in fb else st
+
+    restricted = ModelSpec(tuple(restrict(st) for st in spec.statements))
+    lag_labels: list[str] = []
+    for st in spec.statements:
+        if st.op == "~" and st.modifier.labels and st.modifier.labels[0] not in lag_labels:
+            lag_labels.append(str(st.modifier.labels[0]))
+    return {
+        "constructs": cons,
+        "population": pop_syntax,
+        "spec": spec,
+        "restricted": restricted,
+        "feedback": fb,
+        "lags": lag_labels,
+        "A": A,
+    }
+
+
+def feedback_power_analytic(
+    n: int | Sequence[int],
+    *,
+    lags: Mapping[tuple[str, str], float] | np.ndarray,
+    constructs: Sequence[str] = ("mechanism", "results"),
+    waves: int = 3,
+    autoregression: float = 0.4,
+    ri_share: float = 0.5,
+    ri_correlation: float = 0.3,
+    within_correlation: float = 0.3,
+    feedback_source: str = "results",
+    feedback_targets: Sequence[str] | None = None,
+    time_invariant: bool = False,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> dict[str, Any]:
+    """Asymptotic power of the feedback likelihood-ratio test (Satorra & Saris 1985).
+
+    The restricted model (feedback cross-lags fixed at 0) fitted to the population moments
+    leaves a discrepancy ``F0``; in a sample of ``n`` its likelihood-ratio statistic is
+    approximately non-central chi-square with ``df`` = number of restrictions and
+    non-centrality ``n F0``. Parameters as :func:`power_riclpm`.
+
+    Returns
+    -------
+    dict
+        ``table`` (``n, ncp, df, power``), ``n_required`` (smallest n with the wanted
+        ``power``), ``f0`` and ``df``.
+    """
+    import math
+
+    import pandas as pd
+    from scipy.optimize import brentq
+    from scipy.stats import chi2, ncx2
+
+    from synergy_stats.simulate.data import population
+    from synergy_stats.simulate.power import _compile_analysis, _population_fmin
+
+    design = _design(
+        constructs,
+        waves,
+        lags,
+        autoregression=autoregression,
+        ri_share=ri_share,
+        ri_correlation=ri_correlation,
+        within_correlation=within_correlation,
+        feedback_source=feedback_source,
+        feedback_targets=feedback_targets,
+        time_invariant=time_invariant,
+    )
+    if not 0 < power < 1:
+        raise OptionError(f"power={power!r} must lie strictly between 0 and 1")
+    pop = population(design["population"])
+    opts = {"meanstructure": True, "auto": False}
+    full = _compile_analysis(design["spec"], pop, opts, fast_ok=True)
+    rest = _compile_analysis(design["restricted"], pop, opts, fast_ok=True)
+    f0 = _population_fmin(rest, pop)
+    df = full.pt.npar - rest.pt.npar
+    crit = float(chi2.isf(alpha, df))
+    grid = [int(n)] if isinstance(n, int | np.integer) else [int(v) for v in n]
+    rows = []
+    for size in grid:
+        ncp = size * f0
+        rows.append({"n": size, "ncp": ncp, "df": df, "power": float(ncx2.sf(crit, df, ncp))})
+    lam = brentq(lambda lam: float(ncx2.sf(crit, df, lam)) - power, 1e-9, 1e4)
+    n_req = math.ceil(lam / f0) if f0 > 0 else math.inf
+    return {"table": pd.DataFrame(rows), "n_required": n_req, "f0": f0, "df": df}
 
 
 def power_riclpm(
@@ -198,54 +341,23 @@ def power_riclpm(
     ...                       replications=1000, seed=1)  # doctest: +SKIP
     >>> res.table().query("target == 'feedback_lrt'")  # doctest: +SKIP
     """
-    from synergy_stats.panel.models import riclpm_syntax
-
-    if isinstance(waves, bool) or not isinstance(waves, int) or waves < 3:
-        raise OptionError(f"waves={waves!r} must be an integer of at least 3 for an RI-CLPM")
-    cons = list(constructs)
-    if len(cons) < 2 or len(set(cons)) != len(cons):
-        raise OptionError(f"constructs={constructs!r} must name two or more distinct constructs")
-    if feedback_source not in cons:
-        raise OptionError(f"feedback_source={feedback_source!r} is not one of {cons}")
-    targets_fb = (
-        [c for c in cons if c != feedback_source]
-        if feedback_targets is None
-        else list(feedback_targets)
-    )
-    bad = [c for c in targets_fb if c not in cons or c == feedback_source]
-    if bad or not targets_fb:
-        raise OptionError(
-            f"feedback_targets={feedback_targets!r}: give constructs other than the source "
-            f"from {cons}"
-        )
-    if not 0 <= attrition < 1:
-        raise OptionError(f"attrition={attrition!r} must lie in [0, 1)")
-    A = lag_matrix(cons, lags, autoregression=autoregression)
-    sep = DEFAULT_SEP
-    pop_syntax = riclpm_population_syntax(
-        cons,
+    design = _design(
+        constructs,
         waves,
-        A,
+        lags,
+        autoregression=autoregression,
         ri_share=ri_share,
         ri_correlation=ri_correlation,
         within_correlation=within_correlation,
-        sep=sep,
+        feedback_source=feedback_source,
+        feedback_targets=feedback_targets,
+        time_invariant=time_invariant,
     )
-    spec = riclpm_syntax(cons, waves, time_invariant=time_invariant, sep=sep)
-    fb = feedback_labels(spec, feedback_source, targets_fb, sep)
-    zero = Modifier(fixed=(0.0,))
-    restricted = ModelSpec(
-        tuple(
-            replace(s, modifier=zero)
-            if s.op == "~" and s.modifier.labels[:1] and s.modifier.labels[0] in fb
-            else s
-            for s in spec.statements
-        )
-    )
-    lag_labels: list[str] = []
-    for s in spec.statements:
-        if s.op == "~" and s.modifier.labels and s.modifier.labels[0] not in lag_labels:
-            lag_labels.append(str(s.modifier.labels[0]))
+    if not 0 <= attrition < 1:
+        raise OptionError(f"attrition={attrition!r} must lie in [0, 1)")
+    cons, sep, fb = design["constructs"], DEFAULT_SEP, design["feedback"]
+    pop_syntax, spec, restricted = design["population"], design["spec"], design["restricted"]
+    lag_labels = design["lags"]
     data_options: dict[str, Any] = {}
     fit_options: dict[str, Any] = {"meanstructure": True, "auto": False}
     if attrition > 0:
