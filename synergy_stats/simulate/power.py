@@ -709,7 +709,9 @@ def _resolve_client(client: Any) -> tuple[Any, Callable[[], None]]:
                 f"client={client!r} needs dask.distributed; pip install 'synergy-stats[dask]'"
             ) from exc
         if client == "local":
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
+            cluster = LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            )
             c = Client(cluster)
 
             def close() -> None:
