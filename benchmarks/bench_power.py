@@ -100,6 +100,7 @@ def run_lavaan(reps: int, n: int) -> dict[str, float] | None:
 
 def worker(reps: int, n: int, n_jobs: int) -> None:
     """The package's side, in a child process; prints one JSON line."""
+    import resource
     import warnings
 
     sys.path.insert(0, str(ROOT))
@@ -108,14 +109,24 @@ def worker(reps: int, n: int, n_jobs: int) -> None:
     warnings.simplefilter("ignore")
     kw = dict(analysis=CHAIN, targets=["indirect", "a", "chisq"], seed=1, progress=False)
     ss.power(POPULATION, n, replications=2, **kw)  # imports and first-call costs
+
+    def cpu() -> tuple[float, float]:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+    c0 = cpu()
     t0 = time.perf_counter()
     res = ss.power(POPULATION, n, replications=reps, n_jobs=n_jobs, **kw)
     elapsed = time.perf_counter() - t0
+    c1 = cpu()
     tab = res.table().set_index("target")
     print(
         json.dumps(
             {
                 "seconds": elapsed,
+                "cpu_main": c1[0] - c0[0],
+                "cpu_workers": c1[1] - c0[1],
                 "power_indirect": float(tab.loc["indirect", "power"]),
                 "power_a": float(tab.loc["a", "power"]),
                 "admissible": float(tab.loc["a", "admissible"]),
@@ -179,8 +190,11 @@ def main() -> int:
             f"    power indirect / a           {lav['lavaan_power_indirect']:.3f} / "
             f"{lav['lavaan_power_a']:.3f}"
         )
-    print(f"  synergy_stats n_jobs=1         {one['seconds']:9.2f} s")
-    print(f"  synergy_stats n_jobs=2         {two['seconds']:9.2f} s")
+    for name, r in (("n_jobs=1", one), ("n_jobs=2", two)):
+        print(
+            f"  synergy_stats {name}         {r['seconds']:9.2f} s   (CPU: main "
+            f"{r['cpu_main']:.2f} s, workers {r['cpu_workers']:.2f} s)"
+        )
     print(f"    power indirect / a           {two['power_indirect']:.3f} / {two['power_a']:.3f}")
     print(f"    share admissible             {two['admissible']:.3f}")
     ok = True
@@ -192,6 +206,13 @@ def main() -> int:
         print(f"  ratio ours(2) / lavaan         {ratio:9.3f} (target <= {MAX_RATIO})")
         ok &= ratio <= MAX_RATIO
     print("targets met" if ok else "targets NOT met (see the load average: shared machine)")
+    cpu1 = one["cpu_main"] + one["cpu_workers"]
+    cpu2 = two["cpu_main"] + two["cpu_workers"]
+    print(
+        f"  CPU seconds 1 worker / 2 workers: {cpu1:.2f} / {cpu2:.2f}; on an idle machine the "
+        f"2-worker run would take about {max(cpu2 / 2, two['cpu_main']):.2f} s of wall time "
+        f"({cpu1 / max(cpu2 / 2, two['cpu_main']):.2f}x), assuming balanced workers"
+    )
     return 0
 
 
