@@ -263,3 +263,25 @@ def test_killed_run_resumes_to_the_identical_table(tmp_path):
     fresh = ss.power(MED_POP, [80, 160, 240], **kwargs)
     pd.testing.assert_frame_equal(resumed.table(), fresh.table())
     pd.testing.assert_frame_equal(resumed.raw, fresh.raw)
+
+
+def test_fitted_result_as_population():
+    data = pd.read_csv(Path(__file__).parent / "data" / "synergy_sim_n1000.csv")
+    chain = """
+    mot =~ mot1 + mot2 + mot3 + mot4
+    mech =~ mech1 + mech2 + mech3 + mech4
+    proc =~ proc1 + proc2 + proc3 + proc4
+    res =~ res1 + res2 + res3 + res4
+    mech ~ a*mot
+    proc ~ b*mech + mot
+    res ~ c*proc + mech
+    indirect := a*b*c
+    """
+    fit = ss.sem(chain, data)
+    est = fit.estimates().set_index("label")
+    res = ss.power(fit, 300, analysis=chain, replications=60, seed=1, targets=["a", "indirect"])
+    tab = res.table().set_index("target")
+    # the fit's estimates are the population values of the study
+    assert tab.loc["a", "population"] == pytest.approx(est.loc["a", "est"], abs=1e-6)
+    assert tab.loc["indirect", "population"] == pytest.approx(est.loc["indirect", "est"], abs=1e-6)
+    assert abs(tab.loc["a", "bias"]) < 3 * tab.loc["a", "sd_est"] / math.sqrt(60)
