@@ -228,7 +228,12 @@ class _Analysis:
 # -- the one door to the estimation engine's fast refit ------------------------------------
 # Everything below up to _fit_replication is the only code that touches the compiled refit
 # (today the bootstrap's inference/_fastfit.py). Swapping the engine means rewriting these
-# five functions (and the post-check `an.compiled.admissible` in _fit_replication).
+# five functions (and the post-check `an.compiled.admissible` in _fit_replication). With
+# the rebuilt engine (structural/engine.py + estimate.minimise) that would be: _compile ->
+# engine.CompiledModel(pt); _moments/_moments_from -> engine.moments_of / GroupMoments;
+# _refit -> minimise(Objective(None, moments, fiml=False, compiled=cm, partable=pt), start)
+# plus cm.admissible; _fast_vcov -> the inverse of N times the unit expected information
+# (Objective.expected_information, scaled as ss.sem's vcov_matrix).
 def _compile(pt: ParTable) -> Any:
     from synergy_stats.inference._fastfit import CompiledModel
 
