@@ -113,6 +113,14 @@ _EXPORTS: dict[str, str] = {
     "plot_bootstrap": "synergy_stats.figures",
     "plot_coefficients": "synergy_stats.figures",
     "save_figure": "synergy_stats.figures",
+    # simulation and Monte Carlo power (issue 15)
+    "simulate_data": "synergy_stats.simulate.data",
+    "rmsea_power": "synergy_stats.simulate.rmsea",
+    "rmsea_sample_size": "synergy_stats.simulate.rmsea",
+    "power": "synergy_stats.simulate.power",
+    "PowerResult": "synergy_stats.simulate.power",
+    "power_riclpm": "synergy_stats.simulate.riclpm_power",
+    "plot_power": "synergy_stats.simulate.plot",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -219,6 +227,11 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         load_example,
         simulate_example,
     )
+    from synergy_stats.simulate.data import simulate_data  # noqa: F401
+    from synergy_stats.simulate.plot import plot_power  # noqa: F401
+    from synergy_stats.simulate.power import PowerResult, power  # noqa: F401
+    from synergy_stats.simulate.riclpm_power import power_riclpm  # noqa: F401
+    from synergy_stats.simulate.rmsea import rmsea_power, rmsea_sample_size  # noqa: F401
     from synergy_stats.structural import (  # noqa: F401
         ModelSpec,
         SEMResult,

@@ -11,6 +11,8 @@ Subcommands:
     Print the validation report; exit status 1 when errors were found.
 ``synergy-stats instruments``
     List the bundled instruments.
+``synergy-stats power CONFIG [--out DIR]``
+    A Monte Carlo power study from a YAML file: table, power curve and manifest.
 
 Only the standard library is imported at start-up, so ``--help`` answers at once; the
 statistics stack is imported inside the subcommands.
@@ -116,6 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("instruments", help="list the bundled instruments")
+
+    pw = sub.add_parser(
+        "power",
+        help="run a Monte Carlo power study from a YAML file",
+        description=(
+            "Simulate from the population model of CONFIG, fit the analysis model to every "
+            "replication and write power_table.csv, power_curve.png and manifest.json."
+        ),
+    )
+    pw.add_argument("config", metavar="CONFIG", help="YAML file: population, n, targets, engine")
+    pw.add_argument("--out", default="synergy_power", metavar="DIR", help="output folder")
+    pw.add_argument("--overwrite", action="store_true", help="replace study files in DIR")
     return parser
 
 
@@ -249,6 +263,15 @@ def _cmd_instruments(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_power(args: argparse.Namespace) -> int:
+    from synergy_stats.simulate.study import run_power_study
+
+    out = run_power_study(args.config, args.out, overwrite=args.overwrite)
+    print(out["table"].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"wrote {', '.join(f.name for f in out['files'])} to {args.out}")
+    return EXIT_OK
+
+
 def _cmd_steps(args: argparse.Namespace) -> int:
     from synergy_stats.report import report_steps
 
@@ -277,6 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": _cmd_validate,
         "instruments": _cmd_instruments,
         "steps": _cmd_steps,
+        "power": _cmd_power,
     }
     if args.command is None:
         parser.print_help()

@@ -210,6 +210,7 @@ REPORT_STEPS: list[str] = [
     "synergy_stats.report_ordinal:ordinal_step",
     "synergy_stats.report_analysis:panel_step",
     "synergy_stats.report_analysis:tables_step",
+    "synergy_stats.report_power:power_step",
     "synergy_stats.report_figures:figures_step",
     "synergy_stats.report_methods:methods_step",
 ]

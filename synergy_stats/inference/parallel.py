@@ -21,7 +21,7 @@ import multiprocessing as mp
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -222,6 +222,8 @@ def map_draws(
     chunk_size: int | None = None,
     progress: ProgressLike = None,
     label: str = "draws",
+    completed: Mapping[tuple[int, int], tuple[np.ndarray, np.ndarray]] | None = None,
+    on_chunk: Callable[[int, int, np.ndarray, np.ndarray], None] | None = None,
 ) -> DrawOutput:
     """Run draws ``0 .. n-1`` of ``task`` and collect their values and status codes.
 
@@ -245,6 +247,12 @@ def map_draws(
         See :func:`synergy_stats.inference.progress.make_progress`.
     label : str
         Progress-bar label.
+    completed : mapping, optional
+        Chunks already computed (a resumed run): ``{(start, stop): (values, status)}``.
+        Chunks of the current chunking found here are not run again.
+    on_chunk : callable, optional
+        ``on_chunk(start, stop, values, status)`` after each chunk finishes (in this
+        process), e.g. to write a checkpoint.
 
     Returns
     -------
@@ -286,13 +294,26 @@ def map_draws(
     chunks = _chunks(n, size)
     bar = make_progress(progress, n, label)
 
-    def store(res: tuple[int, np.ndarray, np.ndarray]) -> None:
+    def store(res: tuple[int, np.ndarray, np.ndarray], *, new: bool = True) -> None:
         start, vals, codes = res
         values[start : start + len(codes)] = vals
         status[start : start + len(codes)] = codes
         bar.update(len(codes))
+        if new and on_chunk is not None:
+            on_chunk(start, start + len(codes), vals, codes)
 
     with bar:
+        if completed:
+            todo = []
+            for a, b in chunks:
+                prev = completed.get((a, b))
+                if prev is None:
+                    todo.append((a, b))
+                else:
+                    store((a, np.asarray(prev[0]), np.asarray(prev[1])), new=False)
+            chunks = todo
+        if not chunks:
+            return DrawOutput(values, status)
         if client is not None:
             _run_dask(client, task, chunks, seeds, store)
         elif workers == 1:

@@ -2,7 +2,13 @@
 
 * :func:`simulate_example` / :func:`load_example`: the three-wave street-government example;
 * :mod:`synergy_stats.simulate.panel`: the latent panel process of the synergy execution
-  model and the item-response layer, reusable for power analysis.
+  model and the item-response layer, reusable for power analysis;
+* :mod:`synergy_stats.simulate.data`: :func:`~synergy_stats.simulate.data.simulate_data`,
+  data from a population model as lavaan's ``simulateData``;
+* :mod:`synergy_stats.simulate.power`, :mod:`synergy_stats.simulate.riclpm_power`,
+  :mod:`synergy_stats.simulate.rmsea`: Monte Carlo and analytic power;
+  :mod:`synergy_stats.simulate.plot` draws power curves and
+  :mod:`synergy_stats.simulate.study` runs a study from a configuration file.
 """
 
 from __future__ import annotations

@@ -1,0 +1,102 @@
+"""power_riclpm against the analytic power of a published design (frozen lavaan 0.6-14).
+
+Design: the illustrative example of Mulder (2023), "Power analysis for the random intercept
+cross-lagged panel model using the powRICLPM R-package", Structural Equation Modeling 30,
+645-658 (its vignette "Mulder2022"): Phi = matrix(c(.20, .10, .15, .30), byrow = FALSE)
+(rows outcomes: wB(t) ~ .10 wA(t-1), the effect of interest "wB2~wA1"), within_cor = .26,
+RI_cor = .35, ICC = .5, 3 time points, lags free per wave. The reference is lavaan's
+asymptotic power of that design (Wald z of each lag from the expected information at the
+population moments; the LRT of the feedback cross-lags from the non-central chi-square),
+see tests/reference_scripts/make_riclpm_power_reference.R. The reference is asymptotic, so the
+check uses n = 1000 and 1500 (at n = 500 the Monte Carlo power of the strongest lag, .30, is
+finite-sample lower than the asymptotic .92: about .84 with 400 replications).
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import synergy_stats as ss
+
+REF = json.loads(
+    (Path(__file__).parent / "data" / "simulate" / "riclpm_power_mulder2023.json").read_text()
+)
+PHI = np.array([[0.20, 0.15], [0.10, 0.30]])  # rows outcomes (A, B), columns predictors
+# our lag labels for lavaan's (lhs, rhs) rows
+LABEL = {("A", "A"): "ar_A", ("A", "B"): "cl_B_A", ("B", "A"): "cl_A_B", ("B", "B"): "ar_B"}
+REPS = 400
+
+
+@pytest.fixture(scope="module")
+def result():
+    return ss.power_riclpm(
+        [1000, 1500],
+        lags=PHI,
+        constructs=("A", "B"),
+        waves=3,
+        ri_share=0.5,
+        ri_correlation=0.35,
+        within_correlation=0.26,
+        feedback_source="A",
+        replications=REPS,
+        seed=2023,
+    )
+
+
+def test_lag_power_matches_the_design_within_mc_error(result):
+    tab = result.table().set_index(["n", "target"])
+    for ref in REF["results"]:
+        if ref["n"] not in result.n:
+            continue
+        for lhs, rhs, est, se, pw in zip(
+            ref["lhs"], ref["rhs"], ref["est"], ref["se"], ref["power"], strict=True
+        ):
+            wave = lhs[-1]
+            label = f"{LABEL[(lhs[1], rhs[1])]}_{wave}"
+            row = tab.loc[(ref["n"], label)]
+            assert row["population"] == pytest.approx(est, abs=1e-6)
+            mcse = math.sqrt(pw * (1 - pw) / REPS)
+            assert abs(row["power"] - pw) < 3 * mcse + 0.01, (ref["n"], label, row["power"], pw)
+            assert row["mean_se"] == pytest.approx(se, rel=0.06)
+    # the effect of interest, wB2 ~ wA1 = .10: far from 80% power at n = 1000
+    assert tab.loc[(1000, "cl_A_B_2"), "power"] < 0.6
+
+
+def test_feedback_tests(result):
+    tab = result.table().set_index(["n", "target"])
+    for ref in REF["results"]:
+        if ref["n"] not in result.n:
+            continue
+        pw = ref["lrt_power"]
+        mcse = math.sqrt(pw * (1 - pw) / REPS)
+        lrt = tab.loc[(ref["n"], "feedback_lrt"), "power"]
+        wald = tab.loc[(ref["n"], "feedback_wald"), "power"]
+        assert abs(lrt - pw) < 3 * mcse + 0.01, (ref["n"], lrt, pw)
+        assert abs(wald - lrt) < 0.05
+    assert tab.loc[(1500, "feedback_lrt"), "power"] > tab.loc[(1000, "feedback_lrt"), "power"]
+
+
+def test_attrition_runs_fiml_and_loses_power():
+    kw = dict(lags={("results", "mechanism"): 0.3}, replications=25, seed=5)
+    full = ss.power_riclpm(400, **kw).table().set_index("target")
+    lost = ss.power_riclpm(400, attrition=0.3, **kw).table().set_index("target")
+    assert lost.loc["feedback_lrt", "converged"] == 1.0
+    # the same persons, fewer observations: larger standard errors of the lag
+    assert (
+        lost.loc["cl_results_mechanism_2", "mean_se"]
+        > full.loc["cl_results_mechanism_2", "mean_se"]
+    )
+
+
+def test_bad_arguments():
+    with pytest.raises(ss.OptionError, match="waves"):
+        ss.power_riclpm(100, lags={}, waves=2, replications=2, seed=1)
+    with pytest.raises(ss.OptionError, match="stationary"):
+        ss.power_riclpm(
+            100, lags={("results", "mechanism"): 0.99}, autoregression=0.9, replications=2, seed=1
+        )
+    with pytest.raises(ss.OptionError, match="feedback_source"):
+        ss.power_riclpm(100, lags={}, feedback_source="nope", replications=2, seed=1)
