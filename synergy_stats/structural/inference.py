@@ -195,6 +195,23 @@ def _h1_expected_info(gd, meanstructure: bool) -> np.ndarray:
     return out
 
 
+def _h1_keep(model, meanstructure: bool) -> np.ndarray:
+    """Saturated moments that are not the fixed covariates' own, in the h1 scores' order.
+
+    With ``fixed_x`` the exogenous covariates' means and their (co)variances among
+    themselves are not modelled: lavaan zeroes their rows and columns in the h1
+    information (``eliminate.pstar.idx(x.idx)`` in ``lav_mvnorm_h1_information_*``) and
+    inverts only the rest. The covariances of a covariate with a dependent variable stay.
+    """
+    p = model.p
+    is_x = np.zeros(p, dtype=bool)
+    for v in model.pt.exogenous_x:
+        is_x[model.observed.index(v)] = True
+    iu, ju = np.triu_indices(p)
+    keep = ~(is_x[iu] & is_x[ju])
+    return np.concatenate([~is_x, keep]) if meanstructure else keep
+
+
 def yuan_bentler_trace(objective: Objective, theta: np.ndarray, e_inv: np.ndarray) -> float:
     """``tr(U Gamma)`` of the Yuan-Bentler scaled test, Mplus variant (complete data).
 
@@ -205,15 +222,19 @@ def yuan_bentler_trace(objective: Objective, theta: np.ndarray, e_inv: np.ndarra
     ``trace_h0 = (N_g/N) tr(B0_g E^-1)`` with ``B0_g`` the mean outer product of the
     model's casewise scores and ``E`` the information used for the standard errors.
     The scaling factor is ``sum_g (trace_h1 - trace_h0) / df`` (Yuan & Bentler 2000;
-    lavaan's ``yuan.bentler.mplus``).
+    lavaan's ``yuan.bentler.mplus``). With fixed covariates ``A1`` and ``B1`` are restricted
+    to the moments that are not the covariates' own (:func:`_h1_keep`), as lavaan's
+    ``lav_test_yuan_bentler_mplus_trace`` (which inverts ``A1`` without its zero rows).
     """
     ms = objective.meanstructure
+    keep = _h1_keep(objective.model, ms)
     total = 0.0
     scores0 = casewise_scores(objective, theta)
     for g, gd in enumerate(objective.groups):
-        s1 = _h1_scores(gd, ms)
+        s1 = _h1_scores(gd, ms)[:, keep]
         B1 = s1.T @ s1 / gd.n
         A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
+        A1 = A1[np.ix_(keep, keep)]
         trace_h1 = float(np.sum(B1 * np.linalg.inv(A1).T))
         B0 = scores0[g].T @ scores0[g] / gd.n
         fg = gd.n / objective.ntotal
@@ -246,17 +267,20 @@ def fiml_corrected(result) -> dict[str, float]:
     moments, ``Gamma = W_m^-1 J_m W_m^-1``, ``E = Delta' W_m Delta`` and
     ``U = W_m - W_m Delta E^-1 Delta' W_m`` (group blocks weighted by N_g/N),
     ``k = tr(U W_m^-1 W_c W_m^-1 U Gamma)`` and ``c3 = k / df``. As lavaan's
-    ``lav_fit_fiml_corrected`` (version "V3").
+    ``lav_fit_fiml_corrected`` (version "V3"). With fixed covariates every matrix is
+    restricted to the moments that are not the covariates' own (:func:`_h1_keep`).
     """
     groups = result._groups
     ntot = result.nobs
     fg = [gd.n / ntot for gd in groups]
-    Wm = [_h1_observed_info(gd) for gd in groups]
+    keep = _h1_keep(result._model, True)
+    sub = np.ix_(keep, keep)
+    Wm = [_h1_observed_info(gd)[sub] for gd in groups]
     Jm = []
     for gd in groups:
-        s = _h1_scores(gd, True)
+        s = _h1_scores(gd, True)[:, keep]
         Jm.append(s.T @ s / gd.n)
-    Wc = [_h1_expected_info(gd, True) for gd in groups]
+    Wc = [_h1_expected_info(gd, True)[sub] for gd in groups]
     Wmi = [np.linalg.inv(w) for w in Wm]
 
     def bdiag(blocks: list[np.ndarray]) -> np.ndarray:
@@ -275,7 +299,9 @@ def fiml_corrected(result) -> dict[str, float]:
     Gamma_all = bdiag([wi @ j @ wi / f for f, wi, j in zip(fg, Wmi, Jm, strict=True)])
 
     def trace_for(res) -> float:
-        D = np.vstack([_moment_jacobian(res._model, res.theta, g) for g in range(len(groups))])
+        D = np.vstack(
+            [_moment_jacobian(res._model, res.theta, g)[keep] for g in range(len(groups))]
+        )
         E_inv = np.linalg.inv(D.T @ Wm_all @ D)
         U = Wm_all - Wm_all @ D @ E_inv @ D.T @ Wm_all
         return float(np.trace(U @ Wmi_all @ Wc_all @ Wmi_all @ U @ Gamma_all))
