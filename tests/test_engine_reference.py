@@ -203,10 +203,6 @@ def test_estimates(key: str) -> None:
     assert not bad, f"{key}:\n" + "\n".join(bad)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=ISSUE + "explicit intercept lines are refused unless meanstructure=True is passed",
-)
 @pytest.mark.parametrize("key", ["growth_x_mlr"])
 def test_growth_intercept_lines_switch_the_mean_structure_on(key: str) -> None:
     fit = _fit(key, explicit_meanstructure=False)
