@@ -25,6 +25,7 @@ from synergy_stats.errors import (
     OptionError,
     SpecificationError,
 )
+from synergy_stats.multilevel.cluster import MissingCluster
 from synergy_stats.structural.estimate import (
     Objective,
     OptimResult,
@@ -72,6 +73,8 @@ def sem(
     level: float = 0.95,
     engine: Engine = "numpy",
     se: bool = True,
+    cluster: str | None = None,
+    missing_cluster: MissingCluster = "error",
 ) -> SEMResult:
     """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
 
@@ -114,6 +117,13 @@ def sem(
         Compute standard errors (when first asked for). ``se=False`` is lavaan's
         ``se = "none"``: estimates and fit measures only, e.g. for a CFA behind
         reliability coefficients or an invariance ladder.
+    cluster : str, optional
+        Column of cluster (department) ids, as lavaan's ``cluster =``. A single-level
+        model gets cluster-robust standard errors and the Yuan-Bentler scaled test with
+        clusters (Mplus ``TYPE=COMPLEX``; the estimator is MLR); a model with ``level:``
+        blocks is fitted by two-level ML (:mod:`synergy_stats.multilevel`).
+    missing_cluster : {"error", "drop"}
+        Rows with a missing cluster id: an error naming them, or dropped with a warning.
 
     Returns
     -------
@@ -155,6 +165,15 @@ def sem(
     spec = _as_spec(model)
     if not spec.statements:
         raise SpecificationError("model has no statements")
+    if cluster is not None or any(s.level for s in spec.statements):
+        from synergy_stats.multilevel.fit import sem_clustered
+
+        opts = dict(estimator=estimator, missing=missing, meanstructure=meanstructure,
+                    group=group, group_equal=group_equal, group_partial=group_partial,
+                    std_lv=std_lv, auto=auto, fixed_x=fixed_x, level=level, engine=engine, se=se)
+        return sem_clustered(
+            spec, data, cluster=cluster, missing_cluster=missing_cluster, kwargs=opts
+        )
     if group is not None and group not in data.columns:
         raise DataValidationError(f"group={group!r} is not a column of data")
     n_groups = 1
@@ -217,6 +236,8 @@ def cfa(
     level: float = 0.95,
     engine: Engine = "numpy",
     se: bool = True,
+    cluster: str | None = None,
+    missing_cluster: MissingCluster = "error",
 ) -> SEMResult:
     """Fit a confirmatory factor analysis, as lavaan's ``cfa()`` (same defaults as :func:`sem`).
 
@@ -241,6 +262,8 @@ def cfa(
         level=level,
         engine=engine,
         se=se,
+        cluster=cluster,
+        missing_cluster=missing_cluster,
     )
 
 
