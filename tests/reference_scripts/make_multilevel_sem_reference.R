@@ -51,9 +51,11 @@ level: 2
     fb1 =~ y1 + L2*y2 + L3*y3
     fb2 =~ y4 + L5*y5 + L6*y6"
 path2_model <- "level: 1
-    y1 ~ bw*y2 + x1
+    y2 ~ x1
+    y1 ~ bw*y2
 level: 2
-    y1 ~ bb*y2 + w1
+    y2 ~ w1
+    y1 ~ bb*y2
 contextual := bb - bw"
 sat_model <- "level: 1
     y1 ~~ y2 + y3 + y4
@@ -81,6 +83,13 @@ out$staff_sem_cluster_listwise_mlr <- one(
 out$staff_sem_fiml_mlr_naive <- one(
   sem(staff_model, data = staff, estimator = "MLR", missing = "ml"),
   staff_model, "sem(staff, estimator = 'MLR', missing = 'ml') (no cluster)", mlr_names)
+# lavaan's defaults stop the EM of the unrestricted (h1) model at em.h1.tol = 1e-5, which moves
+# the chi-square by ~1e-4; the "_tight" references run that EM to 1e-12 (nlminb for the model
+# itself cannot be pushed further: at rel.tol below 1e-10 it reports false convergence, and
+# it stops with gradients ~1e-5, leaving level-2 intercepts ~1e-4 from the optimum).
+tight <- list(em.h1.tol = 1e-12, em.h1.iter.max = 200000L)
+fit_tight <- function(fun, model, data, ...) do.call(fun, c(list(model = model, data = data,
+                                                                 cluster = "cluster", ...), tight))
 demo_fit <- sem(demo_model, data = demo, cluster = "cluster")
 out$demo_twolevel <- one(demo_fit, demo_model, "sem(Demo.twolevel, cluster = 'cluster')", two_names)
 out$demo_twolevel_mcar10 <- one(
@@ -92,15 +101,27 @@ out$cfa_twolevel_equal_loadings <- one(
 out$path_twolevel_contextual <- one(
   sem(path2_model, data = demo, cluster = "cluster"), path2_model,
   "sem(two-level path model with := contextual effect, Demo.twolevel)", two_names)
-sat <- sem(sat_model, data = demo, cluster = "cluster")
+out$demo_twolevel_tight <- one(fit_tight("sem", demo_model, demo), demo_model,
+  "sem(Demo.twolevel, cluster = 'cluster', em.h1.tol = 1e-12, control = list(rel.tol = 1e-15))",
+  two_names)
+out$demo_twolevel_mcar10_tight <- one(fit_tight("sem", demo_model, dm, missing = "ml"), demo_model,
+  "sem(Demo.twolevel 10% MCAR, missing = 'ml', tight tolerances)", two_names)
+out$cfa_twolevel_equal_loadings_tight <- one(fit_tight("cfa", cfa2_model, demo), cfa2_model,
+  "cfa(two-level CFA, cross-level equal loadings, tight tolerances)", two_names)
+out$path_twolevel_contextual_tight <- one(fit_tight("sem", path2_model, demo), path2_model,
+  "sem(two-level path model with := contextual effect, tight tolerances)", two_names)
+sat <- fit_tight("sem", sat_model, demo)
 h1 <- lavInspect(sat, "h1")
 out$icc_saturated <- list(
   call = "lavInspect(sem(saturated y1-y4, Demo.twolevel, cluster), 'icc' / 'h1')",
   model = sat_model,
   icc = as.list(lavInspect(sat, "icc")),
-  within_cov = unclass(h1$within$cov), within_mean = as.list(h1$within$mean),
-  between_cov = unclass(h1$between$cov), between_mean = as.list(h1$between$mean),
-  loglik = fitMeasures(sat, "logl"))
+  within_cov = unclass(h1[[1]]$cov), within_mean = as.list(h1[[1]]$mean),
+  between_cov = unclass(h1[[2]]$cov), between_mean = as.list(h1[[2]]$mean),
+  loglik = fitMeasures(sat, "logl"),
+  # the saturated model fitted as a model (nlminb): its ~~ estimates are Sigma_W and Sigma_B at
+  # the ML optimum; lavInspect(, "h1") is lavaan's EM, which stops ~2e-4 short of it in Sigma_B
+  estimates = parameterEstimates(sat)[, c("lhs", "op", "rhs", "level", "est", "se")])
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE),
            file.path(d, "lavaan_multilevel_reference.json"))
 cat("written\n")
