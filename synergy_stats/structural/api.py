@@ -168,9 +168,20 @@ def sem(
     if cluster is not None or any(s.level for s in spec.statements):
         from synergy_stats.multilevel.fit import sem_clustered
 
-        opts = dict(estimator=estimator, missing=missing, meanstructure=meanstructure,
-                    group=group, group_equal=group_equal, group_partial=group_partial,
-                    std_lv=std_lv, auto=auto, fixed_x=fixed_x, level=level, engine=engine, se=se)
+        opts = dict(
+            estimator=estimator,
+            missing=missing,
+            meanstructure=meanstructure,
+            group=group,
+            group_equal=group_equal,
+            group_partial=group_partial,
+            std_lv=std_lv,
+            auto=auto,
+            fixed_x=fixed_x,
+            level=level,
+            engine=engine,
+            se=se,
+        )
         return sem_clustered(
             spec, data, cluster=cluster, missing_cluster=missing_cluster, kwargs=opts
         )
