@@ -74,6 +74,15 @@ _EXPORTS: dict[str, str] = {
     "design_effect": "synergy_stats.regression",
     "rwg": "synergy_stats.regression",
     "rwg_j": "synergy_stats.regression",
+    # nested data: cluster-robust and two-level SEM (issue 14)
+    "ClusterError": "synergy_stats.errors",
+    "ClusterWarning": "synergy_stats.errors",
+    "validate_cluster": "synergy_stats.multilevel",
+    "ClusterInfo": "synergy_stats.multilevel",
+    "item_icc": "synergy_stats.multilevel.icc",
+    "ItemICC": "synergy_stats.multilevel.icc",
+    "TwoLevelResult": "synergy_stats.multilevel.twolevel",
+    "ClusterRobustResult": "synergy_stats.multilevel.robust",
     "Table": "synergy_stats.tables",
     "regression_table": "synergy_stats.tables",
     "fit_table": "synergy_stats.tables",
@@ -141,6 +150,8 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers and IDEs
     from synergy_stats.errors import (  # noqa: F401
+        ClusterError,
+        ClusterWarning,
         ConvergenceError,
         ConvergenceWarning,
         DataValidationError,
@@ -199,6 +210,10 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         parallel_analysis,
         reliability,
     )
+    from synergy_stats.multilevel import ClusterInfo, validate_cluster  # noqa: F401
+    from synergy_stats.multilevel.icc import ItemICC, item_icc  # noqa: F401
+    from synergy_stats.multilevel.robust import ClusterRobustResult  # noqa: F401
+    from synergy_stats.multilevel.twolevel import TwoLevelResult  # noqa: F401
     from synergy_stats.ordinal import (  # noqa: F401
         OrdinalSEMResult,
         PolychoricResult,

@@ -8,6 +8,8 @@ argument, the offending value and what would have been accepted.
 from __future__ import annotations
 
 __all__ = [
+    "ClusterError",
+    "ClusterWarning",
     "ConvergenceError",
     "ConvergenceWarning",
     "DataValidationError",
@@ -40,6 +42,10 @@ class InstrumentError(SynergyError):
 
 class DataValidationError(SynergyError, ValueError):
     """Survey or analysis data do not fit what the call needs."""
+
+
+class ClusterError(DataValidationError):
+    """A cluster column cannot be used (absent, missing ids, too few clusters)."""
 
 
 class SpecificationError(SynergyError):
@@ -92,3 +98,7 @@ class HeywoodWarning(SynergyWarning):
 
 class ConvergenceWarning(SynergyWarning):
     """The optimiser needed restarts or ended close to, but not at, its tolerance."""
+
+
+class ClusterWarning(SynergyWarning):
+    """Clusters are usable but weak: singletons, few clusters, parameters near their count."""

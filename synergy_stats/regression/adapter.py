@@ -29,6 +29,7 @@ from synergy_stats.errors import (
     SpecificationError,
     SynergyError,
 )
+from synergy_stats.multilevel.cluster import MissingCluster, validate_cluster
 from synergy_stats.regression.clusters import check_mixed_groups, check_robust_clusters
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -592,6 +593,7 @@ def mixedlm(
     *,
     groups: str,
     reml: bool = True,
+    missing_cluster: MissingCluster = "error",
 ) -> RegressionResult:
     r"""Fit a linear mixed model with a random intercept per group.
 
@@ -606,6 +608,10 @@ def mixedlm(
     reml : bool
         Restricted maximum likelihood (default) or ML. Under REML, AIC and BIC are not
         defined and are NaN.
+    missing_cluster : {"error", "drop"}
+        Rows with a missing group id: an error naming them (:class:`ClusterError`), or
+        dropped with a warning (the shared check
+        :func:`synergy_stats.multilevel.validate_cluster`).
 
     Returns
     -------
@@ -636,7 +642,18 @@ def mixedlm(
     if not isinstance(reml, bool):
         raise OptionError(f"reml={reml!r} is not accepted; use True or False")
     frame = _check_frame(data)
-    group_col = _resolve_column(frame, groups, "groups")
+    info = validate_cluster(
+        frame,
+        groups,
+        argument="groups",
+        missing=missing_cluster,
+        what="mixedlm",
+        warn_singletons=False,
+        min_clusters=1,
+    )
+    if info.n_dropped:
+        frame = frame.loc[info.keep]
+    group_col = groups
     columns = [*_formula_columns(formula, frame), group_col]
     frame = _complete_cases(frame, columns, what="mixedlm")
     _check_formula(formula)

@@ -15,6 +15,7 @@ import numpy as np
 
 from synergy_stats._typing import check_option
 from synergy_stats.errors import DataValidationError, DroppedDataWarning, OptionError
+from synergy_stats.multilevel.cluster import MissingCluster, validate_cluster
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -44,6 +45,24 @@ def _columns(data: pd.DataFrame, names: Sequence[str], argument: str) -> list[st
     return list(names)
 
 
+def _clustered(
+    data: pd.DataFrame, group: str, missing_cluster: MissingCluster, what: str
+) -> tuple[pd.DataFrame, int]:
+    """Rows with a cluster id (the shared check), and the number of singleton clusters."""
+    info = validate_cluster(
+        _frame(data),
+        group,
+        argument="group",
+        missing=missing_cluster,
+        what=what,
+        warn_singletons=False,
+        min_clusters=1,
+        stacklevel=4,
+    )
+    frame = data if not info.n_dropped else data.loc[info.keep]
+    return frame, info.n_singletons
+
+
 def _complete(data: pd.DataFrame, columns: list[str], what: str) -> pd.DataFrame:
     keep = data[columns].notna().all(axis=1)
     dropped = int((~keep).sum())
@@ -64,7 +83,13 @@ def _numeric(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
         raise DataValidationError(f"columns {', '.join(columns)} must be numeric: {exc}") from exc
 
 
-def icc(data: pd.DataFrame, *, value: str, group: str) -> pd.Series:
+def icc(
+    data: pd.DataFrame,
+    *,
+    value: str,
+    group: str,
+    missing_cluster: MissingCluster = "error",
+) -> pd.Series:
     r"""ICC(1) and ICC(2) from a one-way random-effects ANOVA.
 
     Parameters
@@ -74,16 +99,21 @@ def icc(data: pd.DataFrame, *, value: str, group: str) -> pd.Series:
     value : str
         Column of the individual-level variable (e.g. a construct score).
     group : str
-        Column of the group ids (e.g. departments).
+        Column of the group ids (e.g. departments); numbers or strings, in any order.
+    missing_cluster : {"error", "drop"}
+        Rows with a missing group id: an error naming them, or dropped with a warning
+        (the shared check :func:`synergy_stats.multilevel.validate_cluster`).
 
     Returns
     -------
     pandas.Series
         ``icc1``, ``icc2``, ``msb``, ``msw``, ``df_between``, ``df_within``, ``fvalue``,
-        ``pvalue``, ``n_groups``, ``mean_group_size``.
+        ``pvalue``, ``n_groups``, ``mean_group_size``, ``n_singletons`` (groups of size 1).
 
     Raises
     ------
+    ClusterError
+        If ``group`` is not a column or has missing ids (with ``missing_cluster="error"``).
     DataValidationError
         If a column is missing or not numeric, or fewer than two groups remain.
 
@@ -120,7 +150,8 @@ def icc(data: pd.DataFrame, *, value: str, group: str) -> pd.Series:
     import pandas as pd
     from scipy import stats
 
-    frame = _complete(_frame(data), _columns(data, [value, group], "value/group"), "icc")
+    base, n_single = _clustered(data, group, missing_cluster, "icc")
+    frame = _complete(base, _columns(base, [value, group], "value/group"), "icc")
     y = _numeric(frame, [value])[:, 0]
     codes, uniques = pd.factorize(frame[group], sort=True)
     n_groups = len(uniques)
@@ -155,6 +186,7 @@ def icc(data: pd.DataFrame, *, value: str, group: str) -> pd.Series:
             "pvalue": float(stats.f.sf(f, df_b, df_w)),
             "n_groups": float(n_groups),
             "mean_group_size": k,
+            "n_singletons": float(n_single),
         },
         name=value,
         dtype=float,
@@ -250,6 +282,7 @@ def rwg(
     items: Sequence[str] | None = None,
     scale_points: int = 5,
     null: NullDistribution | float = "uniform",
+    missing_cluster: MissingCluster = "error",
 ) -> pd.DataFrame:
     r"""Within-group agreement rwg for a single item (rwg(j) when several ``items`` are given).
 
@@ -267,6 +300,8 @@ def rwg(
         Number of response options A of the item (default 5).
     null : "uniform" or float
         Null distribution; see :func:`null_variance`.
+    missing_cluster : {"error", "drop"}
+        Rows with a missing group id: an error naming them, or dropped with a warning.
 
     Returns
     -------
@@ -309,14 +344,21 @@ def rwg(
     if items is not None:
         cols = list(items)
         if len(cols) > 1:
-            out = rwg_j(data, items=cols, group=group, scale_points=scale_points, null=null)
+            out = rwg_j(
+                data,
+                items=cols,
+                group=group,
+                scale_points=scale_points,
+                null=null,
+                missing_cluster=missing_cluster,
+            )
             return out.rename(columns={"rwg_j": "rwg"})
         if not cols:
             raise OptionError("items=[] is not accepted; give at least one column")
         value = cols[0]
     if value is None:  # unreachable: checked above; keeps the type checker informed
         raise OptionError("give value= or items=")
-    return _agreement(data, [value], group, scale_points, null, "rwg")
+    return _agreement(data, [value], group, scale_points, null, "rwg", missing_cluster)
 
 
 def rwg_j(
@@ -326,6 +368,7 @@ def rwg_j(
     group: str,
     scale_points: int = 5,
     null: NullDistribution | float = "uniform",
+    missing_cluster: MissingCluster = "error",
 ) -> pd.DataFrame:
     r"""Within-group agreement rwg(j) for a scale of J parallel items.
 
@@ -341,6 +384,8 @@ def rwg_j(
         Number of response options A (default 5).
     null : "uniform" or float
         Null distribution; see :func:`null_variance`.
+    missing_cluster : {"error", "drop"}
+        Rows with a missing group id: an error naming them, or dropped with a warning.
 
     Returns
     -------
@@ -385,7 +430,7 @@ def rwg_j(
     cols = [items] if isinstance(items, str) else list(items)
     if not cols:
         raise OptionError("items=[] is not accepted; give at least one column")
-    return _agreement(data, cols, group, scale_points, null, "rwg_j")
+    return _agreement(data, cols, group, scale_points, null, "rwg_j", missing_cluster)
 
 
 def _agreement(
@@ -395,11 +440,13 @@ def _agreement(
     scale_points: int,
     null: NullDistribution | float,
     name: Literal["rwg", "rwg_j"],
+    missing_cluster: MissingCluster = "error",
 ) -> pd.DataFrame:
     import pandas as pd
 
     ranvar = null_variance(scale_points, null)
-    frame = _complete(_frame(data), _columns(data, [*items, group], "items/group"), name)
+    base, _ = _clustered(data, group, missing_cluster, name)
+    frame = _complete(base, _columns(base, [*items, group], "items/group"), name)
     x = _numeric(frame, items)
     codes, uniques = pd.factorize(frame[group], sort=True)
     n_groups = len(uniques)

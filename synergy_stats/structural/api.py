@@ -25,6 +25,7 @@ from synergy_stats.errors import (
     OptionError,
     SpecificationError,
 )
+from synergy_stats.multilevel.cluster import MissingCluster
 from synergy_stats.structural._datachecks import check_collinear, check_columns
 from synergy_stats.structural.engine import single_threaded
 from synergy_stats.structural.estimate import (
@@ -80,6 +81,8 @@ def sem(
     se: bool = True,
     ordered: bool | Sequence[str] | None = None,
     parameterization: Literal["delta", "theta"] = "delta",
+    cluster: str | None = None,
+    missing_cluster: MissingCluster = "error",
 ) -> SEMResult:
     """Fit a structural equation model by maximum likelihood, as lavaan's ``sem()``.
 
@@ -135,6 +138,13 @@ def sem(
     parameterization : {"delta", "theta"}
         Scale of the latent responses with ordered indicators (lavaan's
         ``parameterization=``).
+    cluster : str, optional
+        Column of cluster (department) ids, as lavaan's ``cluster =``. A single-level
+        model gets cluster-robust standard errors and the Yuan-Bentler scaled test with
+        clusters (Mplus ``TYPE=COMPLEX``; the estimator is MLR); a model with ``level:``
+        blocks is fitted by two-level ML (:mod:`synergy_stats.multilevel`).
+    missing_cluster : {"error", "drop"}
+        Rows with a missing cluster id: an error naming them, or dropped with a warning.
 
     Returns
     -------
@@ -181,6 +191,26 @@ def sem(
     spec = _as_spec(model)
     if not spec.statements:
         raise SpecificationError("model has no statements")
+    if cluster is not None or any(s.level for s in spec.statements):
+        from synergy_stats.multilevel.fit import sem_clustered
+
+        opts = dict(
+            estimator=estimator,
+            missing=missing,
+            meanstructure=meanstructure,
+            group=group,
+            group_equal=group_equal,
+            group_partial=group_partial,
+            std_lv=std_lv,
+            auto=auto,
+            fixed_x=fixed_x,
+            level=level,
+            engine=engine,
+            se=se,
+        )
+        return sem_clustered(
+            spec, data, cluster=cluster, missing_cluster=missing_cluster, kwargs=opts
+        )
     if group is not None and group not in data.columns:
         raise DataValidationError(f"group={group!r} is not a column of data")
     n_groups = 1
@@ -241,6 +271,8 @@ def cfa(
     se: bool = True,
     ordered: bool | Sequence[str] | None = None,
     parameterization: Literal["delta", "theta"] = "delta",
+    cluster: str | None = None,
+    missing_cluster: MissingCluster = "error",
 ) -> SEMResult:
     """Fit a confirmatory factor analysis, as lavaan's ``cfa()`` (same defaults as :func:`sem`).
 
@@ -267,6 +299,8 @@ def cfa(
         se=se,
         ordered=ordered,
         parameterization=parameterization,
+        cluster=cluster,
+        missing_cluster=missing_cluster,
     )
 
 

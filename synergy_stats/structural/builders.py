@@ -62,6 +62,8 @@ def _check_known(inst: Instrument, names: Iterable[str], argument: str) -> None:
 def measurement_model(
     instrument: Instrument | str | os.PathLike[str],
     constructs: str | Iterable[str] | None = None,
+    *,
+    levels: int = 1,
 ) -> ModelSpec:
     """Build the measurement (confirmatory factor) model of an instrument's constructs.
 
@@ -73,6 +75,11 @@ def measurement_model(
     constructs : str or iterable of str, optional
         Construct ids to include, at any level. Default: every top-level construct
         (``instrument.top_level()``), which covers every first-order factor.
+    levels : {1, 2}
+        2 writes the two-level model (``level: 1`` and ``level: 2`` blocks, fitted with
+        ``ss.cfa(model, data, cluster=...)``): factors ``<id>_w`` within and ``<id>_b``
+        between, with the same loadings at both levels (cross-level invariance); see
+        :func:`synergy_stats.multilevel.build.two_level_spec`.
 
     Returns
     -------
@@ -151,7 +158,17 @@ def measurement_model(
         statements.extend(Statement(fid, "=~", item) for item in items)
     for hid in higher:
         statements.extend(Statement(hid, "=~", c) for c in inst.constructs[hid].components)
-    return ModelSpec(statements=tuple(statements))
+    return _levels(ModelSpec(statements=tuple(statements)), levels)
+
+
+def _levels(spec: ModelSpec, levels: int) -> ModelSpec:
+    if levels == 1:
+        return spec
+    if levels != 2:
+        raise SpecificationError(f"levels={levels!r} is not accepted; use 1 or 2")
+    from synergy_stats.multilevel.build import two_level_spec
+
+    return two_level_spec(spec)
 
 
 def _parse_paths(
@@ -218,6 +235,7 @@ def structural_model(
     paths: Sequence[PathLike] | PathLike | None = None,
     measurement: bool = True,
     indirect: bool | Sequence[str] = True,
+    levels: int = 1,
 ) -> ModelSpec:
     r"""Build the structural equation model of an instrument's hypotheses.
 
@@ -239,6 +257,11 @@ def structural_model(
         constructs in file order (motivation -> mechanism -> process -> results), added
         when every link of it is a path. A sequence of construct ids gives the chain
         explicitly; each of its links must then be a path. False: none.
+    levels : {1, 2}
+        2 writes the two-level synergy model: the within level has the individual paths
+        (labels ``<label>_w``), the between level the department-level paths on the
+        department-level factors (``<label>_b``), loadings equal across levels, each
+        indirect effect once per level.
 
     Returns
     -------
@@ -349,7 +372,7 @@ def structural_model(
         statements.extend(measurement_model(inst, ordered).statements)
     for group in regressions.values():
         statements.extend(group)
-    return ModelSpec(statements=tuple(statements), defined=tuple(defined))
+    return _levels(ModelSpec(statements=tuple(statements), defined=tuple(defined)), levels)
 
 
 def _indirect_effects(

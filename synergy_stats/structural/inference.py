@@ -270,8 +270,11 @@ def _moment_jacobian(model, theta: np.ndarray, g: int) -> np.ndarray:
     return np.hstack([dmu, dsig[:, iu, ju]]).T
 
 
-def fiml_corrected(result) -> dict[str, float]:
+def fiml_corrected(result, h1_meat: list[np.ndarray] | None = None) -> dict[str, float]:
     """Ingredients of the FIML-corrected robust CFI/TLI/RMSEA (Zhang & Savalei 2023, V3).
+
+    ``h1_meat`` replaces the mean outer products ``J_m`` of the saturated model's casewise
+    scores, one per group (the cluster-robust fit passes cluster-summed ones).
 
     Returns
     -------
@@ -301,6 +304,9 @@ def fiml_corrected(result) -> dict[str, float]:
     for gd in groups:
         s = _h1_scores(gd, True)[:, keep]
         Jm.append(s.T @ s / gd.n)
+    if h1_meat is not None:
+        # the cluster-robust meat of the saturated model, on the same moments
+        Jm = [np.asarray(m)[sub] for m in h1_meat]
     Wc = [_h1_expected_info(gd, True)[sub] for gd in groups]
     Wmi = [np.linalg.inv(w) for w in Wm]
 

@@ -49,7 +49,8 @@ class Statement:
     """One ``lhs op rhs`` relation of a model.
 
     For ``op == "~1"`` (an intercept or mean) ``rhs`` is the empty string.
-    ``line`` is the 1-based source line (0 when built programmatically).
+    ``line`` is the 1-based source line (0 when built programmatically). ``level`` is 0 in
+    a single-level model, else 1 (within) or 2 (between): the ``level:`` block it sits in.
     """
 
     lhs: str
@@ -57,6 +58,7 @@ class Statement:
     rhs: str
     modifier: Modifier = field(default_factory=Modifier)
     line: int = 0
+    level: int = 0
 
 
 @dataclass(frozen=True)

@@ -958,13 +958,14 @@ def parse_model(text: str) -> ModelSpec:
         raise SpecificationError(
             f"model must be a str of lavaan model syntax, got {type(text).__name__}"
         )
+    text, level_of = _level_blocks(text)
     tokens = _tokenize(text)
     groups = _split_statements(tokens)
     if not groups:
         raise ModelSyntaxError("the model syntax is empty (no statements)", line=1, column=1)
 
     statements: list[Statement] = []
-    seen: dict[tuple[str, str, str], int] = {}
+    seen: dict[tuple[int, str, str, str], int] = {}
     defined: list[tuple[DefinedParameter, list[tuple[str, _Token]], _Token]] = []
     constraints: list[tuple[Constraint, list[tuple[str, _Token]]]] = []
 
@@ -995,10 +996,11 @@ def parse_model(text: str) -> ModelSpec:
         lhs_tokens, rhs_tokens = group[:k], group[k + 1 :]
         op = op_tok.text
         if op in _RELATION_OPS:
+            lev = level_of(first)
             for lhs, rel, rhs, modifier, tok in _parse_relation(lhs_tokens, op_tok, rhs_tokens):
-                keys = [(lhs, rel, rhs)]
+                keys = [(lev, lhs, rel, rhs)]
                 if rel == "~~":
-                    keys.append((rhs, rel, lhs))
+                    keys.append((lev, rhs, rel, lhs))
                 for key in keys:
                     if key in seen:
                         shown = f"{lhs} ~ 1" if rel == "~1" else f"{lhs} {rel} {rhs}"
@@ -1006,8 +1008,8 @@ def parse_model(text: str) -> ModelSpec:
                             f"duplicate model element {shown!r} (first given on line {seen[key]})",
                             tok,
                         )
-                seen[(lhs, rel, rhs)] = first.line
-                statements.append(Statement(lhs, rel, rhs, modifier, line=first.line))
+                seen[(lev, lhs, rel, rhs)] = first.line
+                statements.append(Statement(lhs, rel, rhs, modifier, line=first.line, level=lev))
         elif op == ":=":
             if len(lhs_tokens) != 1 or lhs_tokens[0].kind != "name" or lhs_tokens[0].text == "NA":
                 where = lhs_tokens[0] if lhs_tokens else op_tok
@@ -1029,6 +1031,57 @@ def parse_model(text: str) -> ModelSpec:
         defined=tuple(p for p, _, _ in defined),
         constraints=tuple(c for c, _ in constraints),
     )
+
+
+_LEVEL_RE = re.compile(r"^\s*level\s*:\s*([^\s#!;]*)\s*(?:[#!].*)?$", re.IGNORECASE)
+_LEVEL_NAMES = {"1": 1, "2": 2, "within": 1, "between": 2}
+
+
+def _level_blocks(text: str) -> tuple[str, Callable[[_Token], int]]:
+    """Blank the ``level: 1`` / ``level: 2`` (``within`` / ``between``) header lines.
+
+    Returns the text with each header line emptied (so line numbers stay) and a function
+    giving the level (0 without headers) of a statement from its first token.
+    """
+    lines = text.split("\n")
+    headers: list[tuple[int, int]] = []  # (1-based line, level)
+    for i, line in enumerate(lines, start=1):
+        m = _LEVEL_RE.match(line)
+        if m is None:
+            continue
+        name = m.group(1).lower()
+        if name not in _LEVEL_NAMES:
+            raise ModelSyntaxError(
+                f"level: {m.group(1)!r} is not a level; use 'level: 1' (or within) and "
+                "'level: 2' (or between)",
+                line=i,
+                column=line.lower().index("level") + 1,
+            )
+        lev = _LEVEL_NAMES[name]
+        if any(h[1] == lev for h in headers):
+            raise ModelSyntaxError(f"a second 'level: {lev}' block", line=i, column=1)
+        headers.append((i, lev))
+        lines[i - 1] = ""
+    if not headers:
+        return text, lambda tok: 0
+    if {h[1] for h in headers} != {1, 2}:
+        raise ModelSyntaxError(
+            "a two-level model needs both a 'level: 1' and a 'level: 2' block",
+            line=headers[0][0],
+            column=1,
+        )
+
+    def level_of(tok: _Token) -> int:
+        before = [lev for line, lev in headers if line < tok.line]
+        if not before:
+            raise _error(
+                "a statement before the first 'level:' block; in a two-level model every "
+                "relation sits in 'level: 1' or 'level: 2'",
+                tok,
+            )
+        return before[-1]
+
+    return "\n".join(lines), level_of
 
 
 def _check_labels(
@@ -1163,13 +1216,23 @@ def format_model(spec: ModelSpec) -> str:
     f ~~ y
     """
     runs: list[tuple[str, str, list[Statement]]] = []
-    for s in spec.statements:
-        if runs and runs[-1][0] == s.lhs and runs[-1][1] == s.op:
+    ordered = sorted(spec.statements, key=lambda st: st.level)  # stable: order kept per level
+    for s in ordered:
+        if (
+            runs
+            and runs[-1][0] == s.lhs
+            and runs[-1][1] == s.op
+            and runs[-1][2][0].level == s.level
+        ):
             runs[-1][2].append(s)
         else:
             runs.append((s.lhs, s.op, [s]))
     lines: list[str] = []
+    current = 0
     for lhs, op, members in runs:
+        if members[0].level != current:
+            current = members[0].level
+            lines.append(f"level: {current}")
         _check_name(lhs, "variable name")
         terms = []
         for s in members:
@@ -1186,7 +1249,8 @@ def format_model(spec: ModelSpec) -> str:
                 # term, which lavaan and parse_model merge: NA*x + a*x + start(0.5)*x
                 terms.extend(f"{part}*{rhs}" for part in parts)
         shown_op = "~" if op == "~1" else op
-        lines.append(f"{lhs} {shown_op} {' + '.join(terms)}")
+        indent = "    " if current else ""
+        lines.append(f"{indent}{lhs} {shown_op} {' + '.join(terms)}")
     for d in spec.defined:
         lines.append(
             f"{_check_name(d.name, 'defined parameter name')} := "

@@ -1,0 +1,232 @@
+"""The nesting step of the main job: staff sit in departments.
+
+Reports how much of each item's and construct's variance lies between departments (ICCs
+from the saturated two-level model, the design effect), the synergy SEM with
+cluster-robust standard errors beside the naive ones (lavaan ``cluster =``, Mplus
+``TYPE=COMPLEX``), and the two-level synergy model on the construct scores (within- and
+between-department paths with their fit), its table in two panels, one per level.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pandas as pd
+
+from synergy_stats.errors import SynergyError
+from synergy_stats.intake._common import markdown_table
+from synergy_stats.report import ReportContext, Section
+from synergy_stats.report_analysis import _cross_section, _fmt, _in_first_wave, _skipped
+
+__all__ = ["nesting_step"]
+
+TITLE = "Nesting: staff within departments"
+
+
+def _notes(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+def _icc_tables(ctx: ReportContext, data: pd.DataFrame, scores: pd.DataFrame | None) -> Any:
+    from synergy_stats.multilevel.icc import item_icc
+
+    inst = ctx.instrument
+    group = str(ctx.survey.group)
+    rows = []
+    for fid, node in inst.constructs.items():
+        if node.kind != "factor":
+            continue
+        items = [i for i in inst.items_of(fid) if i in data.columns]
+        if len(items) < 1:
+            continue
+        out = item_icc(data, items, cluster=group, missing_cluster="drop")
+        t = out.table()
+        for item, r in t.iterrows():
+            rows.append((fid, item, r["icc"], r["design_effect"]))
+    items_tab = pd.DataFrame(rows, columns=["factor", "item", "icc", "design_effect"])
+    cons_tab = None
+    if scores is not None:
+        cols = [c for c in inst.constructs if c in scores.columns]
+        cols = [c for c in cols if scores[c].notna().sum() > 0]
+        if cols:
+            out = item_icc(scores, cols, cluster=group, missing_cluster="drop")
+            cons_tab = out.table().reset_index(names="construct")
+    return items_tab, cons_tab
+
+
+def nesting_step(ctx: ReportContext) -> Section:
+    """ICCs and design effects, cluster-robust SEM, two-level synergy model on scores.
+
+    Writes ``nesting_item_icc.csv``, ``nesting_construct_icc.csv``, ``nesting_sem_se.csv``
+    (naive and cluster-robust standard errors of the structural paths) and
+    ``twolevel_estimates.csv``, ``twolevel_fit_measures.csv``, ``twolevel_model.lav``.
+    """
+    from synergy_stats.structural import sem, structural_model
+
+    if ctx.survey.group is None:
+        return Section(TITLE, "Skipped: the survey has no department (group) column.")
+    group = str(ctx.survey.group)
+    skipped = _skipped(ctx, TITLE)
+    if skipped is not None:
+        return skipped
+    data, where = _cross_section(ctx)
+    scores_all = ctx.results.get("scores")
+    scores = None
+    if scores_all is not None and group in scores_all.columns:
+        scores = _in_first_wave(ctx, scores_all)
+    elif scores_all is not None:
+        scores = _in_first_wave(ctx, scores_all.join(ctx.survey.data[[group]]))
+    files: list[str] = []
+    body: list[str] = [f"Data: {where}; departments in column `{group}`."]
+    notes: list[str] = []
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        items_tab, cons_tab = _icc_tables(ctx, data, scores)
+    notes += _notes(caught)
+    files.append(ctx.write_csv("nesting_item_icc.csv", items_tab).name)
+    n_dept = int(data[group].nunique())
+    mean_size = float(data[group].notna().sum() / max(n_dept, 1))
+    body += [
+        "",
+        f"{n_dept} departments, mean size {mean_size:.1f}. Item ICCs from the saturated "
+        'two-level model (lavaan `lavInspect(fit, "icc")`), design effect 1 + (m - 1) ICC: '
+        f"median item ICC {_fmt(items_tab['icc'].median())} (range "
+        f"{_fmt(items_tab['icc'].min())} to {_fmt(items_tab['icc'].max())}).",
+    ]
+    if cons_tab is not None:
+        files.append(ctx.write_csv("nesting_construct_icc.csv", cons_tab).name)
+        body += [
+            "",
+            markdown_table(
+                ["construct", "ICC", "design effect"],
+                [
+                    (r.construct, _fmt(r.icc), _fmt(r.design_effect, 2))
+                    for r in cons_tab.itertuples()
+                ],
+            ),
+        ]
+
+    # the synergy SEM: naive and cluster-robust standard errors
+    naive = ctx.results.get("sem")
+    spec = structural_model(ctx.instrument)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if naive is None:
+                naive = sem(spec, data, missing="fiml")
+            robust = sem(spec, data, missing="fiml", cluster=group, missing_cluster="drop")
+        notes += _notes(caught)
+        a = naive.estimates()
+        b = robust.estimates()
+        keep = a["op"].isin(["~", ":="])
+        comp = pd.DataFrame(
+            {
+                "label": a.loc[keep, "label"],
+                "path": [
+                    f"{r.rhs} -> {r.lhs}" if r.op == "~" else f"{r.lhs} := {r.rhs}"
+                    for r in a[keep].itertuples()
+                ],
+                "est": a.loc[keep, "est"],
+                "se_naive": a.loc[keep, "se"],
+                "se_cluster": b.loc[keep, "se"].to_numpy(),
+                "p_naive": a.loc[keep, "pvalue"],
+                "p_cluster": b.loc[keep, "pvalue"].to_numpy(),
+            }
+        )
+        comp["se_ratio"] = comp["se_cluster"] / comp["se_naive"]
+        files.append(ctx.write_csv("nesting_sem_se.csv", comp).name)
+        fm = robust.fit_measures()
+        body += [
+            "",
+            "Synergy SEM (FIML) with naive ML and cluster-robust (MLR, departments as "
+            "clusters) standard errors: "
+            f"scaled chi-square = {fm['chisq_scaled']:.2f}, df = {int(fm['df'])}, "
+            f"robust CFI = {_fmt(fm['cfi_robust'])}, robust RMSEA = {_fmt(fm['rmsea_robust'])}.",
+            "",
+            markdown_table(
+                ["label", "path", "b", "SE naive", "SE cluster", "ratio", "p cluster"],
+                [
+                    (
+                        r.label,
+                        r.path,
+                        _fmt(r.est),
+                        _fmt(r.se_naive),
+                        _fmt(r.se_cluster),
+                        _fmt(r.se_ratio, 2),
+                        _fmt(r.p_cluster),
+                    )
+                    for r in comp.itertuples()
+                ],
+            ),
+        ]
+    except SynergyError as exc:
+        body += ["", f"Cluster-robust SEM not available: {exc}"]
+
+    # the two-level synergy model on construct scores
+    if scores is not None:
+        spec2 = structural_model(ctx.instrument, measurement=False, levels=2)
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                fit2 = sem(spec2, scores, cluster=group, missing_cluster="drop")
+            notes += _notes(caught)
+            ctx.results["twolevel"] = fit2
+            est = fit2.estimates()
+            fm2 = fit2.fit_measures()
+            files += [
+                ctx.write_csv("twolevel_estimates.csv", est).name,
+                ctx.write_csv(
+                    "twolevel_fit_measures.csv", fm2.rename("value").to_frame(), index=True
+                ).name,
+                ctx.write_text("twolevel_model.lav", spec2.to_syntax() + "\n").name,
+            ]
+            body += [
+                "",
+                "Two-level synergy model on the construct scores (two-level ML, lavaan "
+                "`level: 1` / `level: 2`): "
+                f"chi-square = {fm2['chisq']:.2f}, df = {int(fm2['df'])}, "
+                f"CFI = {_fmt(fm2['cfi'])}, RMSEA = {_fmt(fm2['rmsea'])}, "
+                f"SRMR within = {_fmt(fm2['srmr_within'])}, "
+                f"between = {_fmt(fm2['srmr_between'])}.",
+            ]
+            for lev, panel in (
+                (1, "Panel A. Within departments"),
+                (2, "Panel B. Between departments"),
+            ):
+                part = est[(est["level"] == lev) & (est["op"] == "~")]
+                body += [
+                    "",
+                    f"**{panel}**",
+                    "",
+                    markdown_table(
+                        ["label", "path", "b", "SE", "p", "beta"],
+                        [
+                            (
+                                r.label,
+                                f"{r.rhs} -> {r.lhs}",
+                                _fmt(r.est),
+                                _fmt(r.se),
+                                _fmt(r.pvalue),
+                                _fmt(r.std_all),
+                            )
+                            for r in part.itertuples()
+                        ],
+                    ),
+                ]
+            d = est[est["op"] == ":="]
+            if len(d):
+                body += [
+                    "",
+                    "Indirect effects per level: "
+                    + "; ".join(
+                        f"{r.lhs} = {_fmt(r.est)} (SE {_fmt(r.se)})" for r in d.itertuples()
+                    )
+                    + ".",
+                ]
+        except SynergyError as exc:
+            body += ["", f"Two-level model not available: {exc}"]
+    if notes:
+        body += ["", "Warnings: " + "; ".join(dict.fromkeys(notes))]
+    return Section(TITLE, "\n".join(body), tuple(files))
