@@ -49,7 +49,8 @@ from synergy_stats.errors import (
 )
 from synergy_stats.multilevel.cluster import ClusterInfo
 from synergy_stats.structural import fit as fitidx
-from synergy_stats.structural.estimate import _chol_inv, _cov_information, fisher_scoring
+from synergy_stats.structural.estimate import _chol_inv
+from synergy_stats.structural.estimate import minimise as fisher_scoring
 from synergy_stats.structural.estimate import starting_values as _starting_values
 from synergy_stats.structural.model import RamModel
 from synergy_stats.structural.partable import ParTable, build_partable
@@ -60,6 +61,14 @@ from synergy_stats.structural.spec import ModelSpec, Statement
 __all__ = ["TwoLevelData", "TwoLevelObjective", "TwoLevelResult", "fit_twolevel", "saturated"]
 
 _LOG2PI = float(np.log(2 * np.pi))
+
+
+def _cov_information(inv: np.ndarray, dsig: np.ndarray) -> np.ndarray:
+    """``1/2 tr(Sigma^-1 dSigma_k Sigma^-1 dSigma_l)`` for all parameter pairs."""
+    K = dsig.shape[0]
+    W = np.matmul(inv, dsig)
+    pp = inv.shape[0] ** 2
+    return 0.5 * (W.reshape(K, pp) @ W.transpose(0, 2, 1).reshape(K, pp).T)
 
 
 class WithinOnlyWarning(SynergyWarning):
@@ -770,7 +779,7 @@ class TwoLevelResult(SEMResult):
         """Not available for two-level models."""
         raise EstimationError("modification_indices() is not implemented for two-level models")
 
-    def summary(self) -> str:
+    def summary(self, **options: Any) -> str:
         """A plain summary with both levels (the TABLES helper owns the lavaan-style print)."""
         fm = self.fit_measures()
         est = self.estimates()
