@@ -38,6 +38,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 from scipy.linalg import lapack
 
+from synergy_stats.errors import EstimationError
 from synergy_stats.structural.model import RamLayout, ram_layout
 from synergy_stats.structural.partable import ParTable
 
@@ -427,7 +428,8 @@ class CompiledModel:
         """``dmu_e`` (one row per free entry)."""
         gi = self.groups[g]
         dmu = np.zeros((gi.n_e, self.p))
-        assert st.bm is not None
+        if not (st.bm is not None):
+            raise EstimationError("internal: engine state not prepared (st.bm is not None)")
         dmu[: gi.n_a] = V[: gi.n_a] * st.bm[gi.a_j][:, None]
         dmu[gi.n_c :] = st.G[:, gi.m_i].T
         return dmu
@@ -476,7 +478,8 @@ class CompiledModel:
             st.M = Qbar - UU / n_g
             st.v = sum(u.sum(axis=0) for u in st.U) / n_g
         if st.M is None:
-            assert st.cov is not None
+            if not (st.cov is not None):
+                raise EstimationError("internal: engine state not prepared (st.cov is not None)")
             R = st.sigma - st.cov
             if st.d is not None:
                 R = R - np.outer(st.d, st.d)
@@ -552,14 +555,16 @@ class CompiledModel:
         n_c, n_e = gi.n_c, gi.n_e
         P = st.W
         self._mv(st)  # Qbar
-        assert st.fiml is not None and st.U is not None and st.Qbar is not None
+        if not (st.fiml is not None and st.U is not None and st.Qbar is not None):
+            raise EstimationError("internal: FIML engine state not prepared")
         VP = V @ P
         A0 = VP @ V.T
         acc = np.zeros((2 * n_c, 2 * n_c))
         sw = gi.swap
         cross = np.zeros((2 * n_c, n_e)) if dmu is not None else None
         C0 = VP @ dmu.T if dmu is not None else None
-        assert st.batches is not None
+        if not (st.batches is not None):
+            raise EstimationError("internal: engine state not prepared (st.batches is not None)")
         E2 = 2 * n_c
         for piece, u, bi in zip(st.fiml, st.U, st.batches, strict=True):
             Yp = piece["Yp"]
@@ -674,10 +679,12 @@ class CompiledModel:
             if dmu is not None:
                 out += u @ dmu.T
             return self._aggregate(g, out)
-        assert st.U is not None
+        if not (st.U is not None):
+            raise EstimationError("internal: engine state not prepared (st.U is not None)")
         VP = V @ st.W
         diag0 = np.einsum("ep,ep->e", VP[:n_c], V[n_c:])
-        assert st.batches is not None
+        if not (st.batches is not None):
+            raise EstimationError("internal: engine state not prepared (st.batches is not None)")
         for piece, u, bi in zip(st.fiml, st.U, st.batches, strict=True):
             X = u @ V.T
             diag = np.broadcast_to(diag0, (len(bi.starts), n_c))
