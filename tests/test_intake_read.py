@@ -129,8 +129,8 @@ def test_missing_reasons(name, inst):
     assert reason(10, "Q22") == (8.0, "refused", "拒绝回答")
     code, text, text_zh = reason(11, "Q23")
     assert math.isnan(code) and (text, text_zh) == ("no answer", "未作答")
-    code, text, _ = reason(12, "Q24")
-    assert math.isnan(code) and text == "no answer"
+    code, text, text_zh = reason(12, "Q24")  # "(跳过)": the platforms' skip text
+    assert math.isnan(code) and (text, text_zh) == ("skipped", "跳过")
     # every NaN item cell has exactly one reason, and nothing else is listed
     n_nan = int(survey.data[survey.items].isna().to_numpy().sum())
     assert len(miss) == n_nan

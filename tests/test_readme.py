@@ -12,7 +12,8 @@ provides exactly that and nothing else:
   bootstrap block refits the model once per row).
 
 To keep the suite fast, resampling counts in the blocks are capped before they run
-(``draws=N`` becomes ``draws=min(N, 60)``); everything else runs as written.
+(``draws=N`` becomes ``draws=min(N, 60)``, ``replications=N`` becomes
+``replications=min(N, 8)``); everything else runs as written.
 
 A block is skipped, with its reason, when it needs an optional package that is not
 installed (``ModuleNotFoundError``), or when the line before its fence is
@@ -36,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 _FENCE = re.compile(r"^```python[^\n]*\n(.*?)^```", re.S | re.M)
 _DRAWS = re.compile(r"\bdraws=(\d+)")
+_REPLICATIONS = re.compile(r"\breplications=(\d+)")
 _SKIP = re.compile(r"<!--\s*readme-test:\s*skip\s*(.*?)-->\s*$")
 
 
@@ -86,6 +88,7 @@ def test_readme_block_runs(namespace: dict[str, Any], where: str, code: str, ski
     if skip is not None:
         pytest.skip(skip or "marked in README.md")
     code = _DRAWS.sub(lambda m: f"draws={min(int(m.group(1)), 60)}", code)
+    code = _REPLICATIONS.sub(lambda m: f"replications={min(int(m.group(1)), 8)}", code)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the example has documented invalid cells
         try:

@@ -152,7 +152,7 @@ class ClusterRobustResult(SEMResult):
     ) -> ClusterRobustResult:
         """The same fit, with cluster-robust inference."""
         if len(codes) != result.n_groups or any(
-            len(c) != gd.n for c, gd in zip(codes, result._groups, strict=True)
+            len(c) != gd.n for c, gd in zip(codes, result.group_data, strict=True)
         ):
             raise EstimationError("internal: cluster codes do not line up with the rows used")
         kw = {f.name: getattr(result, f.name) for f in fields(SEMResult)}

@@ -43,14 +43,14 @@ from synergy_stats.errors import (
     ConvergenceError,
     DataValidationError,
     EstimationError,
+    IdentificationError,
     OptionError,
     SpecificationError,
     SynergyWarning,
 )
 from synergy_stats.multilevel.cluster import ClusterInfo
 from synergy_stats.structural import fit as fitidx
-from synergy_stats.structural.estimate import _chol_inv
-from synergy_stats.structural.estimate import minimise as fisher_scoring
+from synergy_stats.structural.estimate import _chol_inv, minimise
 from synergy_stats.structural.estimate import starting_values as _starting_values
 from synergy_stats.structural.model import RamModel
 from synergy_stats.structural.partable import ParTable, build_partable
@@ -303,6 +303,34 @@ class TwoLevelObjective:
         """Gradient of F."""
         return self.derivatives(theta, info=False)[1]
 
+    def expected_information(self, theta: np.ndarray) -> np.ndarray:
+        """Expected information per observation (half the expected Hessian of F)."""
+        f, _grad, info = self.derivatives(theta)
+        if not np.isfinite(f):
+            raise IdentificationError(
+                "an implied two-level covariance matrix is not positive definite here"
+            )
+        return info
+
+    def observed_information(self, theta: np.ndarray, *, h: float = 1e-6) -> np.ndarray:
+        """Observed information per observation: half the Hessian of F.
+
+        The Hessian is the central difference of the analytic gradient,
+        ``H[:, k] = (g(theta + h_k e_k) - g(theta - h_k e_k)) / (2 h_k)`` with
+        ``h_k = h max(1, |theta_k|)``, symmetrised (as lavaan, which differentiates its
+        two-level gradient numerically).
+        """
+        K = theta.size
+        H = np.empty((K, K))
+        for k in range(K):
+            step = h * max(1.0, abs(theta[k]))
+            tp = theta.copy()
+            tm = theta.copy()
+            tp[k] += step
+            tm[k] -= step
+            H[:, k] = (self.gradient(tp) - self.gradient(tm)) / (2 * step)
+        return (H + H.T) / 4
+
 
 # ----------------------------------------------------------------------------- the model
 @dataclass(frozen=True)
@@ -456,7 +484,7 @@ def _level_groups(
 def _optimise(objective: TwoLevelObjective, starts: list[np.ndarray]) -> Any:
     attempts = []
     for st in starts:
-        res = fisher_scoring(cast(Any, objective), st, grad_tol=1e-8)
+        res = minimise(cast(Any, objective), st, grad_tol=1e-8, newton=False)
         attempts.append(res)
         if res.converged:
             return res
@@ -469,7 +497,7 @@ def _optimise(objective: TwoLevelObjective, starts: list[np.ndarray]) -> Any:
             method="BFGS",
             options={"gtol": 1e-9, "maxiter": 5000},
         )
-        res = fisher_scoring(cast(Any, objective), sol.x, grad_tol=1e-8)
+        res = minimise(cast(Any, objective), sol.x, grad_tol=1e-8, newton=False)
         if res.converged:
             return res
         attempts.append(res)
@@ -753,7 +781,7 @@ class TwoLevelResult(SEMResult):
         n = self.nobs
         chisq, df = self._chisq, self.df
         base = self._baseline
-        bchisq, bdf = base._chisq, base.df
+        bchisq, bdf = base.chisq, base.df
         out: dict[str, float] = {
             "npar": float(self.npar),
             "n": float(n),

@@ -45,6 +45,8 @@ from synergy_stats.simulate.data import (
     make_plan,
 )
 from synergy_stats.simulate.data import population as make_population
+from synergy_stats.structural.engine import CompiledModel, GroupMoments, moments_of
+from synergy_stats.structural.estimate import Objective, minimise
 from synergy_stats.structural.partable import ParTable
 from synergy_stats.structural.spec import ModelSpec
 
@@ -211,7 +213,7 @@ class _Analysis:
     fit_options: dict[str, Any]
     fast: bool
     group_labels: tuple[Any, ...]
-    _compiled: Any = field(default=None, repr=False)
+    _compiled: CompiledModel | None = field(default=None, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -219,59 +221,49 @@ class _Analysis:
         return state
 
     @property
-    def compiled(self) -> Any:
+    def compiled(self) -> CompiledModel:
         if self._compiled is None:
             self._compiled = _compile(self.pt)
         return self._compiled
 
 
 # -- the one door to the estimation engine's fast refit ------------------------------------
-# Everything below up to _fit_replication is the only code that touches the compiled refit
-# (today the bootstrap's inference/_fastfit.py). Swapping the engine means rewriting these
-# five functions (and the post-check `an.compiled.admissible` in _fit_replication). With
-# the rebuilt engine (structural/engine.py + estimate.minimise) that would be: _compile ->
-# engine.CompiledModel(pt); _moments/_moments_from -> engine.moments_of / GroupMoments;
-# _refit -> minimise(Objective(None, moments, fiml=False, compiled=cm, partable=pt), start)
-# plus cm.admissible; _fast_vcov -> the inverse of N times the unit expected information
-# (Objective.expected_information, scaled as ss.sem's vcov_matrix).
-def _compile(pt: ParTable) -> Any:
-    from synergy_stats.inference._fastfit import CompiledModel
-
+# Everything below up to _fit_replication is the only code that touches the engine's
+# compiled refit (structural/engine.py + estimate.minimise), as the bootstrap does.
+def _compile(pt: ParTable) -> CompiledModel:
     return CompiledModel(pt)
 
 
-def _moments(x: np.ndarray) -> Any:
-    from synergy_stats.inference._fastfit import moments_of
-
+def _moments(x: np.ndarray) -> GroupMoments:
     return moments_of(x)
 
 
-def _moments_from(n: int, mean: np.ndarray, cov: np.ndarray) -> Any:
-    from synergy_stats.inference._fastfit import GroupMoments
-
+def _moments_from(n: int, mean: np.ndarray, cov: np.ndarray) -> GroupMoments:
     return GroupMoments(n, mean, cov)
 
 
-def _refit(cm: Any, moments: list[Any], start: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
+def _objective(cm: CompiledModel, pt: ParTable, moments: list[GroupMoments]) -> Objective:
+    return Objective(None, moments, fiml=False, compiled=cm, partable=pt)
+
+
+def _refit(
+    cm: CompiledModel, pt: ParTable, moments: list[GroupMoments], start: np.ndarray
+) -> tuple[np.ndarray, float, bool, bool]:
     """ML refit on sample moments: ``(theta, F_min, converged, admissible)``."""
-    res = cm.fit(moments, start)
-    return res.theta, float(res.fmin), bool(res.converged), bool(res.admissible)
+    res = minimise(_objective(cm, pt, moments), start, max_iter=200)
+    ok = bool(res.converged) and cm.admissible(res.theta, moments)
+    return res.theta, float(res.fmin), bool(res.converged), ok
 
 
-def _fast_vcov(cm: Any, theta: np.ndarray, moments: list[Any]) -> np.ndarray | None:
-    """Inverse expected information ``(N/2 * 2 I_unit)^-1`` at theta (complete-data ML)."""
-    logdet_s = cm.logdet_samples(moments)
-    ntot = sum(m.n for m in moments)
-    weights = [m.n / ntot for m in moments]
-    bases = cm.bases(moments)
-    _f, parts = cm._state(theta, moments, bases, weights, logdet_s)
-    if parts is None:
-        return None
-    _grad, pieces = cm._gradient(parts, moments, weights)
-    fisher, _ = cm._curvature(parts, pieces, weights, newton=False)
+def _fast_vcov(
+    cm: CompiledModel, pt: ParTable, theta: np.ndarray, moments: list[GroupMoments]
+) -> np.ndarray | None:
+    """Inverse expected information ``(N I_unit)^-1`` at theta (complete-data ML)."""
+    obj = _objective(cm, pt, moments)
     try:
-        return np.linalg.inv(fisher * (ntot / 2.0))
-    except np.linalg.LinAlgError:
+        info = obj.expected_information(theta)
+        return np.linalg.inv(info * obj.ntotal)
+    except (np.linalg.LinAlgError, SynergyError):
         return None
 
 
@@ -287,20 +279,20 @@ def _fit_replication(an: _Analysis, xs: list[np.ndarray], *, se: bool = True) ->
     """Fit the analysis model to one replication: the one place replications are fitted.
 
     Complete data under ML: the bootstrap's compiled refit
-    (:class:`synergy_stats.inference._fastfit.CompiledModel`, Newton from the population
-    values) with expected-information standard errors ``(N I)^-1``, as ``ss.sem``. Anything
-    else (missing data under FIML, MLR): :func:`synergy_stats.sem` itself.
+    (:func:`synergy_stats.structural.estimate.minimise` on the compiled model, Newton from
+    the population values) with expected-information standard errors ``(N I)^-1``, as
+    ``ss.sem``. Anything else (missing data under FIML, MLR): :func:`synergy_stats.sem`.
     """
     K = an.pt.npar
     nan = np.full(K, np.nan)
     if an.fast and all(not np.isnan(x).any() for x in xs):
         cm = an.compiled
         moments = [_moments(x) for x in xs]
-        theta, fmin, converged, admissible = _refit(cm, moments, an.theta_pop)
+        theta, fmin, converged, admissible = _refit(cm, an.pt, moments, an.theta_pop)
         ntot = sum(m.n for m in moments)
         if not converged:
             return _Fit(theta, None, math.nan, NON_CONVERGENCE)
-        vcov = _fast_vcov(cm, theta, moments) if se else None
+        vcov = _fast_vcov(cm, an.pt, theta, moments) if se else None
         status = OK if admissible else NON_ADMISSIBLE
         return _Fit(theta, vcov, float(ntot * fmin), status)
     import pandas as pd
@@ -326,8 +318,8 @@ def _fit_replication(an: _Analysis, xs: list[np.ndarray], *, se: bool = True) ->
         if not fit.converged:
             return _Fit(fit.theta, None, math.nan, NON_CONVERGENCE)
         vcov = np.asarray(fit.vcov_matrix) if se else None
-        chisq = float(fit._chisq)
-    moments = [_moments_from(gd.n, gd.mean, gd.cov) for gd in fit._groups]
+        chisq = fit.chisq
+    moments = [_moments_from(gd.n, gd.mean, gd.cov) for gd in fit.group_data]
     ok = an.compiled.admissible(fit.theta, moments)
     return _Fit(fit.theta, vcov, chisq, OK if ok else NON_ADMISSIBLE)
 
@@ -494,7 +486,7 @@ class _PowerTask:
             sample = [x[rng.integers(0, x.shape[0], x.shape[0])] for x in xs]
             try:
                 theta, _f, converged, admissible = _refit(
-                    cm, [_moments(x) for x in sample], fit.theta
+                    cm, self.analysis.pt, [_moments(x) for x in sample], fit.theta
                 )
             except _FIT_ERRORS:
                 continue
@@ -557,7 +549,7 @@ def _compile_analysis(
         _moments_from(100_000, pop.mu[g][order], pop.sigma[g][np.ix_(order, order)])
         for g in range(pop.n_groups)
     ]
-    theta, _f, converged, _adm = _refit(cm, moments, pilot.theta)
+    theta, _f, converged, _adm = _refit(cm, pt, moments, pilot.theta)
     theta_pop = theta if converged else pilot.theta
     fast = (
         fast_ok
@@ -575,7 +567,7 @@ def _population_fmin(an: _Analysis, pop: Population) -> float:
         _moments_from(100_000, pop.mu[g][order], pop.sigma[g][np.ix_(order, order)])
         for g in range(pop.n_groups)
     ]
-    _theta, fmin, converged, _adm = _refit(an.compiled, moments, an.theta_pop)
+    _theta, fmin, converged, _adm = _refit(an.compiled, an.pt, moments, an.theta_pop)
     if not converged:
         raise SpecificationError("the analysis model does not converge at the population moments")
     return max(fmin, 0.0)
