@@ -100,3 +100,42 @@ def test_bad_arguments():
         )
     with pytest.raises(ss.OptionError, match="feedback_source"):
         ss.power_riclpm(100, lags={}, feedback_source="nope", replications=2, seed=1)
+
+
+# Monte Carlo power of wB2 ~ wA1 (= .10) read off the published figure of the same design:
+# Mulder (2023), SEM 30:645-658, online supplement (powRICLPM vignette "mulder_power_2023"),
+# preliminary analysis, 100 replications per condition (figure "Mulder2022_preliminary_power",
+# panels by ICC, lines by number of time points; values read to about +-.02).
+PUBLISHED = [
+    # (ICC, time points, n, power in the figure)
+    (0.5, 3, 2000, 0.70),
+    (0.7, 3, 2000, 0.48),
+    (0.7, 5, 1500, 0.755),
+    (0.5, 4, 1000, 0.61),
+]
+PUBLISHED_REPS = 100
+OUR_REPS = 150
+
+
+@pytest.mark.parametrize(("icc", "waves", "n", "published"), PUBLISHED)
+def test_power_matches_the_published_powriclpm_figure(icc, waves, n, published):
+    res = ss.power_riclpm(
+        [n],
+        lags=PHI,
+        constructs=("A", "B"),
+        waves=waves,
+        ri_share=icc,
+        ri_correlation=0.35,
+        within_correlation=0.26,
+        feedback_source="A",
+        replications=OUR_REPS,
+        seed=20230101,
+    )
+    row = res.table().set_index("target").loc["cl_A_B_2"]
+    assert row["population"] == pytest.approx(0.10)
+    assert row["converged"] == 1.0
+    # Monte Carlo error of both studies (ours and the published 100 replications) plus the
+    # reading error of the figure
+    p = published
+    mc = math.sqrt(p * (1 - p) / PUBLISHED_REPS + p * (1 - p) / OUR_REPS)
+    assert abs(row["power"] - p) < 3 * mc + 0.02, (icc, waves, n, row["power"], p)
