@@ -551,68 +551,74 @@ class CompiledModel:
     def _fiml_hessian(
         self, g: int, st: GroupState, V: np.ndarray, dmu: np.ndarray | None
     ) -> np.ndarray:
+        """The data part of the FIML Hessian, from low-rank pieces of every pattern.
+
+        Notes
+        -----
+        With ``Q_p = P - Y_p Y_p'``, ``L_p = V Y_p``, ``A0 = V P V'`` and the casewise
+        ``x_i = V u_i``, the pattern sum ``sum_p w_p (V Q_p V') o (2 V R_p V' - V Q_p V')^s``
+        (``o`` elementwise, ``^s`` the g/h swap) equals the complete-data form
+        ``A0 o (V (P - 2M) V')^s`` minus two sums of rank-one terms: ``2/n sum_i sum_k
+        z_ik z_ik'`` with ``z_ik = L_p(i),k o x_i^s`` and ``sum_p w_p sum_kl y_pkl y_pkl'``
+        with ``y_pkl = L_p,k o L_p,l^s``, because ``(a a') o (b b') = (a o b)(a o b)'``. The
+        four ``n_c x n_c`` blocks are summed (folded) before the products, so every term
+        is one matrix product over the missing cells: no per-pattern ``2E x 2E`` matrix.
+        """
         gi = self.groups[g]
         n_c, n_e = gi.n_c, gi.n_e
         P = st.W
-        self._mv(st)  # Qbar
-        if not (st.fiml is not None and st.U is not None and st.Qbar is not None):
+        M, v = self._mv(st)  # also sets Qbar
+        if not (
+            st.fiml is not None
+            and st.U is not None
+            and st.Qbar is not None
+            and st.batches is not None
+        ):
             raise EstimationError("internal: FIML engine state not prepared")
+        sw = gi.swap
+        n_g = sum(u.shape[0] for u in st.U)
         VP = V @ P
         A0 = VP @ V.T
-        acc = np.zeros((2 * n_c, 2 * n_c))
-        sw = gi.swap
-        cross = np.zeros((2 * n_c, n_e)) if dmu is not None else None
-        C0 = VP @ dmu.T if dmu is not None else None
-        if not (st.batches is not None):
-            raise EstimationError("internal: engine state not prepared (st.batches is not None)")
-        E2 = 2 * n_c
+        core = _fold(A0 * ((V @ (P - 2.0 * M)) @ V.T)[sw][:, sw], n_c)
+        ZZ = np.zeros((n_c, n_c))
+        has_mean = dmu is not None and v is not None
+        cross = np.zeros((n_c, n_e))
         for piece, u, bi in zip(st.fiml, st.U, st.batches, strict=True):
             Yp = piece["Yp"]
-            X = u @ V.T  # (N, 2E): V u_i
-            starts = bi.starts
-            counts = np.diff(np.concatenate([starts, [X.shape[0]]]))
-            G_b = len(starts)
-            # chunks of patterns, so that the (chunk, 2E, 2E) stacks stay small
-            chunk = max(1, int(1.5e6 // max(1, E2 * E2)))
-            for c0 in range(0, G_b, chunk):
-                c1 = min(G_b, c0 + chunk)
-                w = bi.weight[c0:c1]
-                Lp = None
-                if Yp is not None:
-                    Lp = np.matmul(V[None], Yp[c0:c1])  # (c, 2E, m)
-                    Ap = A0[None] - np.matmul(Lp, Lp.transpose(0, 2, 1))
-                else:
-                    Ap = np.broadcast_to(A0, (c1 - c0, E2, E2))
-                # B_p = V R_p V' = (1/n_p) sum_i x_i x_i'
-                Bp = np.empty((c1 - c0, E2, E2))
-                cnt = counts[c0:c1]
-                first = starts[c0:c1]
-                one = cnt == 1
-                if one.any():
-                    x1 = X[first[one]]
-                    Bp[one] = x1[:, :, None] * x1[:, None, :]
-                for k in np.flatnonzero(~one):
-                    Xk = X[first[k] : first[k] + cnt[k]]
-                    Bp[k] = (Xk.T @ Xk) / cnt[k]
-                R = 2.0 * Bp - Ap
-                acc += np.einsum("g,gab,gab->ab", w, Ap, R[:, sw][:, :, sw])
-                if cross is not None and C0 is not None and dmu is not None:
-                    # sum_p w_p swap(V u_p) * (V Q_p dmu'), V Q_p dmu' = C0 - L_p Y_p' dmu'
-                    seg = X[first[0] : first[-1] + cnt[-1]]
-                    up = np.add.reduceat(seg, first - first[0], axis=0) / cnt[:, None]
-                    ups = up[:, sw]
-                    cross += (w[:, None] * ups).sum(axis=0)[:, None] * C0
-                    if Lp is not None and Yp is not None:
-                        Kp = np.matmul(Yp[c0:c1].transpose(0, 2, 1), dmu.T[None])
-                        corr = np.matmul(Lp, Kp)  # (c, 2E, n_e)
-                        cross -= np.einsum("g,ga,gab->ab", w, ups, corr)
+            if Yp is None:
+                continue
+            G_b, p, m = Yp.shape
+            # L_p = V Y_p for every pattern at once: (2E, G*m) -> (G, 2E, m)
+            Lp = (V @ Yp.transpose(1, 0, 2).reshape(p, G_b * m)).reshape(2 * n_c, G_b, m)
+            Lp = Lp.transpose(1, 0, 2)
+            X = u @ V.T  # (N_b, 2E)
+            Xs = X[:, sw]
+            Lc = Lp[bi.case_pattern]  # (N_b, 2E, m)
+            Z = Lc * Xs[:, :, None]
+            Zf = (Z[:, :n_c] + Z[:, n_c:]).transpose(0, 2, 1).reshape(-1, n_c)
+            ZZ += (2.0 / n_g) * (Zf.T @ Zf)
+            Ls = Lp[:, sw, :]
+            Yk = Lp[:, :, :, None] * Ls[:, :, None, :]  # (G, 2E, m, m)
+            Yf = (Yk[:, :n_c] + Yk[:, n_c:]) * np.sqrt(bi.weight)[:, None, None, None]
+            Yf = Yf.transpose(0, 2, 3, 1).reshape(-1, n_c)
+            ZZ += Yf.T @ Yf
+            if has_mean and dmu is not None:
+                # sum_p w_p diag(xbar_p^s) L_p Y_p' dmu' = 1/n sum_i diag(x_i^s) L_p(i) K_p(i)
+                Kp = np.matmul(Yp.transpose(0, 2, 1), dmu.T[None])  # (G, m, n_e)
+                Df = Z[:, :n_c] + Z[:, n_c:]  # (N_b, n_c, m)
+                Kc = Kp[bi.case_pattern]  # (N_b, m, n_e)
+                Dr = Df.transpose(1, 0, 2).reshape(n_c, -1)
+                cross -= (Dr @ Kc.reshape(-1, n_e)) / n_g
         hess = np.zeros((n_e, n_e))
-        hess[:n_c, :n_c] = gi.cc * _fold(acc, n_c)
-        if dmu is not None and cross is not None:
+        hess[:n_c, :n_c] = gi.cc * (core - ZZ)
+        if has_mean and dmu is not None and v is not None:
             hess += 2.0 * (dmu @ st.Qbar @ dmu.T)
-            z = gi.cv[:, None] * (cross[:n_c] + cross[n_c:])
+            qv = V @ v
+            C0 = VP @ dmu.T
+            t = qv[sw][:, None] * C0
+            cross += t[:n_c] + t[n_c:]
             cr = np.zeros((n_e, n_e))
-            cr[:n_c] = z
+            cr[:n_c] = gi.cv[:, None] * cross
             hess += 2.0 * (cr + cr.T)
         return hess
 
