@@ -235,9 +235,24 @@ def test_latex_preamble_is_a4_with_margins(tables):
 # -------------------------------------------------------------------------------- Word
 
 
+def _need_times_metrics() -> None:
+    """The Word files name Times New Roman; LibreOffice must set it with Times metrics."""
+    if shutil.which("fc-match") is None:
+        return
+    font = subprocess.run(
+        ["fc-match", "Times New Roman"], capture_output=True, text=True
+    ).stdout.lower()
+    if not any(name in font for name in ("times", "liberation serif", "tinos")):
+        pytest.skip(
+            f"Times New Roman resolves to {font.strip()!r}, a font of other widths "
+            "(.ci/run installs fonts-liberation2)"
+        )
+
+
 @pytest.fixture(scope="module")
 def word_pdfs(tables, tmp_path_factory):
     _need("soffice", "pdftotext", "pdfinfo")
+    _need_times_metrics()
     d = tmp_path_factory.mktemp("docx")
     paths = []
     for style in ("apa", "cn"):
