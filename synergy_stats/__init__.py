@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "score": "synergy_stats.intake",
     "reverse_code": "synergy_stats.intake",
     "SurveyData": "synergy_stats.intake",
+    "draft_instrument": "synergy_stats.intake",
     "simulate_example": "synergy_stats.simulate",
     "load_example": "synergy_stats.simulate",
     # SEM core
@@ -194,6 +195,7 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
     from synergy_stats.intake import (  # noqa: F401
         SurveyData,
         ValidationReport,
+        draft_instrument,
         read_survey,
         reverse_code,
         score,

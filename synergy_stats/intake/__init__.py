@@ -3,11 +3,13 @@
 * :func:`read_survey` maps a DataFrame or a CSV/XLSX/SAV/DTA export onto an instrument;
 * :func:`validate` lists every problem in a :class:`ValidationReport`;
 * :func:`score` builds first- and second-order construct scores;
-* :func:`reverse_code` recodes reverse-keyed items for CFA/SEM.
+* :func:`reverse_code` recodes reverse-keyed items for CFA/SEM;
+* :func:`draft_instrument` drafts a starting codebook from an export's headers and answers.
 """
 
 from __future__ import annotations
 
+from synergy_stats.intake.draft import draft_instrument
 from synergy_stats.intake.read import (
     BLANK_TOKENS,
     CSV_ENCODINGS,
@@ -23,6 +25,7 @@ __all__ = [
     "KINDS",
     "SurveyData",
     "ValidationReport",
+    "draft_instrument",
     "read_survey",
     "reverse_code",
     "score",
