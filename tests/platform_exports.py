@@ -224,6 +224,11 @@ def _meta(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+#: read_survey's column roles in the Chinese-header exports and in the .sav export
+ROLES = {"id": "员工编号", "wave": "轮次", "group": "部门"}
+SAV_ROLES = {"id": "staff_id", "wave": "round", "group": "dept"}
+
+
 def write_exports(folder: Path, seed: int = SEED) -> tuple[dict[str, Path], pd.DataFrame]:
     """Write the four exports into ``folder``; return their paths and the truth."""
     import pyreadstat

@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import platform_exports as pe
 
 ITEM_IDS = [i[0] for i in pe.ITEMS]
-ROLES = {"id": "员工编号", "wave": "轮次", "group": "部门"}
-SAV_ROLES = {"id": "staff_id", "wave": "round", "group": "dept"}
+ROLES, SAV_ROLES = pe.ROLES, pe.SAV_ROLES
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from synergy_stats.errors import (
     ConvergenceError,
     DataValidationError,
     DroppedDataWarning,
+    EstimationError,
     HeywoodWarning,
     IdentificationError,
     OptionError,
@@ -151,7 +152,8 @@ class OrdinalSEMResult(SEMResult):
 
     @property
     def _st(self) -> _OrdinalState:
-        assert self._ord is not None  # always set by fit_ordinal
+        if self._ord is None:  # always set by fit_ordinal
+            raise EstimationError("internal: an ordinal result without its sample statistics")
         return self._ord
 
     @property

@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from synergy_stats._typing import check_option
-from synergy_stats.errors import DataValidationError, DroppedDataWarning, SynergyWarning
+from synergy_stats.errors import (
+    DataValidationError,
+    DroppedDataWarning,
+    EstimationError,
+    SynergyWarning,
+)
 from synergy_stats.ordinal.fit import EmptyCellWarning, code_ordered
 from synergy_stats.ordinal.samplestats import OrdinalStats, ordinal_sample_stats
 
@@ -247,7 +252,8 @@ def _result(
     st: OrdinalStats, cols: list[str], ord_cols: list[str], levels: dict[str, tuple[float, ...]]
 ) -> PolychoricResult:
     p = len(cols)
-    assert st.gamma is not None
+    if st.gamma is None:
+        raise EstimationError("internal: polychoric statistics without their NACOV")
     se_all = np.sqrt(np.clip(np.diag(st.gamma), 0, None) / (st.n - 1))
     th_idx, th_val, th_se = [], [], []
     pos = 0

@@ -57,7 +57,8 @@ class OrdinalRefitTask:
 
     def _samples(self, index: int, rng: np.random.Generator | None) -> list[np.ndarray]:
         if self.mode == "bootstrap":
-            assert rng is not None
+            if rng is None:
+                raise SynergyError("internal: a bootstrap draw needs its random generator")
             return [r[rng.integers(0, r.shape[0], r.shape[0])] for r in self.raws]
         g = int(np.searchsorted(self._offsets, index, side="right") - 1)
         out = list(self.raws)

@@ -246,20 +246,15 @@ def _objective(cm: CompiledModel, pt: ParTable, moments: list[GroupMoments]) -> 
     return Objective(None, moments, fiml=False, compiled=cm, partable=pt)
 
 
-def _refit(
-    cm: CompiledModel, pt: ParTable, moments: list[GroupMoments], start: np.ndarray
-) -> tuple[np.ndarray, float, bool, bool]:
+def _refit(obj: Objective, start: np.ndarray) -> tuple[np.ndarray, float, bool, bool]:
     """ML refit on sample moments: ``(theta, F_min, converged, admissible)``."""
-    res = minimise(_objective(cm, pt, moments), start, max_iter=200)
-    ok = bool(res.converged) and cm.admissible(res.theta, moments)
+    res = minimise(obj, start, max_iter=200)
+    ok = bool(res.converged) and obj.compiled.admissible(res.theta, obj.groups)
     return res.theta, float(res.fmin), bool(res.converged), ok
 
 
-def _fast_vcov(
-    cm: CompiledModel, pt: ParTable, theta: np.ndarray, moments: list[GroupMoments]
-) -> np.ndarray | None:
+def _fast_vcov(obj: Objective, theta: np.ndarray) -> np.ndarray | None:
     """Inverse expected information ``(N I_unit)^-1`` at theta (complete-data ML)."""
-    obj = _objective(cm, pt, moments)
     try:
         info = obj.expected_information(theta)
         return np.linalg.inv(info * obj.ntotal)
@@ -288,11 +283,12 @@ def _fit_replication(an: _Analysis, xs: list[np.ndarray], *, se: bool = True) ->
     if an.fast and all(not np.isnan(x).any() for x in xs):
         cm = an.compiled
         moments = [_moments(x) for x in xs]
-        theta, fmin, converged, admissible = _refit(cm, an.pt, moments, an.theta_pop)
+        obj = _objective(cm, an.pt, moments)
+        theta, fmin, converged, admissible = _refit(obj, an.theta_pop)
         ntot = sum(m.n for m in moments)
         if not converged:
             return _Fit(theta, None, math.nan, NON_CONVERGENCE)
-        vcov = _fast_vcov(cm, an.pt, theta, moments) if se else None
+        vcov = _fast_vcov(obj, theta) if se else None
         status = OK if admissible else NON_ADMISSIBLE
         return _Fit(theta, vcov, float(ntot * fmin), status)
     import pandas as pd
@@ -485,9 +481,8 @@ class _PowerTask:
         for b in range(self.ci_draws):
             sample = [x[rng.integers(0, x.shape[0], x.shape[0])] for x in xs]
             try:
-                theta, _f, converged, admissible = _refit(
-                    cm, self.analysis.pt, [_moments(x) for x in sample], fit.theta
-                )
+                obj = _objective(cm, self.analysis.pt, [_moments(x) for x in sample])
+                theta, _f, converged, admissible = _refit(obj, fit.theta)
             except _FIT_ERRORS:
                 continue
             if converged and admissible:
@@ -549,7 +544,7 @@ def _compile_analysis(
         _moments_from(100_000, pop.mu[g][order], pop.sigma[g][np.ix_(order, order)])
         for g in range(pop.n_groups)
     ]
-    theta, _f, converged, _adm = _refit(cm, pt, moments, pilot.theta)
+    theta, _f, converged, _adm = _refit(_objective(cm, pt, moments), pilot.theta)
     theta_pop = theta if converged else pilot.theta
     fast = (
         fast_ok
@@ -567,7 +562,8 @@ def _population_fmin(an: _Analysis, pop: Population) -> float:
         _moments_from(100_000, pop.mu[g][order], pop.sigma[g][np.ix_(order, order)])
         for g in range(pop.n_groups)
     ]
-    _theta, fmin, converged, _adm = _refit(an.compiled, an.pt, moments, an.theta_pop)
+    obj = _objective(an.compiled, an.pt, moments)
+    _theta, fmin, converged, _adm = _refit(obj, an.theta_pop)
     if not converged:
         raise SpecificationError("the analysis model does not converge at the population moments")
     return max(fmin, 0.0)
