@@ -63,7 +63,30 @@ CORE = [
     "aic",
     "bic",
     "bic2",
+    "baseline.pvalue",
+    "nnfi",
+    "rni",
+    "rfi",
+    "nfi",
+    "pnfi",
+    "ifi",
+    "rmsea.notclose.pvalue",
+    "fmin",
+    "rmr",
+    "rmr_nomean",
+    "srmr_bentler",
+    "srmr_bentler_nomean",
+    "crmr",
+    "crmr_nomean",
+    "srmr_mplus",
+    "srmr_mplus_nomean",
+    "cn_05",
+    "cn_01",
+    "mfi",
+    "ecvi",
 ]
+#: LISREL's GFI family, for the complete-data cases (NaN under FIML, said in the docstring)
+GFI = ["gfi", "agfi", "pgfi"]
 ROBUST = [
     "chisq.scaled",
     "df.scaled",
@@ -84,6 +107,19 @@ SCALED = [
     "rmsea.ci.upper.scaled",
     "rmsea.ci.lower.robust",
     "rmsea.ci.upper.robust",
+    "rmsea.pvalue.scaled",
+    "rmsea.pvalue.robust",
+    "rmsea.notclose.pvalue.scaled",
+    "rmsea.notclose.pvalue.robust",
+    "baseline.pvalue.scaled",
+    "nnfi.scaled",
+    "rni.scaled",
+    "rfi.scaled",
+    "nfi.scaled",
+    "pnfi.scaled",
+    "ifi.scaled",
+    "nnfi.robust",
+    "rni.robust",
 ]
 TOL = {
     "chisq": 1e-3,
@@ -100,13 +136,7 @@ ISSUE = "issue 16: "
 # key -> xfail reason (the current engine's failures; removed when the fix lands)
 FIT_XFAIL: dict[str, str] = {}
 EST_XFAIL: dict[str, str] = {}
-_NO_SCALED = (
-    "fit_measures() has no scaled indices (baseline_chisq_scaled, cfi_scaled, tli_scaled, "
-    "rmsea_scaled and its CI) nor the robust RMSEA CI"
-)
-SCALED_XFAIL: dict[str, str] = {
-    k: _NO_SCALED for k, v in REF.items() if k != "generator" and v["kwargs"].get("estimator")
-}
+SCALED_XFAIL: dict[str, str] = {}
 
 
 def _ours(name: str) -> str:
@@ -161,7 +191,15 @@ MLR_KEYS = [k for k in KEYS if REF[k]["kwargs"].get("estimator") == "MLR"]
 @pytest.mark.parametrize("key", _marked(KEYS, FIT_XFAIL))
 def test_fit_measures(key: str) -> None:
     names = CORE + (ROBUST if key in MLR_KEYS else [])
+    if REF[key]["kwargs"].get("missing") != "fiml":
+        names = names + GFI
     _check_fit_measures(_fit(key), key, names)
+
+
+def test_gfi_is_not_given_under_fiml() -> None:
+    fm = _fit("syn44_fiml").fit_measures()
+    assert np.isnan(fm[["gfi", "agfi", "pgfi"]]).all()
+    assert np.isfinite(fm[["rmr", "crmr", "srmr_mplus", "cn_05", "ecvi"]]).all()
 
 
 @pytest.mark.parametrize("key", _marked(MLR_KEYS, SCALED_XFAIL))

@@ -576,7 +576,15 @@ class SEMResult:
         lo, hi = fitidx.rmsea_ci(chisq, df, n, G)
         out["rmsea_ci_lower"], out["rmsea_ci_upper"] = lo, hi
         out["rmsea_pvalue"] = fitidx.rmsea_pvalue(chisq, df, n, G)
+        out["rmsea_notclose_pvalue"] = fitidx.rmsea_notclose_pvalue(chisq, df, n, G)
+        out["baseline_pvalue"] = fitidx.chisq_pvalue(bchisq, bdf)
+        out["nnfi"] = out["tli"]
+        out["rni"] = fitidx.rni(chisq, df, bchisq, bdf)
+        out.update(fitidx.other_incremental(chisq, df, bchisq, bdf))
         out["srmr"] = self._srmr()
+        out.update(self._residual_fit())
+        out["fmin"] = chisq / (2 * n)
+        out.update(fitidx.other_absolute(chisq, df, n, self.npar))
         ll = self._loglik
         out["loglik"] = ll
         out["unrestricted_loglik"] = self._unrestricted_loglik
@@ -588,19 +596,40 @@ class SEMResult:
             out["df_scaled"] = float(df)
             out["pvalue_scaled"] = fitidx.chisq_pvalue(chisq / c, df)
             out["scaling_factor"] = c
+            out.update(_scaled_indices(chisq, df, c, bchisq, bdf, c0, n, G))
             if self._objective.fiml:
                 # FIML-corrected robust indices (Zhang & Savalei 2023), as lavaan
                 fc = fiml_corrected(self)
                 x3, d3, c3 = fc["XX3"], fc["df3"], fc["c3"]
                 x0, d0, c30 = fc["XX3_null"], fc["df3_null"], fc["c3_null"]
-                out["cfi_robust"] = fitidx.cfi(x3, d3, x0, d0, c3, c30)
-                out["tli_robust"] = fitidx.tli(x3, d3, x0, d0, c3, c30)
-                out["rmsea_robust"] = fitidx.rmsea(x3, d3, n, G, c_hat=c3)
             else:
-                out["cfi_robust"] = fitidx.cfi(chisq, df, bchisq, bdf, c, c0)
-                out["tli_robust"] = fitidx.tli(chisq, df, bchisq, bdf, c, c0)
-                out["rmsea_robust"] = fitidx.rmsea(chisq, df, n, G, c_hat=c)
+                x3, d3, c3, x0, d0, c30 = chisq, float(df), c, bchisq, float(bdf), c0
+            out["cfi_robust"] = fitidx.cfi(x3, d3, x0, d0, c3, c30)
+            out["tli_robust"] = fitidx.tli(x3, d3, x0, d0, c3, c30)
+            out["rmsea_robust"] = fitidx.rmsea(x3, d3, n, G, c_hat=c3)
+            out["nnfi_robust"] = out["tli_robust"]
+            out["rni_robust"] = fitidx.rni(x3, d3, x0, d0, c3, c30)
+            out.update(_robust_rmsea_interval(x3 / c3, d3, c3, n, G))
         return pd.Series(out, name="fit_measures", dtype=float)
+
+    def _residual_fit(self) -> dict[str, float]:
+        """RMR/SRMR/CRMR variants and, for complete data, LISREL's GFI family."""
+        samples = [(gd.cov, gd.mean) for gd in self._groups]
+        implied = []
+        for g, gd in enumerate(self._groups):
+            sig, mu = self._model.implied(self.theta, g)
+            implied.append((sig, mu if self._objective.meanstructure else gd.mean))
+        w = [gd.n / self._objective.ntotal for gd in self._groups]
+        ms = self._objective.meanstructure
+        out = fitidx.residual_summaries(samples, implied, w, meanstructure=ms)
+        if self._objective.fiml:
+            # lavaan weights the EM moments differently under FIML; not reproduced yet
+            out.update(gfi=float("nan"), agfi=float("nan"), pgfi=float("nan"))
+        else:
+            pt = self.partable
+            fixed = [pt.observed.index(v) for v in pt.exogenous_x]
+            out.update(fitidx.gfi_lisrel(samples, implied, w, self.df, meanstructure=ms, fixed=fixed))
+        return out
 
     def _srmr(self) -> float:
         samples = [(gd.cov, gd.mean) for gd in self._groups]
@@ -690,3 +719,64 @@ class SEMResult:
             f"SEMResult(estimator={self.options.estimator!r}, missing={self.options.missing!r}, "
             f"nobs={self.nobs}, npar={self.npar}, df={self.df}, converged={self.converged})"
         )
+
+
+def _scaled_indices(
+    chisq: float, df: int, c: float, bchisq: float, bdf: int, c0: float, n: int, G: int
+) -> dict[str, float]:
+    """lavaan's ``*.scaled`` indices of a mean-adjusted (Yuan-Bentler) test.
+
+    Notes
+    -----
+    CFI and TLI take the scaled statistics of the model and the baseline on their own df
+    (``lav_fit_cfi_lavobject``). The scaled RMSEA, its interval and close-fit p-value take
+    the unscaled statistic on ``df2 = tr(U Gamma) = c df`` (``lav_fit_rmsea_lavobject``),
+    which equals the RMSEA of ``X2 / c`` on ``df`` but not its interval.
+    """
+    xs, x0s = chisq / c, bchisq / c0
+    df2 = c * df
+    lo, hi = fitidx.rmsea_ci(chisq, df2, n, G)
+    other = fitidx.other_incremental(xs, df, x0s, bdf)
+    return {
+        **{f"{k}_scaled": v for k, v in other.items()},
+        "nnfi_scaled": fitidx.tli(xs, df, x0s, bdf),
+        "rni_scaled": fitidx.rni(xs, df, x0s, bdf),
+        "rmsea_notclose_pvalue_scaled": fitidx.rmsea_notclose_pvalue(chisq, df2, n, G),
+        "baseline_chisq_scaled": x0s,
+        "baseline_df_scaled": float(bdf),
+        "baseline_pvalue_scaled": fitidx.chisq_pvalue(x0s, bdf),
+        "baseline_chisq_scaling_factor": c0,
+        "cfi_scaled": fitidx.cfi(xs, df, x0s, bdf),
+        "tli_scaled": fitidx.tli(xs, df, x0s, bdf),
+        "rmsea_scaled": fitidx.rmsea(chisq, df2, n, G),
+        "rmsea_ci_lower_scaled": lo,
+        "rmsea_ci_upper_scaled": hi,
+        "rmsea_pvalue_scaled": fitidx.rmsea_pvalue(chisq, df2, n, G),
+    }
+
+
+def _robust_rmsea_interval(
+    x_scaled: float, df: float, c: float, n: int, G: int
+) -> dict[str, float]:
+    """Interval and close-fit p-value of the robust RMSEA (Brosseau-Liard et al. 2012).
+
+    Notes
+    -----
+    The non-central chi-square is inverted at the scaled statistic ``X2 / c`` and the
+    bounds are multiplied by ``sqrt(c)``; the close-fit test uses the non-centrality
+    ``N df 0.05^2 / (c G)`` (lavaan ``lav_fit_rmsea_ci`` and ``lav_fit_rmsea_closefit``
+    with ``c.hat``).
+    """
+    lo, hi = fitidx.rmsea_ci(x_scaled, df, n, G)
+    p = float("nan")
+    if df > 0 and np.isfinite(x_scaled):
+        p = float(stats.ncx2.sf(x_scaled, df, n * df * 0.05**2 / (c * G)))
+    pn = float("nan")
+    if df > 0 and np.isfinite(x_scaled):
+        pn = fitidx.rmsea_notclose_pvalue(x_scaled, df, n, G, c_hat=c)
+    return {
+        "rmsea_notclose_pvalue_robust": pn,
+        "rmsea_ci_lower_robust": lo * float(np.sqrt(c)),
+        "rmsea_ci_upper_robust": hi * float(np.sqrt(c)),
+        "rmsea_pvalue_robust": p,
+    }
