@@ -101,7 +101,9 @@ def rni(
     return float(1.0 - (chisq - c_hat * df) / t2)
 
 
-def other_incremental(chisq: float, df: float, base_chisq: float, base_df: float) -> dict[str, float]:
+def other_incremental(
+    chisq: float, df: float, base_chisq: float, base_df: float
+) -> dict[str, float]:
     """Bollen's RFI and IFI, Bentler & Bonett's NFI and James et al.'s PNFI.
 
     Notes

@@ -628,7 +628,9 @@ class SEMResult:
         else:
             pt = self.partable
             fixed = [pt.observed.index(v) for v in pt.exogenous_x]
-            out.update(fitidx.gfi_lisrel(samples, implied, w, self.df, meanstructure=ms, fixed=fixed))
+            out.update(
+                fitidx.gfi_lisrel(samples, implied, w, self.df, meanstructure=ms, fixed=fixed)
+            )
         return out
 
     def _srmr(self) -> float:
@@ -724,7 +726,7 @@ class SEMResult:
 def _scaled_indices(
     chisq: float, df: int, c: float, bchisq: float, bdf: int, c0: float, n: int, G: int
 ) -> dict[str, float]:
-    """lavaan's ``*.scaled`` indices of a mean-adjusted (Yuan-Bentler) test.
+    """The ``*.scaled`` indices of a mean-adjusted (Yuan-Bentler) test, as lavaan.
 
     Notes
     -----
