@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from synergy_stats._blas import single_threaded
 from synergy_stats.errors import OptionError, RenderError, SynergyError
 
 if TYPE_CHECKING:
@@ -295,6 +296,7 @@ def _prepare(out_dir: Path, overwrite: bool) -> None:
         raise RenderError(f"out_dir={str(out_dir)!r} cannot be created: {exc}") from exc
 
 
+@single_threaded
 def run_report(
     survey: SurveyData,
     out_dir: str | Path,

@@ -132,7 +132,9 @@ def figures_step(ctx: ReportContext) -> Section:
             if effect in boot.draws.columns:
                 draw(
                     f"bootstrap_{effect}",
-                    functools.partial(F.plot_bootstrap, boot, effect, lang=lang),
+                    functools.partial(
+                        F.plot_bootstrap, boot, effect, lang=lang, methods=("percentile", "bc")
+                    ),
                     text["bootstrap"].format(effect=effect),
                     "indirect_step",
                 )

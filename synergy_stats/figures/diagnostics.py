@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from synergy_stats.errors import OptionError
 from synergy_stats.figures._base import Lang, check_lang, figure_context, fmt, label_of, new_figure
@@ -40,8 +40,11 @@ _T: dict[str, dict[str, str]] = {
         "cut": "cut-off",
         "draws": "bootstrap draws",
         "estimate": "estimate",
-        "perc": "95% percentile CI",
-        "bca": "95% BCa CI",
+        "percentile": "{lvl} percentile CI",
+        "bc": "{lvl} bias-corrected CI",
+        "bca": "{lvl} BCa CI",
+        "norm": "{lvl} normal CI",
+        "basic": "{lvl} basic CI",
         "boot_title": "{e}: {n} draws",
         "coef": "estimate with 95% CI",
         "htmt": "HTMT",
@@ -61,8 +64,11 @@ _T: dict[str, dict[str, str]] = {
         "cut": "临界值",
         "draws": "自助抽样估计值",
         "estimate": "估计值",
-        "perc": "95% 百分位置信区间",
-        "bca": "95% BCa 置信区间",
+        "percentile": "{lvl} 百分位置信区间",
+        "bc": "{lvl} 偏差校正置信区间",
+        "bca": "{lvl} BCa 置信区间",
+        "norm": "{lvl} 正态置信区间",
+        "basic": "{lvl} 基本置信区间",
         "boot_title": "{e}：{n} 次抽样",
         "coef": "估计值及 95% 置信区间",
         "htmt": "HTMT",
@@ -312,8 +318,9 @@ def plot_bootstrap(
     level: float = 0.95,
     lang: Lang = "en",
     bins: int = 40,
+    methods: Sequence[str] = ("percentile", "bca"),
 ) -> Figure:
-    """Histogram of the bootstrap draws of one parameter with percentile and BCa intervals.
+    """Histogram of the bootstrap draws of one parameter with its bootstrap intervals.
 
     Parameters
     ----------
@@ -328,10 +335,20 @@ def plot_bootstrap(
         Language of the labels.
     bins : int
         Histogram bins.
+    methods : sequence of {"percentile", "bc", "bca", "norm", "basic"}
+        The intervals drawn (as ``boot.ci(level, method)``; one or two read best). BCa
+        refits the model once per case the first time it is asked for; a report that
+        tabulates percentile and bias-corrected intervals passes ``("percentile", "bc")``
+        so that the figure shows the table's numbers.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    OptionError
+        An effect that is not a column of ``boot.draws``, an unknown or repeated method.
 
     Examples
     --------
@@ -347,6 +364,15 @@ def plot_bootstrap(
         raise OptionError(
             f"effect={effect!r} is not accepted; use one of {list(boot.draws.columns)}"
         )
+    allowed = ("percentile", "bc", "bca", "norm", "basic")
+    if isinstance(methods, str) or not methods:
+        raise OptionError(f"methods={methods!r} is not accepted; give a sequence of {allowed}")
+    methods = tuple(methods)
+    wrong = [m for m in methods if m not in allowed]
+    if wrong or len(set(methods)) != len(methods):
+        raise OptionError(
+            f"methods={methods!r} is not accepted; give distinct names among {allowed}"
+        )
     draws = boot.draws[effect].to_numpy(dtype=float)
     draws = draws[np.isfinite(draws)]
     intervals = {}
@@ -354,8 +380,8 @@ def plot_bootstrap(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # failed draws are counted in boot.failed
-        for method in ("percentile", "bca"):
-            ci = boot.ci(level, method)
+        for method in methods:
+            ci = boot.ci(level, cast(Any, method))
             key = ci["label"].fillna("").astype(str)
             names = np.where(key != "", key, ci["lhs"] + ci["op"] + ci["rhs"])
             row = ci[names == effect]
@@ -372,13 +398,13 @@ def plot_bootstrap(
         ax = fig.add_subplot()
         ax.hist(draws, bins=bins, color="#c6dbef", edgecolor="white")
         top = ax.get_ylim()[1]
-        styles = {
-            "percentile": ("#08519c", "--", t["perc"], 0.93),
-            "bca": ("#b2182b", "-", t["bca"], 0.85),
-        }
+        looks = [("#08519c", "--"), ("#b2182b", "-"), ("#238b45", "-."), ("#6a51a3", ":")]
+        lvl = f"{100 * level:g}%"
         est = None
-        for method, (lo, hi, e) in intervals.items():
-            color, ls, label, h = styles[method]
+        for k, (method, (lo, hi, e)) in enumerate(intervals.items()):
+            color, ls = looks[k % len(looks)]
+            label = t[method].format(lvl=lvl)
+            h = 0.93 - 0.08 * k
             ax.plot(
                 [lo, hi],
                 [top * h, top * h],

@@ -135,11 +135,11 @@ class _RefitTask:
 
     # -- one refit with the engine ----------------------------------------------------
     def _run_complete(self, xs: list[np.ndarray]) -> tuple[np.ndarray, int]:
-        from synergy_stats.structural.estimate import Objective, minimise
+        from synergy_stats.structural.estimate import RESAMPLE_GRAD_TOL, Objective, minimise
 
         moments = [moments_of(x) for x in xs]
         objective = Objective(None, moments, fiml=False, compiled=self.compiled, partable=self.pt)
-        res = minimise(objective, self.theta0, max_iter=200)
+        res = minimise(objective, self.theta0, max_iter=200, grad_tol=RESAMPLE_GRAD_TOL)
         if not res.converged:
             return np.full(self.width, np.nan), NON_CONVERGENCE
         if not self.compiled.admissible(res.theta, moments):
@@ -155,7 +155,12 @@ class _RefitTask:
         return out, OK
 
     def _run_fiml(self, xs: list[np.ndarray]) -> tuple[np.ndarray, int]:
-        from synergy_stats.structural.estimate import Objective, minimise, saturated_loglik
+        from synergy_stats.structural.estimate import (
+            RESAMPLE_GRAD_TOL,
+            Objective,
+            minimise,
+            saturated_loglik,
+        )
         from synergy_stats.structural.samplestats import make_group_data
 
         if self.measures:
@@ -163,7 +168,7 @@ class _RefitTask:
         else:  # the EM saturated moments are only needed for the fit measures
             gds = [_PatternData.of(x, self.exo_idx) for x in xs]
         objective = Objective(None, gds, fiml=True, compiled=self.compiled, partable=self.pt)
-        res = minimise(objective, self.theta0, max_iter=200)
+        res = minimise(objective, self.theta0, max_iter=200, grad_tol=RESAMPLE_GRAD_TOL)
         if not res.converged:
             return np.full(self.width, np.nan), NON_CONVERGENCE
         if not self.compiled.admissible(res.theta, gds):
@@ -465,8 +470,6 @@ class BootstrapResult:
         >>> boot = ss.bootstrap(fit, draws=1000, seed=1)  # doctest: +SKIP
         >>> boot.ci(method="bca")  # doctest: +SKIP
         """
-        from scipy import stats
-
         check_option("method", method, CIMethod)
         if not isinstance(level, float | int) or not 0 < float(level) < 1:
             raise OptionError(f"level={level!r} must lie strictly between 0 and 1")
@@ -478,6 +481,31 @@ class BootstrapResult:
             )
         level = float(level)
         self._warn_failed("ci()")
+        key = (level, str(method))
+        cached = self._ci_cache.get(key)
+        if cached is None:
+            cached = self._ci(level, method)
+            self._ci_cache[key] = cached
+        table, bad = cached
+        if bad:
+            warnings.warn(
+                f"no {method} interval for {bad}: every draw lies on one side of the "
+                "estimate or too few draws succeeded",
+                SynergyWarning,
+                stacklevel=2,
+            )
+        out = table.copy()
+        out.attrs = dict(table.attrs)
+        return out
+
+    @cached_property
+    def _ci_cache(self) -> dict[tuple[float, str], tuple[pd.DataFrame, list[str]]]:
+        """Intervals computed so far, by (level, method): a figure and a table share them."""
+        return {}
+
+    def _ci(self, level: float, method: CIMethod) -> tuple[pd.DataFrame, list[str]]:
+        from scipy import stats
+
         cols = self._statistic_columns()
         vals = self.draws[cols].to_numpy(dtype=float)
         t0 = self._t0()
@@ -491,7 +519,7 @@ class BootstrapResult:
                     f"the jackknife for BCa intervals left out {int((~keep).sum())} of "
                     f"{keep.size} leave-one-out refits that failed",
                     DroppedDataWarning,
-                    stacklevel=2,
+                    stacklevel=3,
                 )
             influence = [
                 iv.jackknife_influence(jack[keep, c], t0[c], groups[keep]) for c in range(len(cols))
@@ -511,28 +539,19 @@ class BootstrapResult:
             else:
                 lo[c], hi[c] = iv.basic_interval(t, t0[c], level)
         bad = [cols[c] for c in range(len(cols)) if np.isnan(lo[c]) or np.isnan(hi[c])]
-        if bad:
-            warnings.warn(
-                f"no {method} interval for {bad}: every draw lies on one side of the "
-                "estimate or too few draws succeeded",
-                SynergyWarning,
-                stacklevel=2,
-            )
         se = self.se().to_numpy()
         est = self.fit.estimates(level=level)
-        free_col = {k: c for c, k in enumerate(range(self.fit.theta.size))}
         pt = self.fit.partable
         n_rows = len(pt)
-        for r in range(n_rows):
-            f = int(pt.free[r])
-            if f > 0:
-                c = free_col[f - 1]
-                est.loc[r, ["se", "ci_lower", "ci_upper"]] = [se[c], lo[c], hi[c]]
         K = self.fit.theta.size
-        for d in range(len(self.fit.spec.defined)):
-            r = n_rows + d
-            c = K + d
-            est.loc[r, ["se", "ci_lower", "ci_upper"]] = [se[c], lo[c], hi[c]]
+        # row r of the table -> column c of the draws: free parameters, then defined ones
+        free = np.asarray(pt.free[:n_rows], dtype=int)
+        rows = np.concatenate([np.flatnonzero(free > 0), n_rows + np.arange(len(cols) - K)])
+        where = np.concatenate([free[free > 0] - 1, K + np.arange(len(cols) - K)])
+        for name, values in (("se", se), ("ci_lower", lo), ("ci_upper", hi)):
+            column = est[name].to_numpy(dtype=float, copy=True)
+            column[rows] = values[where]
+            est[name] = column
         with np.errstate(divide="ignore", invalid="ignore"):
             z = est["est"] / est["se"]
         est["z"] = z
@@ -547,7 +566,7 @@ class BootstrapResult:
                 "failed": dict(self.failed),
             }
         )
-        return est
+        return est, bad
 
     def _warn_failed(self, what: str) -> None:
         if self.n_failed:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 
+from synergy_stats._blas import single_threaded
 from synergy_stats._typing import SeedLike, check_option, make_rng
 from synergy_stats.errors import (
     ConvergenceWarning,
@@ -285,6 +286,7 @@ def _prepare_matrix(
     return prep, r
 
 
+@single_threaded
 def efa(
     data: pd.DataFrame,
     n_factors: int,
@@ -522,6 +524,7 @@ def _count_above(observed: np.ndarray, threshold: np.ndarray) -> int:
     return int(below[0]) if below.size else int(observed.size)
 
 
+@single_threaded
 def parallel_analysis(
     data: pd.DataFrame,
     *,

@@ -30,14 +30,13 @@ inverse of a pattern's observed block, embedded with zeros, is a low-rank update
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 import numpy as np
 from scipy.linalg import lapack
 
+from synergy_stats._blas import one_blas_thread, single_threaded
 from synergy_stats.errors import EstimationError
 from synergy_stats.structural.model import RamLayout, ram_layout
 from synergy_stats.structural.partable import ParTable
@@ -52,36 +51,6 @@ __all__ = [
     "pattern_loglik",
     "single_threaded",
 ]
-
-_CONTROLLER: Any = None
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def one_blas_thread() -> Any:
-    """A context in which BLAS runs on one thread (threadpoolctl).
-
-    The engine's matrices are small (tens to a few hundred rows): multithreaded OpenBLAS
-    only adds synchronisation, and collapses when the cores are shared (another program,
-    the bootstrap's own workers, a Dask worker): a 152 x 152 Cholesky solve took 17 ms
-    of CPU with two threads on a busy two-core machine against 0.18 ms with one.
-    """
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
-def single_threaded(fn: _F) -> _F:
-    """Run ``fn`` inside :func:`one_blas_thread` (the caller's setting is restored after)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with one_blas_thread():
-            return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 _dgesv = lapack.dgesv

@@ -259,6 +259,16 @@ def saturated_loglik(gd: GroupData, *, fiml: bool) -> float:
     return _loglik_group(gd, gd.cov, gd.mean, fiml=fiml)
 
 
+#: Stopping rule of resampling refits (bootstrap draws, jackknife cases): the largest
+#: scaled gradient ``|g_k| / sqrt(H_kk)``. A refit's estimates then lie within about
+#: ``1e-6 sqrt(N/2)`` standard errors of the exact optimum (1.5e-5 SE at N = 450), far
+#: below the Monte Carlo error of any bootstrap summary, and about as tight as lavaan's
+#: refits (nlminb's relative function tolerance 1e-10). Under FIML, Fisher scoring converges
+#: linearly, so the full fit's 1e-9 would cost 6-10 more iterations per draw (profiled on
+#: the 44-item synergy model: 8-12 instead of 14-23 iterations).
+RESAMPLE_GRAD_TOL = 1e-6
+
+
 @dataclass(frozen=True)
 class OptimResult:
     """Outcome of one optimisation."""
