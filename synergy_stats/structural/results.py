@@ -20,6 +20,7 @@ from synergy_stats.structural import fit as fitidx
 from synergy_stats.structural.engine import single_threaded
 from synergy_stats.structural.estimate import Objective, OptimResult, saturated_loglik
 from synergy_stats.structural.inference import (
+    casewise_scores,
     fiml_corrected,
     invert_information,
     observed_information,
@@ -531,6 +532,87 @@ class SEMResult:
 
     def _information_for_test(self) -> np.ndarray:
         return self._information
+
+    @single_threaded
+    def information(self, kind: str = "default") -> pd.DataFrame:
+        """An information matrix per observation at the estimates (``lavInspect``).
+
+        Parameters
+        ----------
+        kind : {"default", "expected", "observed", "first_order"}
+            ``"default"`` is the one the standard errors use (lavaan's
+            ``lavInspect(fit, "information")``: expected for complete-data ML, observed
+            under FIML and MLR); ``"expected"`` and ``"observed"`` as
+            ``"information.expected"``/``"information.observed"``; ``"first_order"``
+            (also ``"first.order"``) the mean outer product of the casewise scores,
+            ``"information.first.order"``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            K x K, rows and columns named by :meth:`parameter_names`. A new array each
+            call: changing it changes nothing in the fit.
+
+        Raises
+        ------
+        OptionError
+            For an unknown ``kind``.
+
+        Notes
+        -----
+        Every kind is the N-weighted mean over groups of the group information, the unit
+        in which ``vcov = (N I)^-1`` (lavaan's convention).
+        """
+        from synergy_stats.errors import OptionError
+
+        kinds = ("default", "expected", "observed", "first_order")
+        key = "first_order" if kind == "first.order" else kind
+        if key not in kinds:
+            raise OptionError(f"kind={kind!r} is not accepted; use one of {kinds}")
+        if key == "default":
+            mat = self._information
+        elif key == "expected":
+            if self._objective.fiml:
+                mat = self._fiml_expected_information()
+            else:
+                mat = self._objective.expected_information(self.theta)
+        elif key == "observed":
+            mat = observed_information(self._objective, self.theta)
+        else:
+            sc = np.vstack(casewise_scores(self._objective, self.theta))
+            mat = sc.T @ sc / self._objective.ntotal
+        names = self.parameter_names()
+        return pd.DataFrame(np.array(mat, dtype=float, copy=True), index=names, columns=names)
+
+    def _fiml_expected_information(self) -> np.ndarray:
+        """Lavaan's expected information under FIML: the patterns' observed-part blocks.
+
+        ``sum_p (n_p / N) [dmu_o' S_oo^-1 dmu_o + 1/2 tr(S_oo^-1 dSigma_o S_oo^-1 dSigma_o)]``
+        over the missing-data patterns ``p`` (observed variables ``o``, ``n_p`` cases) of
+        every group, at the estimates (lavaan ``lav_mvnorm_missing_information_expected``).
+        """
+        K = self.theta.size
+        total = np.zeros((K, K))
+        ntot = self._objective.ntotal
+        ms = self._objective.meanstructure
+        for g, gd in enumerate(self._groups):
+            sigma, _, dsig, dmu = self._model.jacobian(self.theta, g)
+            observed = ~np.isnan(gd.raw)
+            patterns, counts = np.unique(observed, axis=0, return_counts=True)
+            for mask, n_p in zip(patterns, counts, strict=True):
+                o = np.flatnonzero(mask)
+                if o.size == 0:
+                    continue
+                inv = np.linalg.inv(sigma[np.ix_(o, o)])
+                ds = dsig[:, o][:, :, o]  # K x m x m
+                a = np.einsum("ij,kjl->kil", inv, ds)  # S_oo^-1 dSigma_k
+                m = o.size
+                block = 0.5 * a.reshape(K, m * m) @ a.transpose(0, 2, 1).reshape(K, m * m).T
+                if ms:
+                    dm = dmu[:, o]
+                    block += dm @ inv @ dm.T
+                total += (n_p / ntot) * block
+        return (total + total.T) / 2
 
     @cached_property
     def _information(self) -> np.ndarray:
