@@ -23,9 +23,10 @@ The defaults follow lavaan 0.6 (``lav_partable_flat``):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -151,6 +152,68 @@ def _key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
     if op == "~~" and rhs < lhs:
         return (rhs, op, lhs)
     return (lhs, op, rhs)
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _apply_constraints(spec: ModelSpec, rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Carry out the explicit ``==`` constraints; return the label aliases they imply.
+
+    ``a == b`` (two labels) makes the two labels one free parameter (the returned alias
+    maps every label to the first of its class); ``a == 0.5`` (a label and a number) fixes
+    the labelled rows at that value. Both leave the estimates exactly as lavaan's
+    equality constraints do, with one df per constraint. Any other constraint
+    (an expression, an inequality, an unknown label) is refused, never ignored.
+    """
+    labels = {r["label"] for r in rows if r["label"]}
+    parent: dict[str, str] = {}
+    pinned: list[tuple[str, float, str]] = []
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for c in spec.constraints:
+        text = f"{c.lhs} {c.op} {c.rhs}"
+        lhs, rhs = c.lhs.strip(), c.rhs.strip()
+        if c.op != "==":
+            raise SpecificationError(
+                f"constraint {text!r}: inequality constraints are not supported; fix the "
+                "parameter or reparameterise the model"
+            )
+        sides = [lhs, rhs]
+        nums = [bool(_NUMBER.match(x)) for x in sides]
+        if all(nums):
+            raise SpecificationError(f"constraint {text!r} has no parameter label")
+        unknown = [x for x, isnum in zip(sides, nums, strict=True) if not isnum and x not in labels]
+        if unknown:
+            raise SpecificationError(
+                f"constraint {text!r}: {unknown[0]!r} is not a label of a parameter; "
+                "supported are 'label == label' and 'label == number' (label the "
+                "parameters with a*x)"
+            )
+        if any(nums):
+            label = rhs if nums[0] else lhs
+            pinned.append((label, float(lhs if nums[0] else rhs), text))
+            continue
+        a, b = find(lhs), find(rhs)
+        if a != b:
+            parent[b] = a
+    alias = {r["label"]: find(r["label"]) for r in rows if r["label"]}
+    values: dict[str, tuple[float, str]] = {}
+    for label, value, text in pinned:
+        root = find(label)
+        if root in values and values[root][0] != value:
+            raise SpecificationError(
+                f"constraints {values[root][1]!r} and {text!r} give one parameter two values"
+            )
+        values[root] = (value, text)
+    for r in rows:
+        if r["label"] and alias[r["label"]] in values:
+            r["fixed"] = values[alias[r["label"]]][0]
+    return alias
 
 
 def build_partable(
@@ -358,6 +421,7 @@ def build_partable(
                 and "means" not in equal_kinds
             ):
                 r["fixed"] = None
+    alias = _apply_constraints(spec, rows)
     free = np.zeros(len(rows), dtype=int)
     by_label: dict[str, int] = {}
     by_equal: dict[tuple[str, str, str], int] = {}
@@ -365,7 +429,7 @@ def build_partable(
     for i, r in enumerate(rows):
         if r["fixed"] is not None:
             continue
-        lab = r["label"]
+        lab = alias.get(r["label"], r["label"])
         if lab and lab in by_label:
             free[i] = by_label[lab]
             continue
