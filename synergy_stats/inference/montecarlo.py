@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from synergy_stats._random import normal_draws
 from synergy_stats._typing import SeedLike
 from synergy_stats.errors import DroppedDataWarning, OptionError, SpecificationError
 
@@ -55,7 +56,7 @@ def normal_theta_draws(
     out = np.tile(theta, (draws, 1))
     if idx.size:
         cov = fit.vcov_matrix[np.ix_(idx, idx)]
-        out[:, idx] = rng.multivariate_normal(theta[idx], cov, size=draws, method="eigh")
+        out[:, idx] = normal_draws(rng, theta[idx], cov, draws)
     return out
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from synergy_stats._random import normal_draws
 from synergy_stats._typing import check_option, make_rng
 from synergy_stats.errors import (
     DataValidationError,
@@ -1023,7 +1024,7 @@ def chibar_weights(cov: np.ndarray, *, seed: int = 20150101, draws: int = 100000
         from scipy.optimize import nnls
 
         W = np.linalg.cholesky(np.linalg.inv(V)).T  # W'W = V^-1
-        Z = rng.multivariate_normal(np.zeros(q), V, size=draws)
+        Z = normal_draws(rng, np.zeros(q), V, draws)
         counts = np.zeros(q + 1)
         for z in Z:
             x, _ = nnls(W, W @ z)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synergy_stats._random import normal_draws
 from synergy_stats._typing import SeedLike, make_rng
 from synergy_stats.errors import OptionError
 
@@ -96,9 +97,7 @@ def _corr(k: int, r: float, name: str) -> np.ndarray:
 
 def _mvn(rng: np.random.Generator, cov: np.ndarray, n: int) -> np.ndarray:
     """Draw n rows from N(0, cov) (cov positive semi-definite) through a symmetric square root."""
-    vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
-    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    return rng.standard_normal((n, cov.shape[0])) @ root.T
+    return normal_draws(rng, np.zeros(cov.shape[0]), cov, n)
 
 
 def simulate_riclpm(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from synergy_stats._random import psd_root
 from synergy_stats._typing import SeedLike, check_option, make_rng
 from synergy_stats.errors import OptionError, SpecificationError
 from synergy_stats.structural.model import ram_layout
@@ -340,13 +341,13 @@ def _nonnormal_plan(pop: Population, skewness: Any, kurtosis: Any) -> _NonNormal
         for i in range(p):
             for j in range(i + 1, p):
                 inter[i, j] = inter[j, i] = _intermediate_correlation(r[i, j], coef[i], coef[j])
-        vals, vecs = np.linalg.eigh(inter)
+        vals = np.linalg.eigvalsh(inter)
         if vals.min() <= 0:
             raise OptionError(
                 "the intermediate correlation matrix of the Vale-Maurelli method is not "
                 "positive definite; use milder skewness/kurtosis"
             )
-        roots.append(vecs * np.sqrt(vals))
+        roots.append(psd_root(inter))
     return _NonNormal(coef, tuple(roots))
 
 
@@ -467,8 +468,7 @@ class DrawPlan:
 
 
 def _sqrt_psd(s: np.ndarray) -> np.ndarray:
-    vals, vecs = np.linalg.eigh((s + s.T) / 2)
-    return vecs * np.sqrt(np.clip(vals, 0.0, None))
+    return psd_root(s)
 
 
 def make_plan(

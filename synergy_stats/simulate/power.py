@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from synergy_stats._random import normal_draws
 from synergy_stats._typing import SeedLike, check_option
 from synergy_stats.errors import (
     ConvergenceWarning,
@@ -458,7 +459,7 @@ class _PowerTask:
         if self.ci == "montecarlo":
             if fit.vcov is None:
                 return [est, se, p, math.nan, math.nan, math.nan]
-            draws = rng.multivariate_normal(fit.theta, fit.vcov, size=self.ci_draws, method="eigh")
+            draws = normal_draws(rng, fit.theta, fit.vcov, self.ci_draws)
             vals = np.asarray(f(draws), dtype=float)
         else:  # bootstrap: refit resampled rows of this replication
             vals = self._bootstrap(f, rng, xs, fit)
