@@ -40,6 +40,7 @@ from synergy_stats.intake.platforms import (
     PlatformName,
     find_metadata,
 )
+from synergy_stats.intake.quality import find_attention_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,6 +125,14 @@ class SurveyData:
         The file read, or None for a DataFrame.
     raw_positions : tuple of int
         0-based row positions of :attr:`raw_problems` (row labels may repeat).
+    metadata : Mapping[str, Hashable]
+        Platform metadata role (``duration``, ``ip``, ``respondent``, ...; see
+        :data:`synergy_stats.intake.platforms.PLATFORMS`) -> column, for the roles found.
+    platform : str or None
+        The platform preset the data were read with.
+    attention : Mapping[str, Hashable]
+        Attention-check id (codebook ``attention_checks``) -> column, for the checks found.
+        Their columns are kept as read and are neither items nor unknown columns.
 
     Notes
     -----
@@ -146,6 +155,7 @@ class SurveyData:
     header_match: HeaderMatch | None = field(default=None, repr=False, compare=False)
     metadata: Mapping[str, Hashable] = field(default_factory=dict)
     platform: str | None = None
+    attention: Mapping[str, Hashable] = field(default_factory=dict)
 
     @property
     def items(self) -> list[str]:
@@ -753,6 +763,10 @@ def _build_survey(
         check_option("platform", platform, PlatformName)
         plat = PLATFORMS[platform]
     meta = find_metadata(labels, plat) if plat is not None else {}
+    attention = find_attention_columns(
+        [c for c in labels if _hashable_key(c) not in {_hashable_key(v) for v in meta.values()}],
+        inst,
+    )
     skip_codes = frozenset(float(c) for c in plat.skip_codes) if plat is not None else frozenset()
 
     # item columns -----------------------------------------------------------------------
@@ -773,7 +787,9 @@ def _build_survey(
                 "drop or rename one of them"
             )
         item_cols[found] = label
-    matched = match_headers(labels, inst, exclude=[*named, *cov_cols, *meta.values()])
+    matched = match_headers(
+        labels, inst, exclude=[*named, *cov_cols, *meta.values(), *attention.values()]
+    )
     taken = {_hashable_key(v) for v in item_cols.values()}
     for matched_id, matched_label in matched.mapping.items():
         if matched_id not in item_cols and _hashable_key(matched_label) not in taken:
@@ -804,7 +820,8 @@ def _build_survey(
                 out_cols[label] = _tidy_column(series, strict=True, name=role_of)
             else:
                 if not any(
-                    _hashable_key(label) == _hashable_key(c) for c in (*cov_cols, *meta.values())
+                    _hashable_key(label) == _hashable_key(c)
+                    for c in (*cov_cols, *meta.values(), *attention.values())
                 ):
                     unknown.append(label)
                 out_cols[label] = (
@@ -892,6 +909,7 @@ def _build_survey(
         header_match=matched,
         metadata=meta,
         platform=platform,
+        attention=attention,
     )
 
 
