@@ -277,9 +277,12 @@ SAV_ROLES = {"id": "staff_id", "wave": "round", "group": "dept"}
 
 
 def write_exports(
-    folder: Path, seed: int = SEED, resubmitted: int = 0
+    folder: Path, seed: int = SEED, resubmitted: int = 0, attention: bool = True
 ) -> tuple[dict[str, Path], pd.DataFrame]:
-    """Write the four exports into ``folder``; return their paths and the truth."""
+    """Write the four exports into ``folder``; return their paths and the truth.
+
+    ``attention=False`` leaves the attention-check question (10) out of the exports.
+    """
     import pyreadstat
 
     folder = Path(folder)
@@ -296,23 +299,26 @@ def write_exports(
         text[text_head[i]] = [
             "(跳过)" if np.isnan(v) else LABELS[int(v)][1] for v in data[i].to_numpy()
         ]
-    text[attention_text] = [
-        "(跳过)" if np.isnan(v) else LABELS[int(v)][1] for v in data["attention"].to_numpy()
-    ]
+    if attention:
+        text[attention_text] = [
+            "(跳过)" if np.isnan(v) else LABELS[int(v)][1] for v in data["attention"].to_numpy()
+        ]
     paths["text_xlsx"] = folder / "wjx_text.xlsx"
     text.to_excel(paths["text_xlsx"], index=False)
 
     code = _meta(data)
     for i, *_ in ITEMS:
         code[text_head[i]] = data[i].fillna(-3).astype(int)
-    code[attention_text] = data["attention"].fillna(-3).astype(int)
+    if attention:
+        code[attention_text] = data["attention"].fillna(-3).astype(int)
     paths["code_gbk_csv"] = folder / "wjx_code_gbk.csv"
     code.to_csv(paths["code_gbk_csv"], index=False, encoding="gbk")
 
     q = _meta(data)
     for i, *_ in ITEMS:
         q[q_head[i]] = data[i].fillna(-3).astype(int)
-    q[attention_q] = data["attention"].fillna(-3).astype(int)
+    if attention:
+        q[attention_q] = data["attention"].fillna(-3).astype(int)
     paths["q_csv"] = folder / "q_style.csv"
     q.to_csv(paths["q_csv"], index=False, encoding="utf-8")
 
@@ -335,8 +341,9 @@ def write_exports(
     pyreadstat.write_sav(
         sav,
         str(paths["sav"]),
-        column_labels={q_head[i]: zh for i, _c, _n, zh, _e in ITEMS} | {attention_q: ATTENTION[1]},
+        column_labels={q_head[i]: zh for i, _c, _n, zh, _e in ITEMS}
+        | ({attention_q: ATTENTION[1]} if attention else {}),
         variable_value_labels={q_head[i]: value_labels for i, *_ in ITEMS}
-        | {attention_q: value_labels},
+        | ({attention_q: value_labels} if attention else {}),
     )
     return paths, data
