@@ -249,3 +249,18 @@ def test_parse_duration(value, seconds) -> None:
 @pytest.mark.parametrize("value", ["", None, math.nan, -5, math.inf, True, "abc", "5秒x", [5]])
 def test_parse_duration_unreadable_is_nan(value) -> None:
     assert math.isnan(parse_duration(value))
+
+
+def test_attention_checks_in_the_codebook_load_round_trip_and_are_checked(inst) -> None:
+    (check,) = inst.attention_checks
+    assert (check.id, check.column, check.passing) == ("attention_10", "10", (4,))
+    assert ss.Instrument.from_dict(inst.to_dict()) == inst
+    for bad in ({"id": "a", "column": "10", "pass": [True]}, {"id": "a", "column": "10"}):
+        book = pe.trial_codebook()
+        book["attention_checks"] = [bad]
+        with pytest.raises(ss.InstrumentError, match="attention_checks"):
+            ss.Instrument.from_dict(book)
+    book = pe.trial_codebook()
+    book["attention_checks"] = [dict(book["attention_checks"][0]) for _ in range(2)]
+    with pytest.raises(ss.InstrumentError, match="duplicate attention check id"):
+        ss.Instrument.from_dict(book)
