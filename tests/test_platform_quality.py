@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import synergy_stats as ss
 from synergy_stats.errors import DataValidationError, DroppedDataWarning, OptionError
@@ -264,3 +266,47 @@ def test_attention_checks_in_the_codebook_load_round_trip_and_are_checked(inst) 
     book["attention_checks"] = [dict(book["attention_checks"][0]) for _ in range(2)]
     with pytest.raises(ss.InstrumentError, match="duplicate attention check id"):
         ss.Instrument.from_dict(book)
+
+
+_JUNK = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(alphabet=st.sampled_from(list("0123456789:.秒分小时 minsh-(跳过)同意ab")), max_size=12),
+    st.lists(st.integers(), max_size=2),
+    st.sampled_from([pd.NA, pd.NaT, complex(1, 2), b"12", {"a": 1}]),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.data(),
+    platform=st.sampled_from(["wjx", "qualtrics"]),
+    per_item=st.one_of(st.none(), st.floats(min_value=0.01, max_value=100)),
+)
+def test_junk_metadata_only_synergy_errors(inst, data, platform, per_item) -> None:
+    n = data.draw(st.integers(min_value=0, max_value=6))
+    cols = (
+        ("所用时间", "来自IP", "用户ID")
+        if platform == "wjx"
+        else ("Duration (in seconds)", "IPAddress", "ExternalReference")
+    )
+    frame = pd.DataFrame(
+        {
+            **{c: pd.Series([data.draw(_JUNK) for _ in range(n)], dtype=object) for c in cols},
+            "Q10": pd.Series([data.draw(_JUNK) for _ in range(n)], dtype=object),
+            **{f"Q{num.replace('.', '_')}": [3] * n for _i, _c, num, _z, _e in pe.ITEMS},
+        }
+    )
+    before = frame.copy(deep=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            report = validate(inst, frame, platform=platform, min_seconds_per_item=per_item)
+        except ss.SynergyError:
+            return
+        assert len(report.flags) == n
+        out = report.exclude(frame, list(ROW_KINDS))
+    assert len(out) == n - int(report.flags.any(axis=1).sum())
+    pd.testing.assert_frame_equal(frame, before)

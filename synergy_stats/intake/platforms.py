@@ -172,7 +172,10 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool) or value is None:
         return math.nan
     if isinstance(value, Real):
-        x = float(value)
+        try:
+            x = float(value)
+        except (OverflowError, TypeError, ValueError):  # an int beyond the float range
+            return math.nan
         return x if math.isfinite(x) and x >= 0 else math.nan
     if not isinstance(value, str):
         return math.nan

@@ -114,6 +114,14 @@ def repeated(keys: Sequence[tuple[Any, ...] | None]) -> list[int | None]:
     return out
 
 
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _label_key(text: str) -> str:
     from synergy_stats.instrument.model import normalize_label
 
@@ -125,7 +133,11 @@ def _as_code(value: Any, instrument: Instrument) -> tuple[float | None, str | No
     if _is_blank(value) or isinstance(value, bool):
         return None, None
     if isinstance(value, Real):
-        return float(value), None
+        try:
+            x = float(value)
+        except (OverflowError, TypeError, ValueError):  # an int beyond the float range
+            return math.inf, None
+        return (None, None) if math.isnan(x) else (x, None)
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if text.casefold() in _BLANKS or text.casefold() in SKIP_TEXTS:
         return None, None
@@ -189,6 +201,17 @@ def metadata_keys(
         if _is_blank(v) or (isinstance(v, str) and not v.strip()):
             out.append(None)
             continue
-        key = column_key(v) if isinstance(v, str) else v
-        out.append((key,) if waves is None else (key, waves[k]))
+        key: Any = column_key(v) if isinstance(v, str) else v
+        try:
+            hash(key)
+        except TypeError:  # an unhashable cell of a DataFrame
+            key = ("unhashable", repr(v))
+        if isinstance(key, float) and math.isnan(key):
+            out.append(None)
+            continue
+        wave = waves[k] if waves is not None else None
+        if waves is not None and (_is_blank(wave) or not _hashable(wave)):
+            out.append(None)
+            continue
+        out.append((key,) if waves is None else (key, wave))
     return out
