@@ -310,3 +310,27 @@ def test_junk_metadata_only_synergy_errors(inst, data, platform, per_item) -> No
         out = report.exclude(frame, list(ROW_KINDS))
     assert len(out) == n - int(report.flags.any(axis=1).sum())
     pd.testing.assert_frame_equal(frame, before)
+
+
+@pytest.mark.parametrize(
+    ("platform", "cells"),
+    [
+        ("wjx", ["(跳过)", -3, -2, "-3"]),
+        ("tencent", ["(跳过)", -2, -3, "跳过"]),
+        ("qualtrics", ["(skipped)", -99, "-99", "skipped"]),
+    ],
+)
+def test_skip_codes_are_one_reason_in_text_and_code_exports(inst, platform, cells) -> None:
+    """Every preset: its skip codes and the skip texts read as the one reason "skipped"."""
+    items = {f"Q{num.replace('.', '_')}": [3, 4, 2, 5] for _i, _c, num, _z, _e in pe.ITEMS}
+    items["Q6_1"] = cells
+    survey = ss.read_survey(pd.DataFrame(items), inst, platform=platform)
+    assert survey.data["pressure_1"].isna().all()
+    assert survey.missing["reason"].tolist() == ["skipped"] * 4
+    assert survey.raw_problems.empty
+    # without the preset the codes are out of range (reported), the texts still "skipped"
+    with pytest.warns(DroppedDataWarning, match="out_of_range"):
+        bare = ss.read_survey(pd.DataFrame(items), inst)
+    n_codes = sum(str(c).lstrip("-").isdigit() for c in cells)
+    assert (bare.raw_problems["kind"] == "out_of_range").sum() == n_codes
+    assert (bare.missing["reason"] == "skipped").sum() == 4 - n_codes
