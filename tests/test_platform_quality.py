@@ -334,3 +334,29 @@ def test_skip_codes_are_one_reason_in_text_and_code_exports(inst, platform, cell
     n_codes = sum(str(c).lstrip("-").isdigit() for c in cells)
     assert (bare.raw_problems["kind"] == "out_of_range").sum() == n_codes
     assert (bare.missing["reason"] == "skipped").sum() == 4 - n_codes
+
+
+def test_metadata_columns_can_be_declared_in_the_call(inst) -> None:
+    items = {f"Q{num.replace('.', '_')}": [3, 4, 2, 5] for _i, _c, num, _z, _e in pe.ITEMS}
+    frame = pd.DataFrame(
+        {"time_s": [300, 10, 200, 250], "addr": ["a", "b", "a", "c"], "Q10": 4, **items}
+    )
+    meta = {"duration": "time_s", "ip": "addr"}
+    survey = ss.read_survey(frame, inst, metadata=meta)
+    assert survey.metadata == meta and survey.unknown == ()
+    report = validate(inst, survey)
+    assert _rows(report, "speeder") == [1] and _rows(report, "duplicate_ip") == [2]
+    assert _rows(validate(inst, frame, metadata=meta), "speeder") == [1]
+    # the call wins over the preset's header names
+    frame2 = frame.rename(columns={"time_s": "所用时间"}).assign(time_s=[1, 1, 1, 1])
+    assert ss.read_survey(frame2, inst, platform="wjx").metadata["duration"] == "所用时间"
+    got = ss.read_survey(frame2, inst, platform="wjx", metadata={"duration": "time_s"})
+    assert got.metadata["duration"] == "time_s"
+    with pytest.raises(OptionError, match="the roles are"):
+        ss.read_survey(frame, inst, metadata={"speed": "time_s"})
+    with pytest.raises(OptionError, match="metadata="):
+        ss.read_survey(frame, inst, metadata=["time_s"])
+    with pytest.raises(DataValidationError, match=r"metadata\['duration'\]='nope'"):
+        ss.read_survey(frame, inst, metadata={"duration": "nope"})
+    with pytest.raises(OptionError, match="metadata"):
+        validate(inst, survey, metadata=meta)

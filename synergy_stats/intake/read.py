@@ -33,6 +33,7 @@ from synergy_stats.errors import (
 from synergy_stats.intake._common import column_key, format_value, plain, preview
 from synergy_stats.intake.headers import HeaderMatch, match_headers
 from synergy_stats.intake.platforms import (
+    METADATA_ROLES,
     PLATFORMS,
     SKIP_TEXTS,
     SKIPPED,
@@ -565,6 +566,7 @@ def read_survey(
     sheet: str | int = 0,
     wave_order: Sequence[Any] | None = None,
     platform: PlatformName | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> SurveyData:
     """Read survey responses and map them onto an instrument's items.
 
@@ -600,6 +602,10 @@ def read_survey(
         ``.metadata`` and kept out of the item matching, and its skip codes (Wenjuanxing
         ``-3``/``-2``) read as the reason "skipped", the reason of the text exports'
         ``"(跳过)"``.
+    metadata : mapping, optional
+        Metadata role -> column name, for exports whose metadata headers the preset does
+        not know (or without a preset): roles ``serial``, ``submitted``, ``duration``,
+        ``source``, ``ip``, ``respondent``. Given columns win over the preset's.
 
     Returns
     -------
@@ -672,6 +678,7 @@ def read_survey(
         warn=True,
         wave_order=wave_order,
         platform=platform,
+        metadata=metadata,
     )
     _require_half(survey)
     return survey
@@ -723,6 +730,7 @@ def _build_survey(
     warn: bool,
     wave_order: Sequence[Any] | None = None,
     platform: PlatformName | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> SurveyData:
     import numpy as np
     import pandas as pd
@@ -763,6 +771,7 @@ def _build_survey(
         check_option("platform", platform, PlatformName)
         plat = PLATFORMS[platform]
     meta = find_metadata(labels, plat) if plat is not None else {}
+    meta.update(_declared_metadata(labels, metadata))
     attention = find_attention_columns(
         [c for c in labels if _hashable_key(c) not in {_hashable_key(v) for v in meta.values()}],
         inst,
@@ -911,6 +920,26 @@ def _build_survey(
         platform=platform,
         attention=attention,
     )
+
+
+def _declared_metadata(labels: Sequence[Hashable], metadata: Any) -> dict[str, Hashable]:
+    """Role -> column of the ``metadata=`` argument of :func:`read_survey`, checked."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise OptionError(
+            f"metadata={metadata!r} is not accepted; give a mapping of role -> column name, "
+            f"roles {', '.join(METADATA_ROLES)}"
+        )
+    out: dict[str, Hashable] = {}
+    for role, name in metadata.items():
+        if role not in METADATA_ROLES:
+            raise OptionError(
+                f"metadata={{{role!r}: ...}} is not accepted; the roles are "
+                f"{', '.join(METADATA_ROLES)}"
+            )
+        out[role] = _find_column(labels, name, f"metadata[{role!r}]")
+    return out
 
 
 def problems_frame(rows: Sequence[tuple[Any, Any, Any, str, str]]) -> pd.DataFrame:

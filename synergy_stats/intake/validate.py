@@ -397,6 +397,7 @@ def as_survey(
     covariates: str | Iterable[str] | None = None,
     warn: bool = False,
     platform: PlatformName | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> SurveyData:
     """Return ``data`` as :class:`SurveyData` read against ``instrument``.
 
@@ -421,6 +422,7 @@ def as_survey(
             "group": group,
             "covariates": covariates,
             "platform": platform,
+            "metadata": metadata,
         }
         clash = [k for k, v in given.items() if v is not None]
         if clash:
@@ -447,6 +449,7 @@ def as_survey(
             from_file=False,
             warn=warn,
             platform=platform,
+            metadata=metadata,
         )
     raise DataValidationError(
         f"data={type(data).__name__} is not accepted; pass the result of read_survey() or a "
@@ -467,6 +470,7 @@ def validate(
     straight_lining_items: int = 6,
     platform: PlatformName | None = None,
     min_seconds_per_item: float | None = 2.0,
+    metadata: Mapping[str, str] | None = None,
 ) -> ValidationReport:
     """Check survey data against an instrument and list every problem.
 
@@ -496,6 +500,8 @@ def validate(
         Speeder threshold: a row whose platform duration is below this many seconds times
         the number of items (instrument items and attention checks present) is flagged.
         ``None`` turns the check off.
+    metadata : mapping, optional
+        Metadata role -> column, for a DataFrame only (see :func:`read_survey`).
 
     Returns
     -------
@@ -606,7 +612,14 @@ def validate(
     per_item = None if min_seconds_per_item is None else float(min_seconds_per_item)
     inst = resolve_instrument(instrument)
     survey = as_survey(
-        inst, data, id=id, wave=wave, group=group, covariates=covariates, platform=platform
+        inst,
+        data,
+        id=id,
+        wave=wave,
+        group=group,
+        covariates=covariates,
+        platform=platform,
+        metadata=metadata,
     )
     frame = survey.data
     n = len(frame)
