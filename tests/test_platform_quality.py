@@ -360,3 +360,21 @@ def test_metadata_columns_can_be_declared_in_the_call(inst) -> None:
         ss.read_survey(frame, inst, metadata={"duration": "nope"})
     with pytest.raises(OptionError, match="metadata"):
         validate(inst, survey, metadata=meta)
+
+
+def test_main_job_validation_section_reports_and_flags_without_dropping(
+    exports, inst, tmp_path
+) -> None:
+    from synergy_stats.report import run_report
+
+    _, truth = exports
+    survey = _read(exports, inst, "code_gbk_csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_report(survey, tmp_path / "r", steps=["synergy_stats.report:validation_step"])
+    text = (tmp_path / "r" / "report.md").read_text("utf-8")
+    assert "| speeder | warning | 9 |" in text
+    assert "| attention_check | warning | 16 |" in text
+    flags = pd.read_csv(tmp_path / "r" / "row_flags.csv", index_col=0, encoding="utf-8-sig")
+    assert len(flags) == len(truth)
+    assert flags["speeder"].tolist() == truth["is_speeder"].tolist()
