@@ -49,7 +49,11 @@ KINDS: Mapping[str, tuple[Severity, str]] = {
         "a value that is neither a valid code, a missing code nor a response label",
     ),
     "missing_id": ("error", "a row without respondent id (or without wave)"),
-    "duplicate_id_wave": ("error", "a repeated (id, wave) pair; reported on the later rows"),
+    "duplicate_id_wave": (
+        "error",
+        "a repeated (id, wave) pair (the platform's respondent id when no id is declared); "
+        "reported on the later rows",
+    ),
     "unknown_column": (
         "warning",
         "a column that is neither an item, the id/wave/group column nor a declared covariate",
