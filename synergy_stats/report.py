@@ -490,12 +490,14 @@ def validation_step(ctx: ReportContext) -> Section:
 
     report = validate(ctx.instrument, ctx.survey)
     ctx.results["validation"] = report
-    files = (
+    files: tuple[Path, ...] = (
         ctx.write_csv("problems.csv", report.problems),
         ctx.write_csv("validation_summary.csv", report.summary, index=True),
         ctx.write_csv("missingness_items.csv", report.item_missingness),
         ctx.write_csv("missingness_respondents.csv", report.respondent_missingness),
     )
+    if report.flags is not None:
+        files += (ctx.write_csv("row_flags.csv", report.flags, index=True),)
     reasons = ctx.survey.missing["reason"].value_counts()
     reason_rows = [(r, int(n)) for r, n in reasons.items()]
     body = [
@@ -506,7 +508,9 @@ def validation_step(ctx: ReportContext) -> Section:
         markdown_table(["reason", "cells"], reason_rows) if reason_rows else "(none missing)",
         "",
         "The full list of problems is in `problems.csv`; missingness per item and per "
-        "respondent in `missingness_items.csv` and `missingness_respondents.csv`.",
+        "respondent in `missingness_items.csv` and `missingness_respondents.csv`; one flag "
+        "per row and row-level kind (speeders, repeated submissions, failed attention "
+        "checks, ...) in `row_flags.csv`. No row was dropped.",
     ]
     return Section("Validation", "\n".join(body), tuple(f.name for f in files))
 

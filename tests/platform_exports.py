@@ -14,7 +14,16 @@ is copied into the repository.
 * ``labelled.sav``: SPSS file with ``Q6_1``-style names, value labels and -3 = 跳过.
 
 The instrument (:func:`trial_codebook`) has no aliases: items carry their wording and
-their question number (``number: "6.1"``) only.
+their question number (``number: "6.1"``) only. It declares one attention check, question
+10 (``本题请选择“同意”``, passing code 4).
+
+Response-quality plants (a second generator seeded with ``seed + 1``, so the item answers
+do not depend on them): :data:`N_SPEEDERS` rows answer in 8-20 s (the metadata
+``所用时间`` reads ``"15秒"``), :data:`N_SHARED_IP` rows of the first wave reuse an earlier
+row's IP, :data:`N_ATTENTION_WRONG` rows answer the attention check wrongly and
+:data:`N_ATTENTION_SKIPPED` skip it; ``resubmitted=k`` appends ``k`` second submissions of
+first-wave respondents (same id and wave). The truth frame marks every plant in the
+boolean columns ``is_speeder``, ``is_shared_ip``, ``fails_attention`` and ``is_resubmission``.
 """
 
 from __future__ import annotations
@@ -29,6 +38,11 @@ N_STAFF = 300
 N_DEPARTMENTS = 12
 WAVES = ("第一轮", "第二轮")
 SEED = 20261202
+N_SPEEDERS = 9
+N_SHARED_IP = 7
+N_ATTENTION_WRONG = 11
+N_ATTENTION_SKIPPED = 4
+ATTENTION = ("10", "本题请选择“同意”", "Please choose 'agree' for this question", 4)
 
 ITEMS = [  # id, construct, question number, Chinese wording, English wording
     (
@@ -167,11 +181,12 @@ def trial_codebook() -> dict[str, Any]:
         "feedback": [
             {"id": "F1", "source": "results", "target": "mechanism", "lag": 1, "sign": "+"},
         ],
+        "attention_checks": [{"id": "attention_10", "column": ATTENTION[0], "pass": ATTENTION[3]}],
     }
 
 
-def truth(seed: int = SEED) -> pd.DataFrame:
-    """One row per staff member and wave: ids, metadata, item codes (NaN when skipped)."""
+def truth(seed: int = SEED, resubmitted: int = 0) -> pd.DataFrame:
+    """One row per submission: ids, metadata, item codes (NaN when skipped), quality plants."""
     rng = np.random.default_rng(seed)
     n = N_STAFF
     dept = rng.integers(0, N_DEPARTMENTS, size=n)
@@ -206,6 +221,38 @@ def truth(seed: int = SEED) -> pd.DataFrame:
         1, "提交答卷时间", [f"2025/{3 + (k >= n)}/1 09:{k % 60:02d}:00" for k in range(len(out))]
     )
     out.insert(3, "来源", "手机提交")
+    return _plant_quality(out, seed, resubmitted)
+
+
+def _plant_quality(out: pd.DataFrame, seed: int, resubmitted: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed + 1)
+    n = len(out)
+    out["attention"] = float(ATTENTION[3])
+    out["is_speeder"] = False
+    out["is_shared_ip"] = False
+    out["fails_attention"] = False
+    out["is_resubmission"] = False
+    picks = rng.permutation(n)
+    speed = picks[:N_SPEEDERS]
+    wrong = picks[N_SPEEDERS : N_SPEEDERS + N_ATTENTION_WRONG]
+    skipped = picks[N_SPEEDERS + N_ATTENTION_WRONG :][:N_ATTENTION_SKIPPED]
+    out.loc[speed, "所用时间_秒"] = rng.integers(8, 21, size=N_SPEEDERS)
+    out.loc[speed, "is_speeder"] = True
+    out.loc[wrong, "attention"] = rng.choice([1.0, 2.0, 3.0, 5.0], size=N_ATTENTION_WRONG)
+    out.loc[skipped, "attention"] = np.nan
+    out.loc[np.concatenate([wrong, skipped]), "fails_attention"] = True
+    # first-wave rows that reuse the IP of an earlier first-wave row
+    later = np.sort(rng.choice(np.arange(N_STAFF // 2, N_STAFF), N_SHARED_IP, replace=False))
+    for k, row in enumerate(later):
+        out.loc[row, "来自IP"] = out.loc[k, "来自IP"]
+        out.loc[row, "is_shared_ip"] = True
+    if resubmitted:
+        again = out.iloc[: int(resubmitted)].copy()
+        again["序号"] = n + 1 + np.arange(len(again))
+        again["来自IP"] = [f"172.16.0.{k + 1}" for k in range(len(again))]
+        again["is_speeder"] = False
+        again["is_resubmission"] = True
+        out = pd.concat([out, again], ignore_index=True)
     return out
 
 
@@ -229,15 +276,22 @@ ROLES = {"id": "员工编号", "wave": "轮次", "group": "部门"}
 SAV_ROLES = {"id": "staff_id", "wave": "round", "group": "dept"}
 
 
-def write_exports(folder: Path, seed: int = SEED) -> tuple[dict[str, Path], pd.DataFrame]:
-    """Write the four exports into ``folder``; return their paths and the truth."""
+def write_exports(
+    folder: Path, seed: int = SEED, resubmitted: int = 0, attention: bool = True
+) -> tuple[dict[str, Path], pd.DataFrame]:
+    """Write the four exports into ``folder``; return their paths and the truth.
+
+    ``attention=False`` leaves the attention-check question (10) out of the exports.
+    """
     import pyreadstat
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    data = truth(seed)
+    data = truth(seed, resubmitted)
     text_head = {i: f"{num.split('.')[0]}、({zh})" for i, _c, num, zh, _en in ITEMS}
     q_head = {i: "Q" + num.replace(".", "_") for i, _c, num, _zh, _en in ITEMS}
+    attention_text = f"{ATTENTION[0]}、({ATTENTION[1]})"
+    attention_q = f"Q{ATTENTION[0]}"
     paths: dict[str, Path] = {}
 
     text = _meta(data)
@@ -245,18 +299,26 @@ def write_exports(folder: Path, seed: int = SEED) -> tuple[dict[str, Path], pd.D
         text[text_head[i]] = [
             "(跳过)" if np.isnan(v) else LABELS[int(v)][1] for v in data[i].to_numpy()
         ]
+    if attention:
+        text[attention_text] = [
+            "(跳过)" if np.isnan(v) else LABELS[int(v)][1] for v in data["attention"].to_numpy()
+        ]
     paths["text_xlsx"] = folder / "wjx_text.xlsx"
     text.to_excel(paths["text_xlsx"], index=False)
 
     code = _meta(data)
     for i, *_ in ITEMS:
         code[text_head[i]] = data[i].fillna(-3).astype(int)
+    if attention:
+        code[attention_text] = data["attention"].fillna(-3).astype(int)
     paths["code_gbk_csv"] = folder / "wjx_code_gbk.csv"
     code.to_csv(paths["code_gbk_csv"], index=False, encoding="gbk")
 
     q = _meta(data)
     for i, *_ in ITEMS:
         q[q_head[i]] = data[i].fillna(-3).astype(int)
+    if attention:
+        q[attention_q] = data["attention"].fillna(-3).astype(int)
     paths["q_csv"] = folder / "q_style.csv"
     q.to_csv(paths["q_csv"], index=False, encoding="utf-8")
 
@@ -279,7 +341,9 @@ def write_exports(folder: Path, seed: int = SEED) -> tuple[dict[str, Path], pd.D
     pyreadstat.write_sav(
         sav,
         str(paths["sav"]),
-        column_labels={q_head[i]: zh for i, _c, _n, zh, _e in ITEMS},
-        variable_value_labels={q_head[i]: value_labels for i, *_ in ITEMS},
+        column_labels={q_head[i]: zh for i, _c, _n, zh, _e in ITEMS}
+        | ({attention_q: ATTENTION[1]} if attention else {}),
+        variable_value_labels={q_head[i]: value_labels for i, *_ in ITEMS}
+        | ({attention_q: value_labels} if attention else {}),
     )
     return paths, data

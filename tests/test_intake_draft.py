@@ -27,7 +27,9 @@ ROLES, SAV_ROLES = pe.ROLES, pe.SAV_ROLES
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory: pytest.TempPathFactory):
-    return pe.write_exports(tmp_path_factory.mktemp("trial"))
+    # without the attention-check question: the draft is about the matrix items (an
+    # attention check is declared under the codebook's attention_checks, not drafted)
+    return pe.write_exports(tmp_path_factory.mktemp("trial"), attention=False)
 
 
 def _load(text: str, tmp_path: Path, name: str) -> ss.Instrument:

@@ -17,12 +17,13 @@ from synergy_stats.intake.read import (
     read_survey,
 )
 from synergy_stats.intake.score import reverse_code, score, scored_constructs
-from synergy_stats.intake.validate import KINDS, ValidationReport, validate
+from synergy_stats.intake.validate import KINDS, ROW_KINDS, ValidationReport, validate
 
 __all__ = [
     "BLANK_TOKENS",
     "CSV_ENCODINGS",
     "KINDS",
+    "ROW_KINDS",
     "SurveyData",
     "ValidationReport",
     "draft_instrument",

@@ -1,23 +1,39 @@
 """Survey-platform presets: metadata columns and skip codes of common export formats.
 
 ``read_survey(..., platform="wjx")`` recognises the platform's metadata columns (submission
-time, duration, source, IP, serial number), keeps them out of the item matching and records
-them in :attr:`SurveyData.metadata`; the platform's skip codes in code exports read as the
+time, duration, source, IP, serial number, respondent id), keeps them out of the item
+matching and records them in :attr:`SurveyData.metadata`; :func:`synergy_stats.intake.validate`
+checks them (speeders on the duration, repeated IPs and respondent ids, see
+:mod:`synergy_stats.intake.quality`); the platform's skip codes in code exports read as the
 same missing reason as the skip text of its text exports (``"(跳过)"``), so text and code
 exports of one survey give identical data.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from numbers import Real
+from typing import Any, Literal
 
 from synergy_stats.intake._common import column_key
 
-__all__ = ["PLATFORMS", "Platform", "PlatformName", "find_metadata"]
+__all__ = [
+    "METADATA_ROLES",
+    "PLATFORMS",
+    "Platform",
+    "PlatformName",
+    "find_metadata",
+    "parse_duration",
+]
 
 PlatformName = Literal["wjx", "tencent", "qualtrics"]
+
+#: the metadata roles a platform preset can declare
+METADATA_ROLES: tuple[str, ...] = ("serial", "submitted", "duration", "source", "ip", "respondent")
 
 #: missing reason of a skipped question, in English and Chinese (text and code exports)
 SKIPPED = ("skipped", "跳过")
@@ -34,8 +50,11 @@ class Platform:
     name : str
         Preset name.
     metadata : mapping
-        Metadata role (``serial``, ``submitted``, ``duration``, ``source``, ``ip``) -> the
-        header names the platform uses for it.
+        Metadata role (``serial``, ``submitted``, ``duration``, ``source``, ``ip``,
+        ``respondent``) -> the header names the platform uses for it. ``serial`` numbers the
+        submissions; ``respondent`` is a respondent identifier the platform exports (an
+        external reference or user id), used for the duplicate check when no ``id`` column
+        is declared.
     skip_codes : tuple of int
         Codes a code export writes for a question the respondent skipped or was not shown.
     """
@@ -56,6 +75,7 @@ PLATFORMS: dict[str, Platform] = {
             "duration": ("所用时间",),
             "source": ("来源", "来源详情"),
             "ip": ("来自IP", "来自ip"),
+            "respondent": ("用户ID",),
         },
         (-3, -2),
     ),
@@ -68,6 +88,7 @@ PLATFORMS: dict[str, Platform] = {
             "duration": ("答题时长", "答题时长(秒)", "所用时间"),
             "source": ("来源", "渠道"),
             "ip": ("IP", "IP地址", "用户IP"),
+            "respondent": ("用户ID", "用户标识"),
         },
         (-2, -3),
     ),
@@ -80,6 +101,7 @@ PLATFORMS: dict[str, Platform] = {
             "duration": ("Duration (in seconds)",),
             "source": ("DistributionChannel",),
             "ip": ("IPAddress",),
+            "respondent": ("ExternalReference", "ExternalDataReference"),
         },
         (-99,),
     ),
@@ -97,3 +119,80 @@ def find_metadata(columns: Sequence[Hashable], platform: Platform) -> dict[str, 
                 out[role] = col
                 break
     return out
+
+
+_UNIT_SECONDS = {
+    "小时": 3600.0,
+    "时": 3600.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hour": 3600.0,
+    "hours": 3600.0,
+    "分钟": 60.0,
+    "分": 60.0,
+    "m": 60.0,
+    "min": 60.0,
+    "mins": 60.0,
+    "minute": 60.0,
+    "minutes": 60.0,
+    "秒钟": 1.0,
+    "秒": 1.0,
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "second": 1.0,
+    "seconds": 1.0,
+}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+|小时|时|分钟|分|秒钟|秒)")
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+_PLAIN = re.compile(r"^\d+(?:\.\d+)?$")
+
+
+def parse_duration(value: Any) -> float:
+    """Return a duration cell of a platform export in seconds (NaN when it cannot be read).
+
+    Parameters
+    ----------
+    value : object
+        A number of seconds (Qualtrics ``Duration (in seconds)``), a text with units
+        (Wenjuanxing ``"125秒"``, ``"2分5秒"``, ``"1小时2分5秒"``; ``"2 min 5 s"``), numeric
+        text, or a clock time ``"mm:ss"`` / ``"hh:mm:ss"``.
+
+    Returns
+    -------
+    float
+        The duration in seconds; NaN for a blank cell, a negative or non-finite number, or
+        a text that is none of the above.
+
+    Examples
+    --------
+    >>> parse_duration("2分5秒"), parse_duration("00:02:05"), parse_duration(125)
+    (125.0, 125.0, 125.0)
+    """
+    if isinstance(value, bool) or value is None:
+        return math.nan
+    if isinstance(value, Real):
+        try:
+            x = float(value)
+        except (OverflowError, TypeError, ValueError):  # an int beyond the float range
+            return math.nan
+        return x if math.isfinite(x) and x >= 0 else math.nan
+    if not isinstance(value, str):
+        return math.nan
+    text = unicodedata.normalize("NFKC", value).strip().casefold()
+    if _PLAIN.match(text):
+        return float(text)
+    clock = _CLOCK.match(text)
+    if clock is not None:
+        hours = float(clock.group(1) or 0)
+        return hours * 3600 + float(clock.group(2)) * 60 + float(clock.group(3))
+    parts = _PART.findall(text)
+    if not parts or _PART.sub("", text).strip():
+        return math.nan
+    total = 0.0
+    for number, unit in parts:
+        factor = _UNIT_SECONDS.get(unit)
+        if factor is None:
+            return math.nan
+        total += float(number) * factor
+    return total

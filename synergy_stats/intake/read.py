@@ -33,6 +33,7 @@ from synergy_stats.errors import (
 from synergy_stats.intake._common import column_key, format_value, plain, preview
 from synergy_stats.intake.headers import HeaderMatch, match_headers
 from synergy_stats.intake.platforms import (
+    METADATA_ROLES,
     PLATFORMS,
     SKIP_TEXTS,
     SKIPPED,
@@ -40,6 +41,7 @@ from synergy_stats.intake.platforms import (
     PlatformName,
     find_metadata,
 )
+from synergy_stats.intake.quality import find_attention_columns
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,6 +126,14 @@ class SurveyData:
         The file read, or None for a DataFrame.
     raw_positions : tuple of int
         0-based row positions of :attr:`raw_problems` (row labels may repeat).
+    metadata : Mapping[str, Hashable]
+        Platform metadata role (``duration``, ``ip``, ``respondent``, ...; see
+        :data:`synergy_stats.intake.platforms.PLATFORMS`) -> column, for the roles found.
+    platform : str or None
+        The platform preset the data were read with.
+    attention : Mapping[str, Hashable]
+        Attention-check id (codebook ``attention_checks``) -> column, for the checks found.
+        Their columns are kept as read and are neither items nor unknown columns.
 
     Notes
     -----
@@ -146,6 +156,7 @@ class SurveyData:
     header_match: HeaderMatch | None = field(default=None, repr=False, compare=False)
     metadata: Mapping[str, Hashable] = field(default_factory=dict)
     platform: str | None = None
+    attention: Mapping[str, Hashable] = field(default_factory=dict)
 
     @property
     def items(self) -> list[str]:
@@ -555,6 +566,7 @@ def read_survey(
     sheet: str | int = 0,
     wave_order: Sequence[Any] | None = None,
     platform: PlatformName | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> SurveyData:
     """Read survey responses and map them onto an instrument's items.
 
@@ -590,6 +602,10 @@ def read_survey(
         ``.metadata`` and kept out of the item matching, and its skip codes (Wenjuanxing
         ``-3``/``-2``) read as the reason "skipped", the reason of the text exports'
         ``"(跳过)"``.
+    metadata : mapping, optional
+        Metadata role -> column name, for exports whose metadata headers the preset does
+        not know (or without a preset): roles ``serial``, ``submitted``, ``duration``,
+        ``source``, ``ip``, ``respondent``. Given columns win over the preset's.
 
     Returns
     -------
@@ -662,6 +678,7 @@ def read_survey(
         warn=True,
         wave_order=wave_order,
         platform=platform,
+        metadata=metadata,
     )
     _require_half(survey)
     return survey
@@ -713,6 +730,7 @@ def _build_survey(
     warn: bool,
     wave_order: Sequence[Any] | None = None,
     platform: PlatformName | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> SurveyData:
     import numpy as np
     import pandas as pd
@@ -753,6 +771,11 @@ def _build_survey(
         check_option("platform", platform, PlatformName)
         plat = PLATFORMS[platform]
     meta = find_metadata(labels, plat) if plat is not None else {}
+    meta.update(_declared_metadata(labels, metadata))
+    attention = find_attention_columns(
+        [c for c in labels if _hashable_key(c) not in {_hashable_key(v) for v in meta.values()}],
+        inst,
+    )
     skip_codes = frozenset(float(c) for c in plat.skip_codes) if plat is not None else frozenset()
 
     # item columns -----------------------------------------------------------------------
@@ -773,7 +796,9 @@ def _build_survey(
                 "drop or rename one of them"
             )
         item_cols[found] = label
-    matched = match_headers(labels, inst, exclude=[*named, *cov_cols, *meta.values()])
+    matched = match_headers(
+        labels, inst, exclude=[*named, *cov_cols, *meta.values(), *attention.values()]
+    )
     taken = {_hashable_key(v) for v in item_cols.values()}
     for matched_id, matched_label in matched.mapping.items():
         if matched_id not in item_cols and _hashable_key(matched_label) not in taken:
@@ -804,7 +829,8 @@ def _build_survey(
                 out_cols[label] = _tidy_column(series, strict=True, name=role_of)
             else:
                 if not any(
-                    _hashable_key(label) == _hashable_key(c) for c in (*cov_cols, *meta.values())
+                    _hashable_key(label) == _hashable_key(c)
+                    for c in (*cov_cols, *meta.values(), *attention.values())
                 ):
                     unknown.append(label)
                 out_cols[label] = (
@@ -892,7 +918,28 @@ def _build_survey(
         header_match=matched,
         metadata=meta,
         platform=platform,
+        attention=attention,
     )
+
+
+def _declared_metadata(labels: Sequence[Hashable], metadata: Any) -> dict[str, Hashable]:
+    """Role -> column of the ``metadata=`` argument of :func:`read_survey`, checked."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise OptionError(
+            f"metadata={metadata!r} is not accepted; give a mapping of role -> column name, "
+            f"roles {', '.join(METADATA_ROLES)}"
+        )
+    out: dict[str, Hashable] = {}
+    for role, name in metadata.items():
+        if role not in METADATA_ROLES:
+            raise OptionError(
+                f"metadata={{{role!r}: ...}} is not accepted; the roles are "
+                f"{', '.join(METADATA_ROLES)}"
+            )
+        out[role] = _find_column(labels, name, f"metadata[{role!r}]")
+    return out
 
 
 def problems_frame(rows: Sequence[tuple[Any, Any, Any, str, str]]) -> pd.DataFrame:

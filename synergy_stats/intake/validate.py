@@ -11,6 +11,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from synergy_stats.errors import DataValidationError, OptionError
 from synergy_stats.intake._common import column_key, format_value, markdown_table, plain
+from synergy_stats.intake.platforms import PlatformName
+from synergy_stats.intake.quality import (
+    attention_failures,
+    durations,
+    metadata_keys,
+    repeated,
+    speeders,
+)
 from synergy_stats.intake.read import (
     PROBLEM_COLUMNS,
     SurveyData,
@@ -24,21 +32,28 @@ if TYPE_CHECKING:
 
     from synergy_stats.instrument import Instrument
 
-__all__ = ["KINDS", "Severity", "ValidationReport", "validate"]
+__all__ = ["KINDS", "ROW_KINDS", "Severity", "ValidationReport", "validate"]
 
 Severity = Literal["error", "warning"]
 
 #: Every problem kind: its severity and what it means. Errors make ``ValidationReport.ok``
 #: False; warnings flag data quality without making the data unusable.
 KINDS: Mapping[str, tuple[Severity, str]] = {
-    "missing_item": ("error", "an item of the instrument has no column in the data"),
+    "missing_item": (
+        "error",
+        "an item (or attention check) of the instrument has no column in the data",
+    ),
     "out_of_range": ("error", "a number outside the scale that is not a missing code"),
     "invalid_value": (
         "error",
         "a value that is neither a valid code, a missing code nor a response label",
     ),
     "missing_id": ("error", "a row without respondent id (or without wave)"),
-    "duplicate_id_wave": ("error", "a repeated (id, wave) pair; reported on the later rows"),
+    "duplicate_id_wave": (
+        "error",
+        "a repeated (id, wave) pair (the platform's respondent id when no id is declared); "
+        "reported on the later rows",
+    ),
     "unknown_column": (
         "warning",
         "a column that is neither an item, the id/wave/group column nor a declared covariate",
@@ -52,7 +67,39 @@ KINDS: Mapping[str, tuple[Severity, str]] = {
         "warning",
         "an item or respondent with a share of missing answers above the threshold",
     ),
+    "speeder": (
+        "warning",
+        "a submission faster than the threshold in seconds per item (platform duration)",
+    ),
+    "unreadable_duration": (
+        "warning",
+        "a platform duration cell that cannot be read as a number of seconds",
+    ),
+    "duplicate_ip": (
+        "warning",
+        "a submission from an IP address already seen (in the same wave); reported on the "
+        "later rows",
+    ),
+    "attention_check": (
+        "warning",
+        "a failed or unanswered attention check declared in the codebook",
+    ),
 }
+
+#: Kinds reported per row (flagged in ``ValidationReport.flags``, droppable with
+#: :meth:`ValidationReport.exclude`).
+ROW_KINDS: tuple[str, ...] = (
+    "out_of_range",
+    "invalid_value",
+    "missing_id",
+    "duplicate_id_wave",
+    "straight_lining",
+    "high_missingness",
+    "speeder",
+    "unreadable_duration",
+    "duplicate_ip",
+    "attention_check",
+)
 
 _KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS)}
 
@@ -81,6 +128,11 @@ class ValidationReport:
         Number of rows checked.
     max_missing_item, max_missing_respondent : float
         The thresholds used for ``high_missingness``.
+    flags : pandas.DataFrame or None
+        One row per input row (the data's index), one boolean column per kind of
+        :data:`ROW_KINDS`: True where the row has a problem of that kind.
+    min_seconds_per_item : float or None
+        The speeder threshold used (None: the check was off).
     """
 
     problems: pd.DataFrame
@@ -90,6 +142,109 @@ class ValidationReport:
     n_rows: int
     max_missing_item: float
     max_missing_respondent: float
+    flags: pd.DataFrame | None = None
+    min_seconds_per_item: float | None = None
+
+    def exclude(self, data: SurveyData | pd.DataFrame, kinds: Iterable[str]) -> Any:
+        """Return a copy of ``data`` without the rows flagged with any of ``kinds``.
+
+        Nothing is dropped unless asked: :func:`validate` only flags rows. The data passed
+        must be the data this report was made from (same rows, same index); they are not
+        modified.
+
+        Parameters
+        ----------
+        data : SurveyData or pandas.DataFrame
+            The data given to :func:`validate`.
+        kinds : iterable of str
+            Row-level kinds (:data:`ROW_KINDS`), e.g. ``["speeder", "attention_check"]``.
+
+        Returns
+        -------
+        SurveyData or pandas.DataFrame
+            Of the same type as ``data``, with the flagged rows left out (for a SurveyData,
+            its ``.missing`` and ``.raw_problems`` too).
+
+        Raises
+        ------
+        OptionError
+            If ``kinds`` is empty, a str, or names a kind that is not row-level.
+        DataValidationError
+            If ``data`` are not the rows this report checked, or (for a SurveyData) its
+            index labels repeat.
+
+        Warns
+        -----
+        DroppedDataWarning
+            Always when rows are dropped: how many of how many, by kind.
+        """
+        import warnings
+
+        import numpy as np
+        import pandas as pd
+
+        from synergy_stats.errors import DroppedDataWarning
+
+        if isinstance(kinds, str) or not isinstance(kinds, Iterable):
+            raise OptionError(
+                f"kinds={kinds!r} is not accepted; give a list of kinds out of "
+                f"{', '.join(ROW_KINDS)}"
+            )
+        chosen = list(kinds)
+        bad = [k for k in chosen if not isinstance(k, str) or k not in ROW_KINDS]
+        if bad or not chosen:
+            raise OptionError(
+                f"kinds={chosen!r} is not accepted; give one or more of {', '.join(ROW_KINDS)}"
+            )
+        frame = data.data if isinstance(data, SurveyData) else data
+        if not isinstance(frame, pd.DataFrame):
+            raise DataValidationError(
+                f"data={type(data).__name__} is not accepted; pass the SurveyData or "
+                "DataFrame given to validate()"
+            )
+        flags = self.flags
+        if flags is None or len(frame) != len(flags) or not frame.index.equals(flags.index):
+            raise DataValidationError(
+                f"data ({len(frame)} rows) are not the {self.n_rows} rows this report checked; "
+                "exclude() drops rows of the data given to validate()"
+            )
+        drop = [bool(v) for v in flags[chosen].any(axis=1)]
+        keep = [not d for d in drop]
+        n_drop = sum(drop)
+        if n_drop:
+            by_kind = ", ".join(f"{int(flags[k].sum())} {k}" for k in chosen if int(flags[k].sum()))
+            warnings.warn(
+                f"exclude() dropped {n_drop} of {len(frame)} rows flagged as {by_kind} "
+                "(a row may carry several flags)",
+                DroppedDataWarning,
+                stacklevel=2,
+            )
+        if not isinstance(data, SurveyData):
+            return data.loc[keep].copy()
+        if not frame.index.is_unique:
+            raise DataValidationError(
+                "the SurveyData's row labels repeat, so its .missing table cannot be filtered "
+                "by row; reset the index before read_survey(), or pass survey.data instead"
+            )
+        import dataclasses
+
+        kept_labels = set(frame.index[keep].tolist())
+        missing = data.missing.loc[data.missing["row"].isin(kept_labels).to_numpy()]
+        old_pos = np.flatnonzero(keep)
+        new_pos = {int(p): k for k, p in enumerate(old_pos)}
+        if len(data.raw_positions) == len(data.raw_problems):
+            raw_keep = [k for k, p in enumerate(data.raw_positions) if int(p) in new_pos]
+            positions = tuple(new_pos[int(data.raw_positions[k])] for k in raw_keep)
+        else:  # a SurveyData built by hand: filter by row label
+            raw_keep = np.flatnonzero(data.raw_problems["row"].isin(kept_labels)).tolist()
+            positions = ()
+        return dataclasses.replace(
+            data,
+            data=frame.loc[keep].copy(),
+            missing=missing.reset_index(drop=True),
+            raw_problems=data.raw_problems.iloc[raw_keep].reset_index(drop=True),
+            raw_positions=positions,
+        )
 
     @property
     def counts(self) -> dict[str, int]:
@@ -245,6 +400,8 @@ def as_survey(
     group: str | None = None,
     covariates: str | Iterable[str] | None = None,
     warn: bool = False,
+    platform: PlatformName | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> SurveyData:
     """Return ``data`` as :class:`SurveyData` read against ``instrument``.
 
@@ -263,7 +420,14 @@ def as_survey(
 
     inst = resolve_instrument(instrument)
     if isinstance(data, SurveyData):
-        given = {"id": id, "wave": wave, "group": group, "covariates": covariates}
+        given = {
+            "id": id,
+            "wave": wave,
+            "group": group,
+            "covariates": covariates,
+            "platform": platform,
+            "metadata": metadata,
+        }
         clash = [k for k, v in given.items() if v is not None]
         if clash:
             raise OptionError(
@@ -288,6 +452,8 @@ def as_survey(
             source_name=None,
             from_file=False,
             warn=warn,
+            platform=platform,
+            metadata=metadata,
         )
     raise DataValidationError(
         f"data={type(data).__name__} is not accepted; pass the result of read_survey() or a "
@@ -306,6 +472,9 @@ def validate(
     max_missing_item: float = 0.2,
     max_missing_respondent: float = 0.5,
     straight_lining_items: int = 6,
+    platform: PlatformName | None = None,
+    min_seconds_per_item: float | None = 2.0,
+    metadata: Mapping[str, str] | None = None,
 ) -> ValidationReport:
     """Check survey data against an instrument and list every problem.
 
@@ -328,6 +497,15 @@ def validate(
     straight_lining_items : int, default 6
         Smallest construct block (items present in the data) checked for straight-lining;
         at least 3.
+    platform : {"wjx", "tencent", "qualtrics"}, optional
+        The platform preset, for a DataFrame only (see :func:`read_survey`); it finds the
+        metadata columns (duration, IP, respondent id) the quality checks use.
+    min_seconds_per_item : float or None, default 2.0
+        Speeder threshold: a row whose platform duration is below this many seconds times
+        the number of items (instrument items and attention checks present) is flagged.
+        ``None`` turns the check off.
+    metadata : mapping, optional
+        Metadata role -> column, for a DataFrame only (see :func:`read_survey`).
 
     Returns
     -------
@@ -339,8 +517,8 @@ def validate(
     DataValidationError
         If the data cannot be read at all (see :func:`read_survey`).
     OptionError
-        If a threshold is not a share in [0, 1] or ``straight_lining_items`` is not an int
-        of at least 3.
+        If a threshold is not a share in [0, 1], ``straight_lining_items`` is not an int
+        of at least 3, or ``min_seconds_per_item`` is not a positive number or None.
 
     Notes
     -----
@@ -368,6 +546,24 @@ def validate(
       ``max_missing_item``, and per row whose share of items without a valid answer
       exceeds ``max_missing_respondent`` (blank cells, missing codes and unusable values
       all count as missing).
+    * ``speeder``: per row whose platform duration (metadata role ``duration``: Wenjuanxing
+      ``所用时间`` such as ``"125秒"``, Qualtrics ``Duration (in seconds)``) is below
+      ``min_seconds_per_item`` seconds per item; about 2 s per item is the usual bound
+      for careless responding (Huang et al. 2012). ``unreadable_duration``: per row whose
+      duration cell is not blank but cannot be read as seconds (it is never a speeder).
+    * ``duplicate_ip``: per row whose IP address (metadata role ``ip``) already occurred in
+      an earlier row of the same wave. A warning: staff of one office often share an
+      address.
+    * ``duplicate_id_wave`` also covers the platform's respondent id (role ``respondent``)
+      when no ``id`` column is declared.
+    * ``attention_check``: per row and codebook attention check (``attention_checks``)
+      whose answer is not one of the passing codes or labels, or is unanswered; a check
+      whose column is absent is a ``missing_item``.
+
+    Every row-level problem is also flagged in ``ValidationReport.flags`` (one boolean
+    column per kind of :data:`ROW_KINDS`). Nothing is dropped: rows are dropped only on
+    request, with :meth:`ValidationReport.exclude`, which returns new data and warns
+    with the count.
 
     Problems are ordered: column-level problems first (in column order), then rows in
     input order. The input is never modified.
@@ -376,6 +572,10 @@ def validate(
     ----------
     Johnson, J. A. (2005). Ascertaining the validity of individual protocols from web-based
     personality inventories. Journal of Research in Personality, 39(1), 103-129.
+
+    Huang, J. L., Curran, P. G., Keeney, J., Poposki, E. M., & DeShon, R. P. (2012).
+    Detecting and deterring insufficient effort responding to surveys. Journal of Business
+    and Psychology, 27(1), 99-114.
 
     Examples
     --------
@@ -403,8 +603,28 @@ def validate(
     min_block = straight_lining_items
     max_item = _check_share("max_missing_item", max_missing_item)
     max_resp = _check_share("max_missing_respondent", max_missing_respondent)
+    if min_seconds_per_item is not None and (
+        isinstance(min_seconds_per_item, bool)
+        or not isinstance(min_seconds_per_item, Real)
+        or not math.isfinite(float(min_seconds_per_item))
+        or float(min_seconds_per_item) <= 0
+    ):
+        raise OptionError(
+            f"min_seconds_per_item={min_seconds_per_item!r} is not accepted; use a positive "
+            "number of seconds or None (no speeder check)"
+        )
+    per_item = None if min_seconds_per_item is None else float(min_seconds_per_item)
     inst = resolve_instrument(instrument)
-    survey = as_survey(inst, data, id=id, wave=wave, group=group, covariates=covariates)
+    survey = as_survey(
+        inst,
+        data,
+        id=id,
+        wave=wave,
+        group=group,
+        covariates=covariates,
+        platform=platform,
+        metadata=metadata,
+    )
     frame = survey.data
     n = len(frame)
     index = frame.index
@@ -429,6 +649,18 @@ def validate(
             item_id,
             math.nan,
             f"item {item_id!r}{alias_text} of instrument {inst.id!r} has no column in the data",
+        )
+
+    n_absent = len(survey.absent_items)
+    for k, check in enumerate(c for c in inst.attention_checks if c.id not in survey.attention):
+        add(
+            -1,
+            "missing_item",
+            n_cols + n_absent + k,
+            check.id,
+            math.nan,
+            f"attention check {check.id!r} (column {check.column!r}) of instrument "
+            f"{inst.id!r} has no column in the data",
         )
 
     # unknown columns ----------------------------------------------------------------------
@@ -568,7 +800,100 @@ def validate(
                 f"with {format_value(float(answers[p, 0]))}",
             )
 
+    # platform metadata: speeders, repeated IPs ------------------------------------------------
+    meta = survey.metadata
+    waves = frame[survey.wave].tolist() if survey.wave is not None else None
+    wave_note = " in the same wave" if waves is not None else ""
+    duration_col = meta.get("duration")
+    if per_item is not None and duration_col is not None and duration_col in frame.columns:
+        raw = frame[duration_col].tolist()
+        secs = durations(raw)
+        n_q = len(items) + len(survey.attention)
+        dpos = col_pos.get(_key(duration_col), n_cols)
+        for p, flag in enumerate(speeders(secs, n_q, per_item)):
+            if flag:
+                add(
+                    p,
+                    "speeder",
+                    dpos,
+                    duration_col,
+                    raw[p],
+                    f"row {index[p]!r} took {secs[p]:g} s for {n_q} items "
+                    f"({secs[p] / n_q:.2g} s per item < {per_item:g})",
+                )
+            elif math.isnan(secs[p]) and not _is_missing(raw[p]) and str(raw[p]).strip():
+                add(
+                    p,
+                    "unreadable_duration",
+                    dpos,
+                    duration_col,
+                    raw[p],
+                    f"row {index[p]!r}: duration {format_value(raw[p])} in column "
+                    f"{duration_col!r} is not a number of seconds (e.g. 125, '125秒', "
+                    "'2分5秒', '00:02:05')",
+                )
+    ip_col = meta.get("ip")
+    if ip_col is not None and ip_col in frame.columns:
+        ips = frame[ip_col].tolist()
+        ipos = col_pos.get(_key(ip_col), n_cols)
+        for p, earlier in enumerate(repeated(metadata_keys(ips, waves))):
+            if earlier is not None:
+                add(
+                    p,
+                    "duplicate_ip",
+                    ipos,
+                    ip_col,
+                    ips[p],
+                    f"IP address {format_value(ips[p])} already submitted{wave_note} in row "
+                    f"{index[earlier]!r}",
+                )
+
+    # attention checks ------------------------------------------------------------------------
+    skip_codes: frozenset[float] = frozenset()
+    if survey.platform is not None:
+        from synergy_stats.intake.platforms import PLATFORMS
+
+        skip_codes = frozenset(float(c) for c in PLATFORMS[survey.platform].skip_codes)
+    for check in inst.attention_checks:
+        acol = survey.attention.get(check.id)
+        if acol is None or acol not in frame.columns:
+            continue
+        responses = frame[acol].tolist()
+        apos = col_pos.get(_key(acol), n_cols)
+        passing = ", ".join(format_value(v) for v in check.passing)
+        for p, why in enumerate(attention_failures(responses, check, inst, skip_codes)):
+            if why is not None:
+                add(
+                    p,
+                    "attention_check",
+                    apos,
+                    acol,
+                    responses[p],
+                    f"row {index[p]!r} {why} attention check {check.id!r} "
+                    + (
+                        f"with {format_value(responses[p])}"
+                        if why == "wrong answer"
+                        else "(no valid answer)"
+                    )
+                    + f"; passing: {passing}",
+                )
+
     # ids and duplicates -------------------------------------------------------------------
+    respondent_col = meta.get("respondent")
+    if survey.id is None and respondent_col is not None and respondent_col in frame.columns:
+        who = frame[respondent_col].tolist()
+        rpos = col_pos.get(_key(respondent_col), n_cols)
+        for p, earlier in enumerate(repeated(metadata_keys(who, waves))):
+            if earlier is not None:
+                add(
+                    p,
+                    "duplicate_id_wave",
+                    rpos,
+                    respondent_col,
+                    who[p],
+                    f"respondent {format_value(who[p])} (platform column {respondent_col!r}) "
+                    f"already submitted{wave_note} in row {index[earlier]!r}",
+                )
     if survey.id is not None:
         key_cols = [survey.id] + ([survey.wave] if survey.wave is not None else [])
         keys = frame[key_cols]
@@ -605,6 +930,12 @@ def validate(
 
     found.sort(key=lambda r: (r[0], r[2], _KIND_RANK[r[1]]))
     problems = problems_frame([(r[3], r[4], r[5], r[1], r[6]) for r in found])
+    marks = np.zeros((n, len(ROW_KINDS)), dtype=bool)
+    kind_col = {k: j for j, k in enumerate(ROW_KINDS)}
+    for r in found:
+        if r[0] >= 0 and r[1] in kind_col:
+            marks[r[0], kind_col[r[1]]] = True
+    flags = pd.DataFrame(marks, index=index.copy(), columns=list(ROW_KINDS))
     return ValidationReport(
         problems=problems,
         item_missingness=item_missingness,
@@ -613,6 +944,8 @@ def validate(
         n_rows=n,
         max_missing_item=max_item,
         max_missing_respondent=max_resp,
+        flags=flags,
+        min_seconds_per_item=per_item,
     )
 
 
