@@ -833,7 +833,8 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
             elif op == "~":
                 sepc = epc * sd[j] / sd[i]
             else:
-                sepc = epc / np.sqrt(resid[i] * resid[j])
+                # as lavaan's cov.std: |variance| when a residual variance is negative
+                sepc = epc / np.sqrt(abs(resid[i] * resid[j]))
             rows.append((lhs, op, rhs, g + 1, mi, epc, sepc))
     out = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
     return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
