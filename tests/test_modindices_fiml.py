@@ -57,3 +57,16 @@ def test_fiml_modification_indices_match_lavaan(key: str) -> None:
 def test_fiml_minimum_filters_rows() -> None:
     out = _fit("hs_fiml").modification_indices(minimum=10.0)
     assert len(out) > 0 and (out["mi"] >= 10.0).all()
+
+
+def test_fiml_on_complete_data_agrees_with_the_complete_data_table() -> None:
+    hs = pd.read_csv(DATA / "holzinger_swineford_1939.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ml = ss.cfa(REF["model"], hs).modification_indices()
+        fiml = ss.cfa(REF["model"], hs, missing="fiml").modification_indices()
+    both = ml.merge(fiml, on=KEYS, suffixes=("_ml", "_fiml"))
+    assert len(both) == len(ml) == len(fiml)
+    for col in ("mi", "epc", "sepc_all"):
+        r, o = both[f"{col}_ml"].to_numpy(), both[f"{col}_fiml"].to_numpy()
+        np.testing.assert_array_less(np.abs(o - r), 1e-4 * np.maximum(1.0, np.abs(r)))
