@@ -219,10 +219,3 @@ def test_model_without_free_parameters(hs: pd.DataFrame) -> None:
     assert fm["npar"] == 0 and fm["df"] == 3
     np.testing.assert_allclose(fm["chisq"], len(hs) * f, rtol=1e-10)
     assert fit.estimates()["se"].isna().all()
-
-
-def test_modification_indices_refuse_fiml() -> None:
-    d = pd.read_csv(DATA / "holzinger_swineford_1939_missing10.csv")
-    fit = ss.cfa(HS_MODEL, d, missing="fiml")
-    with pytest.raises(ss.EstimationError, match="complete-data"):
-        fit.modification_indices()

@@ -665,6 +665,74 @@ def _with_fixed_x(bpt: ParTable, pt: ParTable) -> ParTable:
 
 
 # ---------------------------------------------------------------------- modification indices
+def _fiml_candidate_terms(
+    gd: Any,
+    sigma: np.ndarray,
+    mu: np.ndarray,
+    dsig: np.ndarray,
+    dmu: np.ndarray,
+    ds_all: np.ndarray,
+    dm_all: np.ndarray,
+    ntotal: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """FIML score and expected-information terms of candidate parameters in one group.
+
+    Parameters
+    ----------
+    gd : GroupData
+        The group's data; its missing-data ``patterns`` carry ``obs``, ``n``, ``mean``
+        and ``cov`` (ML moments about the pattern mean).
+    sigma, mu : numpy.ndarray
+        Model-implied covariance (p x p) and mean (p) at the estimates.
+    dsig, dmu : numpy.ndarray
+        Their derivatives in the free parameters, K x p x p and K x p.
+    ds_all, dm_all : numpy.ndarray
+        Their derivatives in the C candidate parameters, C x p x p and C x p.
+    ntotal : int
+        Cases over all groups (the unit of lavaan's information).
+
+    Returns
+    -------
+    score : (C,) numpy.ndarray
+        Derivative of ``logL / N`` in each candidate.
+    i_cc : (C,) numpy.ndarray
+        Diagonal candidate block of the expected information.
+    i_ct : (C, K) numpy.ndarray
+        Candidate-by-free block of the expected information.
+
+    Notes
+    -----
+    Summed over patterns ``p`` with observed variables ``o`` (``S = Sigma_oo^-1``,
+    ``d = ybar_p - mu_o``, ``M = S (C_p + d d') S - S``), weighted ``n_p / N``:
+    score ``1/2 tr(M dSigma_c) + d' S dmu_c``, information
+    ``1/2 tr(S dSigma_a S dSigma_b) + dmu_a' S dmu_b`` -- lavaan's
+    ``lav_mvnorm_missing`` gradient and expected information, taken in the
+    candidates of the extended model.
+    """
+    C, K = ds_all.shape[0], dsig.shape[0]
+    score = np.zeros(C)
+    i_cc = np.zeros(C)
+    i_ct = np.zeros((C, K))
+    for pat in gd.patterns:
+        o = np.asarray(pat.obs)
+        if o.size == 0:
+            continue
+        wt = pat.n / ntotal
+        s_inv = np.linalg.inv(sigma[np.ix_(o, o)])
+        d = np.asarray(pat.mean) - mu[o]
+        m_mat = s_inv @ (np.asarray(pat.cov) + np.outer(d, d)) @ s_inv - s_inv
+        dsc = ds_all[:, o][:, :, o]
+        dmc = dm_all[:, o]
+        a = np.einsum("ij,cjk->cik", s_inv, dsc)
+        b = np.einsum("ij,kjl->kil", s_inv, dsig[:, o][:, :, o])
+        score += wt * (0.5 * np.einsum("ij,cji->c", m_mat, dsc) + dmc @ (s_inv @ d))
+        i_cc += wt * (
+            0.5 * np.einsum("cij,cji->c", a, a) + np.einsum("ci,ij,cj->c", dmc, s_inv, dmc)
+        )
+        i_ct += wt * (0.5 * np.einsum("cij,kji->ck", a, b) + dmc @ s_inv @ dmu[:, o].T)
+    return score, i_cc, i_ct
+
+
 def _modification_indices(result: SEMResult) -> pd.DataFrame:
     pt = result.partable
     model = result._model
@@ -682,7 +750,10 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
     pos = {v: i for i, v in enumerate(model.names)}
     rows = []
     n = objective.ntotal
-    info_tt = objective.derivatives(theta)[2]
+    fiml = bool(objective.fiml)
+    # lavaan's modindices() uses information="expected" whatever the fit's setting; under
+    # FIML that is the missing-pattern expected information
+    info_tt = result._fiml_expected_information() if fiml else objective.derivatives(theta)[2]
     try:
         info_inv = np.linalg.inv(info_tt)
     except np.linalg.LinAlgError:
@@ -726,28 +797,44 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
             R = R - np.outer(d, d)
         M = inv @ R @ inv
         W = np.einsum("ij,kjl->kil", inv, dsig)
-        for lhs, op, rhs, mat, i, j in cands:
+        derivs = []
+        for _, _, _, mat, i, j in cands:
             if mat == "A":
                 ds = np.outer(G[:, i], H[j]) + np.outer(H[j], G[:, i])
                 dm = G[:, i] * (mats.B @ mats.m)[j]
             else:
                 ds = np.outer(G[:, i], G[:, j]) + np.outer(G[:, j], G[:, i])
                 dm = np.zeros(p)
-            grad = w * (np.sum(M * ds) - (2 * dm @ (inv @ d) if ms else 0.0))
-            wj = inv @ ds
-            i_jj = w * (0.5 * np.sum(wj * wj.T) + (dm @ inv @ dm if ms else 0.0))
-            i_jt = w * (0.5 * np.einsum("ij,kji->k", wj, W) + (dmu @ inv @ dm if ms else 0.0))
+            derivs.append((ds, dm))
+        if fiml:
+            ds_all = np.array([ds for ds, _ in derivs])
+            dm_all = np.array([dm for _, dm in derivs])
+            scores, i_jjs, i_jts = _fiml_candidate_terms(
+                gd, sigma, mu, dsig, dmu, ds_all, dm_all, n
+            )
+        for c, (lhs, op, rhs, _, i, j) in enumerate(cands):
+            if fiml:
+                # score of the unit log-likelihood; MI = N s^2 / V, EPC = s / V
+                score, i_jj, i_jt = scores[c], i_jjs[c], i_jts[c]
+            else:
+                ds, dm = derivs[c]
+                grad = w * (np.sum(M * ds) - (2 * dm @ (inv @ d) if ms else 0.0))
+                score = -grad / 2
+                wj = inv @ ds
+                i_jj = w * (0.5 * np.sum(wj * wj.T) + (dm @ inv @ dm if ms else 0.0))
+                i_jt = w * (0.5 * np.einsum("ij,kji->k", wj, W) + (dmu @ inv @ dm if ms else 0.0))
             vjj = i_jj - i_jt @ info_inv @ i_jt
             if vjj <= 1e-12:
                 continue
-            mi = n * grad**2 / (4 * vjj)
-            epc = -grad / (2 * vjj)
+            mi = n * score**2 / vjj
+            epc = score / vjj
             if op == "=~":
                 sepc = epc * sd[j] / sd[i]
             elif op == "~":
                 sepc = epc * sd[j] / sd[i]
             else:
-                sepc = epc / np.sqrt(resid[i] * resid[j])
+                # as lavaan's cov.std: |variance| when a residual variance is negative
+                sepc = epc / np.sqrt(abs(resid[i] * resid[j]))
             rows.append((lhs, op, rhs, g + 1, mi, epc, sepc))
     out = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
     return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)

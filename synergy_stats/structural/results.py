@@ -773,16 +773,15 @@ class SEMResult:
         information ``I`` over (theta, j), ``V_jj = I_jj - I_jt I_tt^-1 I_tj``,
         ``MI = N g_j^2 / (4 V_jj)`` and ``EPC = -g_j / (2 V_jj)`` (Sorbom 1989).
         ``sepc_all`` standardizes the EPC as ``std_all`` does.
+
+        Under ``missing='fiml'`` (also with MLR), as lavaan 0.6-14's default
+        ``information="expected"``: ``g_j`` is the score of the FIML log-likelihood and
+        ``I`` the missing-pattern expected information of the model extended with the
+        candidates, so ``MI = N s_j^2 / V_jj`` and ``EPC = s_j / V_jj`` for the unit
+        log-likelihood score ``s_j``.
         """
-        from synergy_stats.errors import EstimationError
         from synergy_stats.structural.api import _modification_indices
 
-        if self._objective.fiml:
-            raise EstimationError(
-                "modification_indices() is implemented for complete-data fits; this model "
-                "was fitted with missing='fiml' (refit with missing='listwise' to screen "
-                "for misfit)"
-            )
         out = _modification_indices(self)
         return out[out["mi"] >= minimum].reset_index(drop=True)
 
