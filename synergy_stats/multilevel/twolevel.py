@@ -1106,11 +1106,21 @@ def _drop_no_between(lay: _Layout, data: pd.DataFrame, cluster: str, info: Clust
             flat.append(v)
     if not flat:
         return lay
-    raise SpecificationError(
+    warnings.warn(
         f"variable(s) {flat} have no between-cluster variance (their cluster means are all "
-        "equal, e.g. after centring within clusters) but are named at level 2; lavaan treats "
-        "such variables as within-only: remove them from the level: 2 block"
+        "equal, e.g. after centring within clusters) but are named at level 2; treated as "
+        "within-only, as lavaan does: the level-2 statements naming them are left out",
+        WithinOnlyWarning,
+        stacklevel=5,
     )
+    gone = set(flat)
+    kept = tuple(st for st in lay.spec.statements if st.level != 2 or not ({st.lhs, st.rhs} & gone))
+    if not any(st.level == 2 for st in kept):
+        raise SpecificationError(
+            f"variable(s) {flat} have no between-cluster variance, and without them the "
+            "level: 2 block is empty; fit a single-level model with cluster= instead"
+        )
+    return _layout(replace(lay.spec, statements=kept), list(data.columns))
 
 
 def _fit(
