@@ -134,3 +134,18 @@ def test_unknown_missing_option_is_named(mcar):
         ss.sem(
             "level: 1\n y1 ~ x1\nlevel: 2\n y1 ~ w1", mcar, cluster="cluster", missing="pairwise"
         )
+
+
+def test_singletons_counted_and_unsorted_string_ids_under_fiml(ref, mcar):
+    r = ref["demo_mcar10_tight"]
+    a = ss.sem(r["model"], mcar, cluster="cluster", missing="ml")
+    shuffled = mcar.sample(frac=1.0, random_state=11).reset_index(drop=True)
+    shuffled["dept"] = "d" + (shuffled["cluster"] * 53 % 307).astype(str)
+    b = ss.sem(r["model"], shuffled.drop(columns="cluster"), cluster="dept", missing="ml")
+    assert_allclose(b.estimates()["est"], a.estimates()["est"], atol=1e-7)
+    assert_allclose(b.fit_measures()["chisq"], a.fit_measures()["chisq"], atol=1e-6)
+    # keep one member of three clusters: the count is reported
+    first = mcar.groupby("cluster").head(1).index
+    small = mcar[~mcar["cluster"].isin([1, 2, 3]) | mcar.index.isin(first)]
+    with pytest.warns(ss.ClusterWarning, match="3 of 200 clusters .* single member"):
+        ss.sem(r["model"], small, cluster="cluster", missing="ml")

@@ -1064,6 +1064,14 @@ def fit_twolevel(
     else:
         # complete rows: the FIML likelihood is the complete-data one
         tl = make_twolevel_data(x, codes, lay.names, len(lay.within))
+    n_single = int(np.sum(tl.cluster_size == 1))
+    if n_single:
+        warnings.warn(
+            f"{n_single} of {tl.n_clusters} clusters in {cluster!r} have a single member "
+            "(after dropping rows); they inform the between level only",
+            ClusterWarning,
+            stacklevel=4,
+        )
     h1 = saturated(lay, tl)
     groups = _level_groups(lay, h1.within_cov, h1.between_cov, h1.mean, tl.n, tl.n_clusters)
     n_between = len({int(f) for f, g in zip(pt.free, pt.group, strict=True) if f > 0 and g == 2})
