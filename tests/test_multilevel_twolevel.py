@@ -22,6 +22,7 @@ from numpy.testing import assert_allclose
 
 import synergy_stats as ss
 from synergy_stats.errors import ClusterWarning, SpecificationError
+from synergy_stats.multilevel.twolevel import WithinOnlyWarning
 from synergy_stats.structural.syntax import parse_model
 
 ML = Path(__file__).parent / "data" / "multilevel"
@@ -165,11 +166,18 @@ def test_level_syntax_round_trip(ref):
         parse_model("level: 3\n f =~ a + b + c")
 
 
-def test_no_between_variance_is_said(demo):
+def test_no_between_variance_is_treated_as_within_only_and_said(demo):
     d = demo.copy()
     d["y1c"] = d["y1"] - d.groupby("cluster")["y1"].transform("mean")
-    with pytest.raises(SpecificationError, match="within-only"):
-        ss.sem("level: 1\n y1c ~ y2\nlevel: 2\n y1c ~ y2", d, cluster="cluster")
+    model = "level: 1\n y1c ~ y2\nlevel: 2\n y1c ~~ y2\n y2 ~ w1"
+    with pytest.warns(WithinOnlyWarning, match=r"\['y1c'\].*treated as within-only"):
+        fit = ss.sem(model, d, cluster="cluster")
+    est = fit.estimates()
+    assert not ((est["level"] == 2) & ((est["lhs"] == "y1c") | (est["rhs"] == "y1c"))).any()
+    same = ss.sem("level: 1\n y1c ~ y2\nlevel: 2\n y2 ~ w1", d, cluster="cluster")
+    assert_allclose(est["est"], same.estimates()["est"], atol=1e-8)
+    with pytest.warns(WithinOnlyWarning), pytest.raises(SpecificationError, match="empty"):
+        ss.sem("level: 1\n y1c ~ y2\nlevel: 2\n y1c ~~ y1c", d, cluster="cluster")
 
 
 def test_few_clusters_warn_with_the_count(demo):

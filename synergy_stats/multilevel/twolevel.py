@@ -49,6 +49,7 @@ from synergy_stats.errors import (
     SynergyWarning,
 )
 from synergy_stats.multilevel.cluster import ClusterInfo
+from synergy_stats.multilevel.twolevel_missing import TwoLevelMissingData, make_twolevel_missing
 from synergy_stats.structural import fit as fitidx
 from synergy_stats.structural.estimate import _chol_inv, minimise
 from synergy_stats.structural.estimate import starting_values as _starting_values
@@ -288,8 +289,20 @@ class TwoLevelObjective:
         grad = (dW.reshape(K, -1) @ GW.ravel() + dB.reshape(K, -1) @ GB.ravel() + dmu @ gmu) / N
         if not info:
             return f, grad, np.zeros((0, 0))
+        return f, grad, self._size_information(Winv, Vinvs, dW, dB, dmu)
+
+    def _size_information(
+        self,
+        Winv: np.ndarray,
+        Vinvs: list[np.ndarray],
+        dW: np.ndarray,
+        dB: np.ndarray,
+        dmu: np.ndarray,
+    ) -> np.ndarray:
+        """Expected information per observation of complete data with these cluster sizes."""
         d = self.data
         p = self._p
+        N = d.n
         info_m = (N - d.n_clusters) * _cov_information(Winv, dW)
         for k, s in enumerate(d.sizes):
             dV = dB.copy()
@@ -297,7 +310,7 @@ class TwoLevelObjective:
             Vinv = Vinvs[k]
             Js = d.size_count[k]
             info_m += Js * (_cov_information(Vinv, dV) + dmu @ Vinv @ dmu.T)
-        return f, grad, info_m / N
+        return cast(np.ndarray, info_m / N)
 
     def gradient(self, theta: np.ndarray) -> np.ndarray:
         """Gradient of F."""
@@ -330,6 +343,53 @@ class TwoLevelObjective:
             tm[k] -= step
             H[:, k] = (self.gradient(tp) - self.gradient(tm)) / (2 * step)
         return (H + H.T) / 4
+
+
+class TwoLevelMissingObjective(TwoLevelObjective):
+    """The two-level ML discrepancy with missing values (FIML), cluster by cluster.
+
+    The value and the gradient are exact (:mod:`synergy_stats.multilevel.twolevel_missing`);
+    the information the optimiser scores with is that of complete data with the same
+    cluster sizes (an approximation that only sets the step). Standard errors use the
+    observed information, the central difference of the exact gradient.
+    """
+
+    fiml = True
+
+    def __init__(self, model: RamModel, data: TwoLevelMissingData, groups: list[GroupData]) -> None:
+        super().__init__(model, cast(Any, data), groups)
+        self.mdata = data
+
+    def _parts(self, W: np.ndarray, B: np.ndarray, mu: np.ndarray, *, grad: bool) -> Any:
+        out = self.mdata.evaluate(W, B, mu, grad=grad)
+        if out is None:
+            return None
+        m2ll, GW, GB, gmu = out
+        return m2ll / self.data.n, GW, GB, gmu, None, None
+
+    def derivatives(
+        self, theta: np.ndarray, *, info: bool = True
+    ) -> tuple[float, np.ndarray, np.ndarray]:
+        """F, its exact gradient and the complete-data information (for scoring steps)."""
+        K = theta.size
+        W, B, mu = self.moments(theta)
+        out = self._parts(W, B, mu, grad=True)
+        if out is None:
+            return np.inf, np.zeros(K), np.zeros((K, K) if info else (0, 0))
+        f, GW, GB, gmu = out[:4]
+        dW, dB, dmu = self._jac(theta)
+        N = self.data.n
+        grad = (dW.reshape(K, -1) @ GW.ravel() + dB.reshape(K, -1) @ GB.ravel() + dmu @ gmu) / N
+        if not info:
+            return f, grad, np.zeros((0, 0))
+        p = self._p
+        Winv = np.linalg.inv(W)
+        Vinvs = []
+        for s in self.data.sizes:
+            V = B.copy()
+            V[:p, :p] += W / s
+            Vinvs.append(np.linalg.inv(V))
+        return f, grad, self._size_information(Winv, Vinvs, dW, dB, dmu)
 
 
 # ----------------------------------------------------------------------------- the model
@@ -584,10 +644,35 @@ def _em_saturated(
     return W, B, mu
 
 
-def saturated(lay: _Layout, data: TwoLevelData) -> Saturated:
+def _imputed(data: TwoLevelMissingData) -> TwoLevelData:
+    """Complete-data summaries with missing values filled in (cluster, then grand means).
+
+    Only a start for the unrestricted model's ML fit under missing data.
+    """
+    y = data.y.copy()
+    obs = np.isfinite(y)
+    J = data.n_clusters
+    sums = np.zeros((J, data.p))
+    cnt = np.zeros((J, data.p))
+    np.add.at(sums, data.codes, np.where(obs, y, 0.0))
+    np.add.at(cnt, data.codes, obs.astype(float))
+    grand = np.nanmean(np.where(obs, y, np.nan), axis=0)
+    cmeans = np.where(cnt > 0, sums / np.maximum(cnt, 1), grand)
+    y = np.where(obs, y, cmeans[data.codes])
+    zc = data.zc.copy()
+    if data.q:
+        zc = np.where(np.isfinite(zc), zc, np.nanmean(zc, axis=0))
+    x = np.column_stack([y, zc[data.codes]]) if data.q else y
+    return make_twolevel_data(x, data.codes, data.names, data.p)
+
+
+def saturated(lay: _Layout, data: TwoLevelData | TwoLevelMissingData) -> Saturated:
     """Fit the unrestricted two-level model (free Sigma_W, Sigma_B over level-2 variables).
 
-    EM (:func:`_em_saturated`) to get close, then Fisher scoring to the ML optimum.
+    EM (:func:`_em_saturated`) to get close, then Fisher scoring to the ML optimum. With
+    missing values (:class:`TwoLevelMissingData`) the EM runs on the data filled in with
+    cluster means, and the ML fit maximises the FIML likelihood (lavaan's h1 under
+    ``missing = "ml"``, which it reaches by an EM of its own).
     """
     spec = _saturated_spec(lay)
     pt = _level_partable(
@@ -596,10 +681,16 @@ def saturated(lay: _Layout, data: TwoLevelData) -> Saturated:
     N, J = data.n, data.n_clusters
     yz_names = list(lay.within) + list(lay.between_only)
     w_only = np.array([yz_names.index(v) for v in lay.within_only], dtype=int)
-    W0, B0, mu0 = _em_saturated(data, w_only)
+    missing = isinstance(data, TwoLevelMissingData)
+    em_data = _imputed(data) if isinstance(data, TwoLevelMissingData) else data
+    W0, B0, mu0 = _em_saturated(em_data, w_only)
     groups = _level_groups(lay, W0, B0, mu0, N, J)
     model = RamModel(pt, groups)
-    obj = TwoLevelObjective(model, data, groups)
+    obj: TwoLevelObjective
+    if isinstance(data, TwoLevelMissingData):
+        obj = TwoLevelMissingObjective(model, data, groups)
+    else:
+        obj = TwoLevelObjective(model, data, groups)
     pos = {v: i for i, v in enumerate(lay.names)}
     start = np.zeros(pt.npar)
     for r in range(len(pt)):
@@ -612,6 +703,8 @@ def saturated(lay: _Layout, data: TwoLevelData) -> Saturated:
     try:
         res = _optimise(obj, [start])
     except ConvergenceError:
+        if missing or not isinstance(data, TwoLevelData):
+            raise
         # the ML estimate is on the boundary (a singular Sigma_B): keep the EM solution
         W, B, mu = _em_saturated(data, w_only, max_iter=20000, tol=1e-12)
         ev = float(np.linalg.eigvalsh(B[np.ix_(np.diag(B) > 0, np.diag(B) > 0)]).min())
@@ -649,7 +742,7 @@ class TwoLevelResult(SEMResult):
 
     cluster_info: ClusterInfo | None = field(default=None, repr=False)
     h1: Saturated | None = field(default=None, repr=False)
-    twolevel_data: TwoLevelData | None = field(default=None, repr=False)
+    twolevel_data: TwoLevelData | TwoLevelMissingData | None = field(default=None, repr=False)
     baseline_result: Any = field(default=None, repr=False)
 
     @property
@@ -850,12 +943,20 @@ def _srmr_cor(s: np.ndarray, sig: np.ndarray) -> float:
     return float(np.sqrt(np.sum(r[il] ** 2) / len(il[0])))
 
 
-def _loglik_subset(tl: TwoLevelData, h1: Saturated, y_idx: list[int], yz_idx: list[int]) -> float:
+def _loglik_subset(
+    tl: TwoLevelData | TwoLevelMissingData, h1: Saturated, y_idx: list[int], yz_idx: list[int]
+) -> float:
     """Two-level log-likelihood of a subset of the variables at the h1 moments."""
     p = len(y_idx)
     mu = h1.mean[yz_idx]
     W = h1.within_cov[np.ix_(y_idx, y_idx)]
     B = h1.between_cov[np.ix_(yz_idx, yz_idx)]
+    if isinstance(tl, TwoLevelMissingData):
+        z_idx = [i - tl.p for i in yz_idx if i >= tl.p]
+        out = tl.subset(y_idx, z_idx).evaluate(W, B, mu)
+        if out is None:
+            raise EstimationError("internal: the h1 moments of the covariates are not PD")
+        return -0.5 * float(out[0])
     total = 0.0
     N, J = tl.n, tl.n_clusters
     if p:
@@ -915,10 +1016,12 @@ def fit_twolevel(
         raise OptionError("a two-level model needs engine='numpy'")
     if spec.constraints:
         raise SpecificationError("explicit constraints are not supported in two-level models")
-    if missing != "listwise":
+    if missing not in ("listwise", "fiml", "ml"):
         raise OptionError(
-            f"missing={missing!r}: two-level FIML is not implemented yet; use missing='listwise'"
+            f"missing={missing!r} is not accepted for a two-level model; use 'listwise' or "
+            "'fiml' (lavaan's 'ml')"
         )
+    fiml = missing in ("fiml", "ml")
     lay = _layout(spec, list(data.columns))
     lay = _drop_no_between(lay, data, cluster, info)
     cols = list(lay.names)
@@ -926,24 +1029,50 @@ def fit_twolevel(
     bad = [c for c in cols if not pd.api.types.is_numeric_dtype(sub[c])]
     if bad:
         raise DataValidationError(f"column(s) {bad} are not numeric")
+    pt = _level_partable(lay, auto=auto, std_lv=std_lv, fixed_x=fixed_x)
     x = sub.to_numpy(dtype=float)[info.keep]
+    x = np.where(np.isfinite(x), x, np.nan)
     codes = info.codes
-    ok = np.isfinite(x).all(axis=1)
     n_dropped = info.n_dropped
+    finite = np.isfinite(x)
+    if fiml:
+        exo = [cols.index(v) for v in pt.exogenous_x if v in cols]
+        empty = ~finite.any(axis=1)
+        exo_missing = ~finite[:, exo].all(axis=1) & ~empty if exo else np.zeros(len(x), bool)
+        ok = ~(empty | exo_missing)
+        why = (
+            f"{int(empty.sum())} with no observed model variable, {int(exo_missing.sum())} "
+            "with a missing fixed-x covariate"
+        )
+    else:
+        ok = finite.all(axis=1)
+        why = "with missing values on model variables; use missing='fiml' to keep them"
     if not ok.all():
         from synergy_stats.errors import DroppedDataWarning
 
         warnings.warn(
-            f"listwise deletion dropped {int((~ok).sum())} of {len(x)} rows with missing "
-            "values on model variables",
+            f"{int((~ok).sum())} of {len(x)} rows dropped: {why}",
             DroppedDataWarning,
             stacklevel=4,
         )
         n_dropped += int((~ok).sum())
         x, codes = x[ok], codes[ok]
-    tl = make_twolevel_data(x, codes, lay.names, len(lay.within))
+    tl: TwoLevelData | TwoLevelMissingData
+    if fiml and not np.isfinite(x).all():
+        both = [i for i, v in enumerate(lay.within) if v in set(lay.both)]
+        tl = make_twolevel_missing(x, codes, lay.names, len(lay.within), both)
+    else:
+        # complete rows: the FIML likelihood is the complete-data one
+        tl = make_twolevel_data(x, codes, lay.names, len(lay.within))
+    n_single = int(np.sum(tl.cluster_size == 1))
+    if n_single:
+        warnings.warn(
+            f"{n_single} of {tl.n_clusters} clusters in {cluster!r} have a single member "
+            "(after dropping rows); they inform the between level only",
+            ClusterWarning,
+            stacklevel=4,
+        )
     h1 = saturated(lay, tl)
-    pt = _level_partable(lay, auto=auto, std_lv=std_lv, fixed_x=fixed_x)
     groups = _level_groups(lay, h1.within_cov, h1.between_cov, h1.mean, tl.n, tl.n_clusters)
     n_between = len({int(f) for f, g in zip(pt.free, pt.group, strict=True) if f > 0 and g == 2})
     if tl.n_clusters < n_between:
@@ -967,6 +1096,7 @@ def fit_twolevel(
         std_lv=std_lv,
         fixed_x=fixed_x,
         n_dropped=n_dropped,
+        missing="fiml" if fiml else "listwise",
     )
     base = _fit_baseline(result, lay, tl, groups, h1, info)
     return replace(result, baseline_result=base)
@@ -984,18 +1114,28 @@ def _drop_no_between(lay: _Layout, data: pd.DataFrame, cluster: str, info: Clust
             flat.append(v)
     if not flat:
         return lay
-    raise SpecificationError(
+    warnings.warn(
         f"variable(s) {flat} have no between-cluster variance (their cluster means are all "
-        "equal, e.g. after centring within clusters) but are named at level 2; lavaan treats "
-        "such variables as within-only: remove them from the level: 2 block"
+        "equal, e.g. after centring within clusters) but are named at level 2; treated as "
+        "within-only, as lavaan does: the level-2 statements naming them are left out",
+        WithinOnlyWarning,
+        stacklevel=5,
     )
+    gone = set(flat)
+    kept = tuple(st for st in lay.spec.statements if st.level != 2 or not ({st.lhs, st.rhs} & gone))
+    if not any(st.level == 2 for st in kept):
+        raise SpecificationError(
+            f"variable(s) {flat} have no between-cluster variance, and without them the "
+            "level: 2 block is empty; fit a single-level model with cluster= instead"
+        )
+    return _layout(replace(lay.spec, statements=kept), list(data.columns))
 
 
 def _fit(
     spec: ModelSpec,
     pt: ParTable,
     lay: _Layout,
-    tl: TwoLevelData,
+    tl: TwoLevelData | TwoLevelMissingData,
     groups: list[GroupData],
     h1: Saturated,
     info: ClusterInfo,
@@ -1007,14 +1147,19 @@ def _fit(
     fixed_x: bool,
     n_dropped: int,
     check: bool = True,
+    missing: str = "listwise",
 ) -> TwoLevelResult:
     model = RamModel(pt, groups)
-    obj = TwoLevelObjective(model, tl, groups)
+    obj: TwoLevelObjective
+    if isinstance(tl, TwoLevelMissingData):
+        obj = TwoLevelMissingObjective(model, tl, groups)
+    else:
+        obj = TwoLevelObjective(model, tl, groups)
     starts = [_starting_values(pt, groups), _starting_values(pt, groups, simple=True)]
     optim = _optimise(obj, starts)
     options = FitOptions(
         estimator="ML",
-        missing="listwise",
+        missing=missing,
         meanstructure=True,
         auto=auto,
         std_lv=std_lv,
@@ -1049,7 +1194,7 @@ def _fit(
 def _fit_baseline(
     result: TwoLevelResult,
     lay: _Layout,
-    tl: TwoLevelData,
+    tl: TwoLevelData | TwoLevelMissingData,
     groups: list[GroupData],
     h1: Saturated,
     info: ClusterInfo,
@@ -1102,6 +1247,7 @@ def _fit_baseline(
         fixed_x=False,
         n_dropped=0,
         check=False,
+        missing=result.options.missing,
     )
 
 
