@@ -91,3 +91,22 @@ def test_the_input_frame_is_not_changed():
     before = frame.copy()
     plain_table(["x"], list(frame.itertuples(index=False)))
     pd.testing.assert_frame_equal(frame, before)
+
+
+@pytest.mark.parametrize(
+    ("style", "expected"),
+    [
+        ("apa", ["Baseline", "Accept", "Partial", "Not established"]),
+        ("cn", ["基准", "接受", "部分不变", "未成立"]),
+    ],
+)
+def test_invariance_decisions_are_worded_by_style(style, expected):
+    # was: "baseline" (and "partial", "not established") printed as the ladder spells them
+    from synergy_stats.tables import invariance_table
+
+    cols = ["npar", "chisq", "df", "delta_chisq", "delta_df", "pvalue", "cfi", "tli"]
+    cols += ["rmsea", "srmr", "delta_cfi", "delta_rmsea"]
+    ladder = pd.DataFrame(0.5, index=["configural", "metric", "scalar", "strict"], columns=cols)
+    ladder["decision"] = ["baseline", "accept", "partial", "not established"]
+    table = invariance_table(ladder, style=style)
+    assert [line.cells[-1].text for line in table.lines()] == expected

@@ -376,3 +376,22 @@ def test_html_has_no_horizontal_overflow_at_800px(html_widths):
     for key, value in html_widths.items():
         table_w, box_w = (int(x) for x in value.split(":"))
         assert table_w <= box_w, f"{key}: table {table_w}px in a {box_w}px box"
+
+
+# ------------------------------------------------------------------------- cn wording
+
+# acronyms and names a Chinese journal prints as they are
+_LATIN_OK = {
+    "AVE", "CFI", "TLI", "RMSEA", "SRMR", "HTMT", "FIML", "ML", "MLR", "CR", "RI", "CLPM",
+    "Cronbach", "Fornell", "Larcker", "type", "N", "p", "z", "b", "df", "M", "SD",
+}  # fmt: skip
+
+
+def test_cn_tables_have_no_english_words(tables):
+    # was: English captions ("Structural paths and hypothesis tests"), the model name
+    # "Synergy execution model" in the fit table and "baseline" in the invariance table
+    for stem, table in tables["cn"]:
+        assert re.search("[\u4e00-\u9fff]", table.caption or ""), f"{stem}: {table.caption!r}"
+        for piece in [table.caption or "", *_cells(table)]:
+            for word in re.findall(r"[A-Za-z]{2,}", piece.replace("'s", "")):
+                assert word in _LATIN_OK, f"{stem}: English {word!r} in {piece!r}"
