@@ -110,3 +110,17 @@ def test_invariance_decisions_are_worded_by_style(style, expected):
     ladder["decision"] = ["baseline", "accept", "partial", "not established"]
     table = invariance_table(ladder, style=style)
     assert [line.cells[-1].text for line in table.lines()] == expected
+
+
+def test_item_table_expands_a_second_order_construct():
+    import synergy_stats as ss
+    from synergy_stats.tables import item_table
+
+    inst = ss.load_instrument("synergy-execution")
+    parts = list(inst.constructs["mechanism"].components)
+    ids = [it.id for it in inst.items if it.construct in parts]
+    data = pd.DataFrame({i: [1, 2, 3, 4, 5] * 4 for i in ids}).astype(float)
+    data.iloc[::3] = data.iloc[::3][::-1].to_numpy()
+    by_parts = item_table(data, inst, constructs=parts)
+    by_parent = item_table(data, inst, constructs=["mechanism"])
+    assert by_parent.to_markdown() == by_parts.to_markdown()
