@@ -395,3 +395,11 @@ def test_cn_tables_have_no_english_words(tables):
         for piece in [table.caption or "", *_cells(table)]:
             for word in re.findall(r"[A-Za-z]{2,}", piece.replace("'s", "")):
                 assert word in _LATIN_OK, f"{stem}: English {word!r} in {piece!r}"
+
+
+def test_latex_panel_titles_span_the_row_and_stub_labels_hang(tables):
+    # was: a panel title set in the stub column, where "Office and joint-meeting
+    # integration" wrapped; a wrapped stub label's second line started flush left
+    tex = dict(tables["apa"])["table_measurement"].to_latex()
+    assert "{@{}l@{}}{\\textit{Office and joint-meeting integration}}" in tex
+    assert "\\hangindent=1em\\hangafter=1}X" in tex
