@@ -3,7 +3,8 @@
 The main job's results are frozen in tests/data/tables/main_job/ (the CSV files that
 ``synergy-stats report --example`` writes); the tables are built from them with the main
 job's own :func:`synergy_stats.report_analysis.paper_tables`, in the ``apa`` and ``cn``
-styles, plus a fixture with a 14 x 14 correlation matrix and a 60-item measurement table.
+styles, plus a fixture with a 14 x 14 correlation matrix and a 60-item measurement table (in both
+styles, so under both engines).
 Each format is rendered once per module:
 
 - LaTeX under pdflatex (apa) and xelatex (cn) on A4 with 2.5 cm margins: no Overfull \\hbox
@@ -57,9 +58,13 @@ def _csv(name: str, **kw: Any) -> pd.DataFrame:
     return pd.read_csv(MAIN / name, encoding="utf-8-sig", **kw)
 
 
-def _fixture_tables() -> list[tuple[str, Table]]:
+def _fixture_tables(style: str = "apa") -> list[tuple[str, Table]]:
+    zh = style == "cn"
     rng = np.random.default_rng(7)
-    names = [f"Construct {chr(65 + k)} of the survey" for k in range(14)]
+    names = [
+        f"调查的第{k + 1}个构念" if zh else f"Construct {chr(65 + k)} of the survey"
+        for k in range(14)
+    ]
     a = rng.normal(size=(200, 14)) + rng.normal(size=(200, 1))
     scores = pd.DataFrame(a, columns=[f"c{k}" for k in range(14)])
     big = correlation_table(
@@ -67,7 +72,8 @@ def _fixture_tables() -> list[tuple[str, Table]]:
         reliability={f"c{k}": 0.8 + k / 100 for k in range(14)},
         labels={f"c{k}": n for k, n in enumerate(names)},
         number=20,
-        caption="A 14 x 14 correlation matrix",
+        style=style,
+        caption="14 × 14 相关矩阵" if zh else "A 14 x 14 correlation matrix",
     )
     rows = []
     for c in range(12):
@@ -81,7 +87,8 @@ def _fixture_tables() -> list[tuple[str, Table]]:
             {"alpha": 0.81, "omega": 0.82, "ave": 0.5}, index=[f"f{c}" for c in range(12)]
         ),
         number=21,
-        caption="A 60-item measurement model",
+        style=style,
+        caption="60 个题项的测量模型" if zh else "A 60-item measurement model",
     )
     return [("fixture_matrix14", big), ("fixture_measurement60", long)]
 
@@ -111,7 +118,7 @@ def tables() -> dict[str, list[tuple[str, Table]]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         apa = paper_tables(ctx) + _fixture_tables()
-        cn = paper_tables(ctx, style="cn")
+        cn = paper_tables(ctx, style="cn") + _fixture_tables("cn")
     return {"apa": apa, "cn": cn}
 
 
