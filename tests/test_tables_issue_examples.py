@@ -124,3 +124,25 @@ def test_item_table_expands_a_second_order_construct():
     by_parts = item_table(data, inst, constructs=parts)
     by_parent = item_table(data, inst, constructs=["mechanism"])
     assert by_parent.to_markdown() == by_parts.to_markdown()
+
+
+def test_cn_journal_keeps_the_leading_zero_and_the_chinese_caption(tmp_path):
+    # the Chinese journal variant: leading zeros kept, 表1　标题 in Word and LaTeX
+    rows = [("x", 0.463, 0.0004), ("y", -0.2, 0.03)]
+    t = plain_table(
+        ["变量", "b", "p"], rows, pvalues=["p"], style="cn_journal", caption="标题", number=1
+    )
+    cells = [c.text for line in t.lines() for c in line.cells]
+    assert cells == ["0.463", "< 0.001", "-0.200", "0.030"]
+    assert "labelsep=quad" in t.to_latex()
+    assert "表1\u3000标题" in _xml(t, tmp_path)
+    cn = plain_table(["变量", "b", "p"], rows, pvalues=["p"], style="cn")
+    assert [c.text for line in cn.lines() for c in line.cells][-1] == ".030"
+
+
+def test_a_style_is_data_a_user_copies_and_changes():
+    from synergy_stats.tables import STYLE_DEFINITIONS, style_from_dict
+
+    mine = style_from_dict({**STYLE_DEFINITIONS["cn"], "name": "mine", "font_size": 9.0})
+    assert mine.font_size == 9.0 and mine.language == "zh"
+    assert style_from_dict(mine.to_dict()) == mine
