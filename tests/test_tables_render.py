@@ -410,3 +410,13 @@ def test_latex_panel_titles_span_the_row_and_stub_labels_hang(tables):
     tex = dict(tables["apa"])["table_measurement"].to_latex()
     assert "{@{}l@{}}{\\textit{Office and joint-meeting integration}}" in tex
     assert "\\hangindent=1em\\hangafter=1}X" in tex
+
+
+def test_html_stub_keeps_its_width_and_one_word_headers_do_not_break(tables):
+    # was: at 800 px the cn correlation table squeezed its stub to one or two characters a
+    # line ("环/境压/力") and broke the header 标准差 inside the word
+    html = dict(tables["cn"])["table_correlations"].to_html()
+    width = float(re.search(r"<th style=\"[^\"]*min-width:([\d.]+)em;", html).group(1))
+    assert width >= 6.0
+    head = re.search(r"<th[^>]*>标准差</th>", html).group(0)
+    assert "white-space:nowrap" in head

@@ -8,13 +8,14 @@ as ``tests/test_tables_render.py``. Each table is rendered the way an author see
 - LaTeX: a standalone A4 document with 2.5 cm margins, pdflatex for ``apa``, xelatex for
   ``cn``;
 - Word: the ``.docx`` converted to PDF by LibreOffice (headless);
+- HTML: the page in headless Chromium, 800 px wide.
 
-then the first page goes to PNG through ``pdftoppm -r 110`` and is cropped to the table with
-a small white border. Run from the repository root::
+The first page of a PDF goes to PNG through ``pdftoppm -r 110``; every picture is cropped to
+the table with a small white border. Run from the repository root::
 
     python docs/tables/make_screenshots.py
 
-Needs pdflatex, xelatex, soffice and pdftoppm on PATH.
+Needs pdflatex, xelatex, soffice, pdftoppm and chromium on PATH.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ SHOTS: list[tuple[str, str, str]] = [
     ("cn", "table_correlations", "latex"),
     ("apa", "table_paths", "docx"),
     ("cn", "table_fit", "docx"),
+    ("apa", "table_paths", "html"),
+    ("cn", "table_correlations", "html"),
 ]
 
 
@@ -146,6 +149,50 @@ def word_pdf(table: Table, work: Path) -> Path:
     return work / "t.pdf"
 
 
+def html_png(table: Table, work: Path, target: Path) -> None:
+    """Screenshot ``table.to_html()`` in headless Chromium at 800 px; write ``target``."""
+    page = work / "t.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
+        '<body style="margin:16px;font-family:serif;background:white">'
+        + table.to_html()
+        + "</body></html>",
+        encoding="utf-8",
+    )
+    shot = work / "shot.png"
+    _run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--user-data-dir={work / 'profile'}",
+            "--window-size=800,1000",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        work,
+    )
+    crop(Image.open(shot).convert("RGB")).save(target, optimize=True)
+
+
+def crop(page: Image.Image, border: int = 24) -> Image.Image:
+    """Return ``page`` cropped to its ink plus ``border`` pixels of white."""
+    ink = ImageChops.difference(page, Image.new("RGB", page.size, "white")).getbbox()
+    if ink is None:
+        return page
+    left, top, right, bottom = ink
+    return page.crop(
+        (
+            max(0, left - border),
+            max(0, top - border),
+            min(page.width, right + border),
+            min(page.height, bottom + border),
+        )
+    )
+
+
 def png(pdf: Path, target: Path, *, turn: bool = False, border: int = 24) -> None:
     """Write the first page of ``pdf`` to ``target``, cropped to its ink plus ``border``.
 
@@ -153,18 +200,7 @@ def png(pdf: Path, target: Path, *, turn: bool = False, border: int = 24) -> Non
     """
     _run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(pdf),
           str(pdf.with_suffix(""))], pdf.parent)  # fmt: skip
-    page = Image.open(pdf.with_suffix(".png")).convert("RGB")
-    ink = ImageChops.difference(page, Image.new("RGB", page.size, "white")).getbbox()
-    if ink is not None:
-        left, top, right, bottom = ink
-        page = page.crop(
-            (
-                max(0, left - border),
-                max(0, top - border),
-                min(page.width, right + border),
-                min(page.height, bottom + border),
-            )
-        )
+    page = crop(Image.open(pdf.with_suffix(".png")).convert("RGB"), border)
     if turn:
         page = page.rotate(-90, expand=True)
     page.save(target, optimize=True)
@@ -177,8 +213,12 @@ def main() -> int:
         table = built[style][stem]
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
-            pdf = latex_pdf(table, work) if renderer == "latex" else word_pdf(table, work)
             target = OUT / f"{stem}_{style}_{renderer}.png"
+            if renderer == "html":
+                html_png(table, work, target)
+                print(target.relative_to(ROOT))
+                continue
+            pdf = latex_pdf(table, work) if renderer == "latex" else word_pdf(table, work)
             turn = (
                 renderer == "latex" and latex_plan(table).landscape and not latex_plan(table).long
             )
