@@ -54,6 +54,12 @@ def _where(ctx: ReportContext) -> str:
     return "all rows" if first is None else f"wave {first}"
 
 
+def _where_zh(ctx: ReportContext) -> str:
+    """:func:`_where` in Chinese."""
+    first = _first_wave(ctx)
+    return "全部样本" if first is None else f"第 {first} 波"
+
+
 def _in_first_wave(ctx: ReportContext, frame: pd.DataFrame) -> pd.DataFrame:
     first = _first_wave(ctx)
     return frame if first is None else frame[frame[ctx.survey.wave] == first]
@@ -598,6 +604,12 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
     from synergy_stats.intake import scored_constructs
 
     inst = ctx.instrument
+    zh = tb.get_style(style).language == "zh"
+
+    def cap(en: str, cn: str) -> str:
+        # the caption in the style's language (issue 10: no English left in ``cn``)
+        return cn if zh else en
+
     specs: list[tuple[str, Any]] = []
     fit = ctx.results.get("sem")
     scores = ctx.results.get("scores")
@@ -617,8 +629,11 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
                         instrument=inst,
                         style=style,
                         number=n,
-                        caption="Means, standard deviations and correlations of the "
-                        f"first-order constructs ({_where(ctx)})",
+                        caption=cap(
+                            "Means, standard deviations and correlations of the "
+                            f"first-order constructs ({_where(ctx)})",
+                            f"一阶构念的均值、标准差与相关系数（{_where_zh(ctx)}）",
+                        ),
                     ),
                 )
             )
@@ -633,7 +648,10 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
                     fit=fit,
                     style=style,
                     number=n,
-                    caption="Items: descriptive statistics and standardized loadings",
+                    caption=cap(
+                        "Items: descriptive statistics and standardized loadings",
+                        "题项描述统计与标准化载荷",
+                    ),
                 ),
             )
         )
@@ -642,7 +660,12 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
             (
                 "table_measurement",
                 lambda n: tb.measurement_table(
-                    fit, rel, instrument=inst, style=style, number=n, caption="Measurement model"
+                    fit,
+                    rel,
+                    instrument=inst,
+                    style=style,
+                    number=n,
+                    caption=cap("Measurement model", "测量模型"),
                 ),
             )
         )
@@ -657,7 +680,10 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
                     instrument=inst,
                     style=style,
                     number=n,
-                    caption="Discriminant validity (Fornell-Larcker criterion)",
+                    caption=cap(
+                        "Discriminant validity (Fornell-Larcker criterion)",
+                        "区分效度（Fornell-Larcker 准则）",
+                    ),
                 ),
             )
         )
@@ -672,7 +698,10 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
                     instrument=inst,
                     style=style,
                     number=n,
-                    caption="Discriminant validity (heterotrait-monotrait ratios)",
+                    caption=cap(
+                        "Discriminant validity (heterotrait-monotrait ratios)",
+                        "区分效度（异质-单质比率）",
+                    ),
                 ),
             )
         )
@@ -681,10 +710,10 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
             (
                 "table_fit",
                 lambda n: tb.fit_table(
-                    {"Synergy execution model": fit},
+                    {cap("Synergy execution model", "协同执行模型"): fit},
                     style=style,
                     number=n,
-                    caption="Fit of the synergy execution model",
+                    caption=cap("Fit of the synergy execution model", "协同执行模型的拟合指标"),
                 ),
             )
         )
@@ -697,7 +726,7 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
                     instrument=inst,
                     style=style,
                     number=n,
-                    caption="Structural paths and hypothesis tests",
+                    caption=cap("Structural paths and hypothesis tests", "结构路径与假设检验"),
                 ),
             )
         )
@@ -712,7 +741,7 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
                     instrument=inst,
                     style=style,
                     number=n,
-                    caption="Indirect effects of the synergy chain",
+                    caption=cap("Indirect effects of the synergy chain", "协同链的间接效应"),
                 ),
             )
         )
@@ -722,7 +751,10 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
             (
                 "table_invariance",
                 lambda n: tb.invariance_table(
-                    ladder, style=style, number=n, caption="Measurement invariance across waves"
+                    ladder,
+                    style=style,
+                    number=n,
+                    caption=cap("Measurement invariance across waves", "跨波次测量不变性"),
                 ),
             )
         )
@@ -736,7 +768,9 @@ def paper_tables(ctx: ReportContext, *, style: Any = "apa") -> list[tuple[str, A
                     instrument=inst,
                     style=style,
                     number=n,
-                    caption="Within-person lagged effects (RI-CLPM)",
+                    caption=cap(
+                        "Within-person lagged effects (RI-CLPM)", "个体内滞后效应（RI-CLPM）"
+                    ),
                 ),
             )
         )

@@ -91,3 +91,58 @@ def test_the_input_frame_is_not_changed():
     before = frame.copy()
     plain_table(["x"], list(frame.itertuples(index=False)))
     pd.testing.assert_frame_equal(frame, before)
+
+
+@pytest.mark.parametrize(
+    ("style", "expected"),
+    [
+        ("apa", ["Baseline", "Accept", "Partial", "Not established"]),
+        ("cn", ["基准", "接受", "部分不变", "未成立"]),
+    ],
+)
+def test_invariance_decisions_are_worded_by_style(style, expected):
+    # was: "baseline" (and "partial", "not established") printed as the ladder spells them
+    from synergy_stats.tables import invariance_table
+
+    cols = ["npar", "chisq", "df", "delta_chisq", "delta_df", "pvalue", "cfi", "tli"]
+    cols += ["rmsea", "srmr", "delta_cfi", "delta_rmsea"]
+    ladder = pd.DataFrame(0.5, index=["configural", "metric", "scalar", "strict"], columns=cols)
+    ladder["decision"] = ["baseline", "accept", "partial", "not established"]
+    table = invariance_table(ladder, style=style)
+    assert [line.cells[-1].text for line in table.lines()] == expected
+
+
+def test_item_table_expands_a_second_order_construct():
+    import synergy_stats as ss
+    from synergy_stats.tables import item_table
+
+    inst = ss.load_instrument("synergy-execution")
+    parts = list(inst.constructs["mechanism"].components)
+    ids = [it.id for it in inst.items if it.construct in parts]
+    data = pd.DataFrame({i: [1, 2, 3, 4, 5] * 4 for i in ids}).astype(float)
+    data.iloc[::3] = data.iloc[::3][::-1].to_numpy()
+    by_parts = item_table(data, inst, constructs=parts)
+    by_parent = item_table(data, inst, constructs=["mechanism"])
+    assert by_parent.to_markdown() == by_parts.to_markdown()
+
+
+def test_cn_journal_keeps_the_leading_zero_and_the_chinese_caption(tmp_path):
+    # the Chinese journal variant: leading zeros kept, 表1　标题 in Word and LaTeX
+    rows = [("x", 0.463, 0.0004), ("y", -0.2, 0.03)]
+    t = plain_table(
+        ["变量", "b", "p"], rows, pvalues=["p"], style="cn_journal", caption="标题", number=1
+    )
+    cells = [c.text for line in t.lines() for c in line.cells]
+    assert cells == ["0.463", "< 0.001", "-0.200", "0.030"]
+    assert "labelsep=quad" in t.to_latex()
+    assert "表1\u3000标题" in _xml(t, tmp_path)
+    cn = plain_table(["变量", "b", "p"], rows, pvalues=["p"], style="cn")
+    assert [c.text for line in cn.lines() for c in line.cells][-1] == ".030"
+
+
+def test_a_style_is_data_a_user_copies_and_changes():
+    from synergy_stats.tables import STYLE_DEFINITIONS, style_from_dict
+
+    mine = style_from_dict({**STYLE_DEFINITIONS["cn"], "name": "mine", "font_size": 9.0})
+    assert mine.font_size == 9.0 and mine.language == "zh"
+    assert style_from_dict(mine.to_dict()) == mine

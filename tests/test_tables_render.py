@@ -3,7 +3,8 @@
 The main job's results are frozen in tests/data/tables/main_job/ (the CSV files that
 ``synergy-stats report --example`` writes); the tables are built from them with the main
 job's own :func:`synergy_stats.report_analysis.paper_tables`, in the ``apa`` and ``cn``
-styles, plus a fixture with a 14 x 14 correlation matrix and a 60-item measurement table.
+styles, plus a fixture with a 14 x 14 correlation matrix and a 60-item measurement table (in both
+styles, so under both engines).
 Each format is rendered once per module:
 
 - LaTeX under pdflatex (apa) and xelatex (cn) on A4 with 2.5 cm margins: no Overfull \\hbox
@@ -57,9 +58,13 @@ def _csv(name: str, **kw: Any) -> pd.DataFrame:
     return pd.read_csv(MAIN / name, encoding="utf-8-sig", **kw)
 
 
-def _fixture_tables() -> list[tuple[str, Table]]:
+def _fixture_tables(style: str = "apa") -> list[tuple[str, Table]]:
+    zh = style == "cn"
     rng = np.random.default_rng(7)
-    names = [f"Construct {chr(65 + k)} of the survey" for k in range(14)]
+    names = [
+        f"调查的第{k + 1}个构念" if zh else f"Construct {chr(65 + k)} of the survey"
+        for k in range(14)
+    ]
     a = rng.normal(size=(200, 14)) + rng.normal(size=(200, 1))
     scores = pd.DataFrame(a, columns=[f"c{k}" for k in range(14)])
     big = correlation_table(
@@ -67,7 +72,8 @@ def _fixture_tables() -> list[tuple[str, Table]]:
         reliability={f"c{k}": 0.8 + k / 100 for k in range(14)},
         labels={f"c{k}": n for k, n in enumerate(names)},
         number=20,
-        caption="A 14 x 14 correlation matrix",
+        style=style,
+        caption="14 × 14 相关矩阵" if zh else "A 14 x 14 correlation matrix",
     )
     rows = []
     for c in range(12):
@@ -81,7 +87,8 @@ def _fixture_tables() -> list[tuple[str, Table]]:
             {"alpha": 0.81, "omega": 0.82, "ave": 0.5}, index=[f"f{c}" for c in range(12)]
         ),
         number=21,
-        caption="A 60-item measurement model",
+        style=style,
+        caption="60 个题项的测量模型" if zh else "A 60-item measurement model",
     )
     return [("fixture_matrix14", big), ("fixture_measurement60", long)]
 
@@ -111,7 +118,7 @@ def tables() -> dict[str, list[tuple[str, Table]]]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         apa = paper_tables(ctx) + _fixture_tables()
-        cn = paper_tables(ctx, style="cn")
+        cn = paper_tables(ctx, style="cn") + _fixture_tables("cn")
     return {"apa": apa, "cn": cn}
 
 
@@ -376,3 +383,40 @@ def test_html_has_no_horizontal_overflow_at_800px(html_widths):
     for key, value in html_widths.items():
         table_w, box_w = (int(x) for x in value.split(":"))
         assert table_w <= box_w, f"{key}: table {table_w}px in a {box_w}px box"
+
+
+# ------------------------------------------------------------------------- cn wording
+
+# acronyms and names a Chinese journal prints as they are
+_LATIN_OK = {
+    "AVE", "CFI", "TLI", "RMSEA", "SRMR", "HTMT", "FIML", "ML", "MLR", "CR", "RI", "CLPM",
+    "Cronbach", "Fornell", "Larcker", "type", "N", "p", "z", "b", "df", "M", "SD",
+}  # fmt: skip
+
+
+def test_cn_tables_have_no_english_words(tables):
+    # was: English captions ("Structural paths and hypothesis tests"), the model name
+    # "Synergy execution model" in the fit table and "baseline" in the invariance table
+    for stem, table in tables["cn"]:
+        assert re.search("[\u4e00-\u9fff]", table.caption or ""), f"{stem}: {table.caption!r}"
+        for piece in [table.caption or "", *_cells(table)]:
+            for word in re.findall(r"[A-Za-z]{2,}", piece.replace("'s", "")):
+                assert word in _LATIN_OK, f"{stem}: English {word!r} in {piece!r}"
+
+
+def test_latex_panel_titles_span_the_row_and_stub_labels_hang(tables):
+    # was: a panel title set in the stub column, where "Office and joint-meeting
+    # integration" wrapped; a wrapped stub label's second line started flush left
+    tex = dict(tables["apa"])["table_measurement"].to_latex()
+    assert "{@{}l@{}}{\\textit{Office and joint-meeting integration}}" in tex
+    assert "\\hangindent=1em\\hangafter=1}X" in tex
+
+
+def test_html_stub_keeps_its_width_and_one_word_headers_do_not_break(tables):
+    # was: at 800 px the cn correlation table squeezed its stub to one or two characters a
+    # line ("环/境压/力") and broke the header 标准差 inside the word
+    html = dict(tables["cn"])["table_correlations"].to_html()
+    width = float(re.search(r"<th style=\"[^\"]*min-width:([\d.]+)em;", html).group(1))
+    assert width >= 6.0
+    head = re.search(r"<th[^>]*>标准差</th>", html).group(0)
+    assert "white-space:nowrap" in head

@@ -32,6 +32,9 @@ _TOP = "border-top:2px solid black;"
 _MID = "border-bottom:1px solid black;"
 _BOTTOM = "border-bottom:2px solid black;"
 _PAD = "padding:1px 6px;"
+# the text width a table may take on an 800 px screen at 16 px type, in em (the column
+# estimates run a few per cent short of Chromium's, hence 43 rather than 800 / 16 - margins)
+_BUDGET_EM = 43.0
 _SUP = '<sup style="line-height:0;font-size:70%;vertical-align:super;">'
 
 
@@ -130,11 +133,18 @@ def render(table: Table, *, standalone: bool = False) -> str:
     boxes: list[tuple[float, float] | None] = [
         (sh.int_em * 1.1, sh.frac_em * 1.1) if sh.numeric else None for sh in shapes
     ]
-    # a table wider than a narrow screen (800 px at 16 px type) is set smaller
-    stub_word, _ = stub_widths(stub_labels(table))
-    need_em = sum(sh.natural_em * 1.1 + 0.75 for sh in shapes) + stub_word + 0.75
-    scale = min(1.0, max(0.7, 46.0 / need_em))
+    # a table wider than a narrow screen (800 px at 16 px type) is set smaller, down to 70%
+    stub_word, stub_full = stub_widths(stub_labels(table))
+    cols_em = sum(sh.natural_em * 1.1 + 0.75 for sh in shapes)
+    # the stub wants its widest word, and at least 6 em (6 CJK characters) of a long label
+    stub_want = max(stub_word, min(stub_full, 6.0))
+    need_em = cols_em + stub_want + 0.75
+    scale = min(1.0, max(0.7, _BUDGET_EM / need_em))
     size = f"font-size:{scale * 100:.0f}%;" if scale < 1.0 else ""
+    # the stub keeps the width the columns leave it (in the table's own em), so a label
+    # breaks between words only when it must; CJK labels, breakable after any character,
+    # would otherwise be squeezed to one or two characters a line
+    stub_em = max(stub_want, min(stub_full, _BUDGET_EM / scale - cols_em - 0.75))
     out = [
         '<div class="synergy-table-box" style="max-width:100%;overflow-x:auto;">',
         f'<table class="synergy-table" lang="{lang}" style="border-collapse:collapse;{size}'
@@ -148,7 +158,8 @@ def render(table: Table, *, standalone: bool = False) -> str:
     for i, hrow in enumerate(table.header):
         css = (_TOP if i == 0 else "") + (_MID if i == nh - 1 else "")
         stub = _sym(table.stub, sym) if i == nh - 1 else ""
-        cells = [f'<th style="text-align:left;font-weight:normal;{_PAD}{css}">{stub}</th>']
+        width = f"min-width:{stub_em:.2f}em;" if i == nh - 1 else ""
+        cells = [f'<th style="text-align:left;font-weight:normal;{_PAD}{width}{css}">{stub}</th>']
         for c in hrow:
             span = f' colspan="{c.span}"' if c.span > 1 else ""
             rule = (
@@ -157,8 +168,10 @@ def render(table: Table, *, standalone: bool = False) -> str:
                 else ""
             )
             body = _sym(c.text, sym) + _sup(",".join(c.marks))
+            # a one-word header (标准差, Hypothesis) never breaks inside the word
+            keep = "white-space:nowrap;" if " " not in c.text.strip() else ""
             cells.append(
-                f'<th{span} style="text-align:center;font-weight:normal;{_PAD}{css}{rule}">'
+                f'<th{span} style="text-align:center;font-weight:normal;{_PAD}{keep}{css}{rule}">'
                 f"{body}</th>"
             )
         out.append("<tr>" + "".join(cells) + "</tr>")

@@ -211,7 +211,8 @@ def _label(line: Line) -> str:
 
 
 def _colspec(lay: LatexPlan) -> str:
-    parts = [">{\\raggedright\\arraybackslash}X"]
+    # a long stub label wraps with a hanging indent: its second line is not read as a row
+    parts = [">{\\raggedright\\arraybackslash\\hangindent=1em\\hangafter=1}X"]
     for num in lay.numeric:
         parts.append("r@{}l" if num else "c")
     return "@{}" + "".join(parts) + "@{}"
@@ -291,7 +292,10 @@ def _body_lines(table: Table, lay: LatexPlan) -> list[str]:
             if not first:
                 out.append("\\addlinespace")
             title = escape_latex(line.label)
-            out.append(f"\\textit{{{title}}}" + " &" * (physical_total - 1) + " \\\\")
+            # across the whole row: a panel title never wraps in a narrow stub
+            out.append(
+                f"\\multicolumn{{{physical_total}}}{{@{{}}l@{{}}}}{{\\textit{{{title}}}}} \\\\"
+            )
         else:
             cells = [_label(line)]
             phys = _width(line.cells, lay.numeric)

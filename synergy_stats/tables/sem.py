@@ -1151,6 +1151,10 @@ _INV_COLUMNS = (
 )
 
 
+# decisions of an invariance ladder that the style words (InvarianceLadder.table())
+_DECISIONS = ("accept", "reject", "baseline", "partial", "not established")
+
+
 def invariance_table(
     ladder: pd.DataFrame,
     *,
@@ -1211,7 +1215,7 @@ def invariance_table(
             _num(_get(rec, "srmr"), nd, st, bounded=True),
             _num(_get(rec, "delta_cfi"), nd, st, bounded=True),
             _num(_get(rec, "delta_rmsea"), nd, st, bounded=True),
-            Cell(st.word(dec.lower()) if dec.lower() in ("accept", "reject") else dec),
+            Cell(st.word(dec.lower()) if dec.lower() in _DECISIONS else dec),
         )
         name = str(level)
         rows.append(

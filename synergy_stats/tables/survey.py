@@ -306,7 +306,8 @@ def item_table(
     fit : SEM result or DataFrame, optional
         A CFA (or its ``estimates()``): the standardized loading (std.all) of each item.
     constructs : sequence of str, optional
-        First-order constructs to show (default: every construct that has items of its own).
+        First-order constructs to show (default: every construct that has items of its own);
+        a second-order construct stands for its first-order components.
     items : {"code", "wording", "code_wording", "id"}
         How items are named (default: code and wording).
     skew_type : {1, 2, 3}
@@ -343,6 +344,14 @@ def item_table(
     for it in all_items:
         by_construct.setdefault(str(it.construct), []).append(it)
     shown = list(constructs) if constructs is not None else list(by_construct)
+    # a second-order construct stands for its first-order components, in order
+    defs: Mapping[str, Any] = getattr(instrument, "constructs", None) or {}
+
+    def _parts(c: str) -> list[str]:
+        parts = tuple(getattr(defs.get(c), "components", None) or ())
+        return [str(p) for p in parts] if c not in by_construct and parts else [c]
+
+    shown = [part for c in shown for part in _parts(c)]
     unknown = [c for c in shown if c not in by_construct]
     if unknown:
         raise DataValidationError(
