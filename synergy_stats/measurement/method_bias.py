@@ -33,7 +33,7 @@ def _syntax(traits: dict[str, list[str]]) -> str:
 def _fit(syntax: str, frame: pd.DataFrame, *, missing: str, std_lv: bool = False) -> SEMResult:
     from synergy_stats.structural import cfa
 
-    return cfa(syntax, frame, missing=missing, std_lv=std_lv)  # type: ignore[arg-type]
+    return cfa(syntax, frame, missing=missing, std_lv=std_lv)
 
 
 def _measures(fit: SEMResult) -> dict[str, float]:
