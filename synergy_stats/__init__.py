@@ -92,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "discriminant_table": "synergy_stats.tables",
     "indirect_table": "synergy_stats.tables",
     "invariance_table": "synergy_stats.tables",
+    "method_bias_table": "synergy_stats.tables",
     # standard survey tables (issue 10)
     "correlation_table": "synergy_stats.tables",
     "item_table": "synergy_stats.tables",
@@ -271,6 +272,7 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         item_table,
         lags_table,
         measurement_table,
+        method_bias_table,
         paths_table,
         regression_table,
     )

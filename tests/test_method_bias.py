@@ -93,3 +93,12 @@ def test_errors():
         ss.method_bias(HS, hs, marker="x1")
     with pytest.raises(SpecificationError, match="at least two"):
         ss.method_bias({"visual": ["x1", "x2", "x3"]}, hs)
+
+
+def test_method_bias_table_renders(marker_result):
+    t = ss.method_bias_table(marker_result)
+    md = t.to_markdown()
+    assert "Method-R" in md and "Harman" in md
+    assert "Method-C" in t.to_latex() and "Method-U" in t.to_html()
+    with pytest.raises(OptionError, match="result"):
+        ss.method_bias_table("x")
