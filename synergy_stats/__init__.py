@@ -92,6 +92,7 @@ _EXPORTS: dict[str, str] = {
     "discriminant_table": "synergy_stats.tables",
     "indirect_table": "synergy_stats.tables",
     "invariance_table": "synergy_stats.tables",
+    "method_bias_table": "synergy_stats.tables",
     # standard survey tables (issue 10)
     "correlation_table": "synergy_stats.tables",
     "item_table": "synergy_stats.tables",
@@ -113,6 +114,8 @@ _EXPORTS: dict[str, str] = {
     "bartlett": "synergy_stats.measurement",
     "efa": "synergy_stats.measurement",
     "parallel_analysis": "synergy_stats.measurement",
+    "method_bias": "synergy_stats.measurement.method_bias",
+    "MethodBiasResult": "synergy_stats.measurement.method_bias",
     # figures (issue 12)
     "plot_path": "synergy_stats.figures",
     "plot_riclpm": "synergy_stats.figures",
@@ -212,6 +215,7 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         parallel_analysis,
         reliability,
     )
+    from synergy_stats.measurement.method_bias import MethodBiasResult, method_bias  # noqa: F401
     from synergy_stats.multilevel import ClusterInfo, validate_cluster  # noqa: F401
     from synergy_stats.multilevel.icc import ItemICC, item_icc  # noqa: F401
     from synergy_stats.multilevel.robust import ClusterRobustResult  # noqa: F401
@@ -268,6 +272,7 @@ if TYPE_CHECKING:  # pragma: no cover - the real signatures, for type checkers a
         item_table,
         lags_table,
         measurement_table,
+        method_bias_table,
         paths_table,
         regression_table,
     )

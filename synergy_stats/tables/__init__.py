@@ -9,6 +9,7 @@ Build tables with :func:`regression_table`, the survey tables (:func:`correlatio
 
 from __future__ import annotations
 
+from synergy_stats.tables.method_bias import method_bias_table
 from synergy_stats.tables.model import Cell, Notes, Panel, Row, Table, plain_table
 from synergy_stats.tables.regression import regression_table
 from synergy_stats.tables.sem import (
@@ -47,6 +48,7 @@ __all__ = [
     "lags_table",
     "load_style",
     "measurement_table",
+    "method_bias_table",
     "paths_table",
     "plain_table",
     "regression_table",
