@@ -31,7 +31,7 @@ one <- function(fit, model, call) {
        tests = tests,
        estimates = pe[, keep],
        r2 = as.list(lavInspect(fit, "r2")),
-       sample_th = as.numeric(ss$th),
+       sample_th = as.numeric(if (is.null(ss$res.th)) ss$th else ss$res.th),
        sample_res_slopes = unclass(ss$res.slopes),
        sample_res_cov = unclass(ss$res.cov),
        sample_res_int = as.numeric(ss$res.int),
