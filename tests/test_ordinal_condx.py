@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from synergy_stats.errors import DataValidationError
-from synergy_stats.ordinal.condx import ordered_probit
+from synergy_stats.ordinal.condx import conditional_polychoric, ordered_probit
 
 DATA = Path(__file__).parent / "data" / "ordinal"
 REF = json.loads((DATA / "lavaan_ordinal_condx_reference.json").read_text())
@@ -34,3 +34,16 @@ def test_probit_bad_input_names_the_problem() -> None:
         ordered_probit(np.array([1, 2, 3]), np.zeros((2, 1)))
     with pytest.raises(DataValidationError, match="category code"):
         ordered_probit(np.array([1, 3, 3]), np.zeros((3, 1)))
+
+
+def test_conditional_polychoric_matches_lavaan_res_cov() -> None:
+    ref = REF["hs_cov_wlsmv_delta"]
+    df = pd.read_csv(DATA / "hs_ordinal_cov.csv")
+    X = df[["ageyr", "sex"]].to_numpy(float)
+    ys = [df[f"x{i + 1}"].to_numpy() for i in range(9)]
+    fits = [ordered_probit(y, X) for y in ys]
+    R = np.array(ref["sample_res_cov"])
+    for i in range(9):
+        for j in range(i):
+            r = conditional_polychoric(ys[i], ys[j], X, fits[i], fits[j])
+            assert r == pytest.approx(R[i, j], abs=1e-6), (i, j)

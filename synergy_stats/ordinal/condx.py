@@ -3,20 +3,21 @@
 With exogenous observed covariates ``x``, lavaan (0.6-14) summarises each ordered
 endogenous indicator by an ordinal probit regression on ``x``,
 ``P(y <= k | x) = Phi(tau_k - x' beta)``, fitted by maximum likelihood (thresholds
-``tau`` and slopes ``beta``). This module provides that univariate step; the
-conditional (residual) correlations, their NACOV and the estimation that uses them
+``tau`` and slopes ``beta``). Step 2 then estimates each residual polychoric correlation
+with thresholds and slopes fixed. Both are here; their NACOV and the estimation that uses them
 are not implemented yet.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import ndtr, ndtri
 
 from synergy_stats.errors import ConvergenceError, DataValidationError
+from synergy_stats.ordinal.bvn import bvn_lower
 
-__all__ = ["ordered_probit"]
+__all__ = ["conditional_polychoric", "ordered_probit"]
 
 
 def _negloglik(par: np.ndarray, y: np.ndarray, X: np.ndarray, K: int) -> tuple[float, np.ndarray]:
@@ -87,3 +88,54 @@ def ordered_probit(y: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if not np.all(np.isfinite(res.x)) or np.max(np.abs(res.jac)) > 1e-5:
         raise ConvergenceError(f"ordinal probit did not converge: {res.message}")
     return res.x[: K - 1], res.x[K - 1 :]
+
+
+def conditional_polychoric(
+    y1: np.ndarray,
+    y2: np.ndarray,
+    X: np.ndarray,
+    fit1: tuple[np.ndarray, np.ndarray],
+    fit2: tuple[np.ndarray, np.ndarray],
+) -> float:
+    """Residual polychoric correlation of two ordered items given covariates ``X``.
+
+    Step 2 of lavaan's ``conditional.x``: thresholds and slopes are held at their
+    step-1 values and the bivariate-probit likelihood is maximised over the
+    correlation only.
+
+    Parameters
+    ----------
+    y1, y2 : numpy.ndarray
+        Category codes ``1..K``, shape ``(n,)``.
+    X : numpy.ndarray
+        Covariates, shape ``(n, p)``.
+    fit1, fit2 : tuple of numpy.ndarray
+        ``(tau, beta)`` from :func:`ordered_probit` for each item.
+
+    Returns
+    -------
+    float
+        The conditional (residual) polychoric correlation.
+    """
+
+    def bounds(y: np.ndarray, fit: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        tau, beta = fit
+        t_ext = np.concatenate([[-np.inf], tau, [np.inf]])
+        eta = np.asarray(X, float) @ beta
+        return t_ext[y] - eta, t_ext[y - 1] - eta
+
+    u1, l1 = bounds(np.asarray(y1, int), fit1)
+    u2, l2 = bounds(np.asarray(y2, int), fit2)
+
+    def nll(rho: float) -> float:
+        r = np.asarray(rho, dtype=float)
+        p = (
+            bvn_lower(u1, u2, r)
+            - bvn_lower(l1, u2, r)
+            - bvn_lower(u1, l2, r)
+            + bvn_lower(l1, l2, r)
+        )
+        return float(-np.sum(np.log(np.clip(p, 1e-300, None))))
+
+    res = minimize_scalar(nll, bounds=(-0.995, 0.995), method="bounded", options={"xatol": 1e-10})
+    return float(res.x)
