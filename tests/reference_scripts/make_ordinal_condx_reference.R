@@ -1,0 +1,52 @@
+# Frozen lavaan 0.6-14 references for ordered indicators with exogenous observed
+# covariates (conditional.x = TRUE, lavaan's default for categorical data; issue 13).
+# Run from the repo root:  Rscript tests/reference_scripts/make_ordinal_condx_reference.R
+# Writes tests/data/ordinal/hs_ordinal_cov.csv (hs_ordinal.csv plus ageyr and sex, the
+# same quartile cut as make_ordinal_reference.R) and
+# tests/data/ordinal/lavaan_ordinal_condx_reference.json.
+suppressMessages({library(lavaan); library(jsonlite)})
+d <- "tests/data"
+od <- file.path(d, "ordinal")
+hs <- read.csv(file.path(d, "holzinger_swineford_1939.csv"))
+hso <- read.csv(file.path(od, "hs_ordinal.csv"))
+stopifnot(all(hso$id == hs$id))
+hso$ageyr <- hs$ageyr
+hso$sex <- hs$sex
+write.csv(hso, file.path(od, "hs_ordinal_cov.csv"), row.names = FALSE)
+items <- paste0("x", 1:9)
+hs_model <- "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6\nspeed =~ x7 + x8 + x9"
+cov_model <- paste(hs_model, "visual ~ ageyr + sex", sep = "\n")
+mimic_model <- paste(hs_model, "visual ~ ageyr + sex\nx1 ~ sex", sep = "\n")
+pe_cols <- c("lhs", "op", "rhs", "label", "group", "est", "se", "std.lv", "std.all", "std.nox")
+one <- function(fit, model, call) {
+  pe <- parameterEstimates(fit, standardized = TRUE, remove.nonfree = FALSE)
+  keep <- intersect(pe_cols, names(pe))
+  tst <- lavInspect(fit, "test")
+  tests <- lapply(tst, function(t) t[intersect(names(t), c("test", "stat", "df", "pvalue",
+                                                            "scaling.factor", "shift.parameter",
+                                                            "trace.UGamma", "trace.UGamma2"))])
+  ss <- lavInspect(fit, "sampstat")
+  list(model = model, call = call,
+       fit_measures = as.list(fitMeasures(fit)),
+       tests = tests,
+       estimates = pe[, keep],
+       r2 = as.list(lavInspect(fit, "r2")),
+       sample_th = as.numeric(if (is.null(ss$res.th)) ss$th else ss$res.th),
+       sample_res_slopes = unclass(ss$res.slopes),
+       sample_res_cov = unclass(ss$res.cov),
+       sample_res_int = as.numeric(ss$res.int),
+       gamma = unclass(lavInspect(fit, "gamma")),
+       gamma_names = rownames(lavInspect(fit, "gamma")))
+}
+out <- list(generator = paste("lavaan", packageVersion("lavaan")))
+out$hs_cov_wlsmv_delta <- one(sem(cov_model, data = hso, ordered = items), cov_model,
+  "sem(HS4 + visual ~ ageyr + sex, data = hs_ordinal_cov, ordered = x1:x9)  # WLSMV, delta")
+out$hs_cov_ulsmv <- one(sem(cov_model, data = hso, ordered = items, estimator = "ULSMV"),
+  cov_model, "sem(..., ordered = x1:x9, estimator = 'ULSMV')")
+out$hs_cov_wlsmv_theta <- one(sem(cov_model, data = hso, ordered = items,
+                                  parameterization = "theta"), cov_model,
+  "sem(..., ordered = x1:x9, parameterization = 'theta')")
+out$hs_mimic_wlsmv <- one(sem(mimic_model, data = hso, ordered = items), mimic_model,
+  "sem(HS4 + visual ~ ageyr + sex + x1 ~ sex, ordered = x1:x9)  # direct effect on an item")
+writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = FALSE, na = "null"),
+           file.path(od, "lavaan_ordinal_condx_reference.json"))
