@@ -102,3 +102,26 @@ def test_method_bias_table_renders(marker_result):
     assert "Method-C" in t.to_latex() and "Method-U" in t.to_html()
     with pytest.raises(OptionError, match="result"):
         ss.method_bias_table("x")
+
+
+def test_ulmc_that_does_not_converge_is_reported_and_the_rest_kept(monkeypatch):
+    # the ULMC model of the bundled 44-item instrument (n = 156 listwise) does not converge;
+    # that must not lose Harman's and the marker tests
+    from synergy_stats.errors import ConvergenceError
+    from synergy_stats.measurement import method_bias as mb
+
+    real = mb._fit
+
+    def failing(syntax, frame, **kw):
+        if "method =~" in syntax:
+            raise ConvergenceError("the optimiser did not converge (test)")
+        return real(syntax, frame, **kw)
+
+    monkeypatch.setattr(mb, "_fit", failing)
+    d = pd.read_csv(DATA / "measurement" / "method_bias_marker.csv")
+    with pytest.warns(ss.ConvergenceWarning, match="ULMC model .* was not estimated"):
+        res = ss.method_bias(TR, d, marker=["m1", "m2", "m3"])
+    assert "ulmc" not in res.models.index
+    assert {"one_factor", "trait"} <= set(res.models.index)
+    assert res.method_variance.empty
+    assert res.marker is not None and res.harman is not None

@@ -6,6 +6,7 @@ shares use :func:`synergy_stats.efa` (psych's ``principal`` / ``fa``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
-from synergy_stats.errors import OptionError, SpecificationError
+from synergy_stats.errors import (
+    ConvergenceError,
+    ConvergenceWarning,
+    OptionError,
+    SpecificationError,
+)
 from synergy_stats.measurement._common import correlation, prepare_data, prepare_keyed, to_spec
 
 if TYPE_CHECKING:
@@ -342,7 +348,20 @@ def method_bias(
     if ulmc:
         orth = " + ".join(f"0*{f}" for f in traits)
         syn = f"{trait_syn}\nmethod =~ {' + '.join(items)}\nmethod ~~ {orth}"
-        fits["ulmc"] = _fit(syn, frame, missing=missing)
+        try:
+            fits["ulmc"] = _fit(syn, frame, missing=missing)
+        except ConvergenceError as exc:
+            # the ULMC model often fails to converge (a method factor on every item beside
+            # the traits); report it and keep the other tests rather than losing them
+            warnings.warn(
+                f"method_bias: the ULMC model (trait model + one method factor on all "
+                f"{len(items)} items) was not estimated: {exc}; Harman's tests and the "
+                "marker tests are still reported",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+            ulmc = False
+    if ulmc:
         models["ulmc"] = _measures(fits["ulmc"])
         comps.append(
             {
