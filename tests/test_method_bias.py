@@ -125,3 +125,42 @@ def test_ulmc_that_does_not_converge_is_reported_and_the_rest_kept(monkeypatch):
     assert {"one_factor", "trait"} <= set(res.models.index)
     assert res.method_variance.empty
     assert res.marker is not None and res.harman is not None
+
+
+def test_codebook_marker_items_are_the_default_markers(tmp_path, marker_result):
+    import yaml
+
+    txt = {"en": "x", "zh": "某"}
+    constructs = [{"id": c, "label": txt, "definition": txt} for c in ("a", "b", "c", "m")]
+    items = [
+        {"id": i, "construct": f, "text": txt}
+        for f, v in {**TR, "m": ["m1", "m2", "m3"]}.items()
+        for i in v
+    ]
+    book = {
+        "id": "marker-test",
+        "version": "1.0",
+        "title": txt,
+        "default_scale": "agree5",
+        "scales": [
+            {
+                "id": "agree5",
+                "points": 5,
+                "minimum": 1,
+                "maximum": 5,
+                "labels": {k: {"en": f"level {k}", "zh": f"等级{k}"} for k in range(1, 6)},
+            }
+        ],
+        "constructs": constructs,
+        "items": items,
+        "marker_items": ["m1", "m2", "m3"],
+    }
+    path = tmp_path / "marker.yaml"
+    path.write_text(yaml.safe_dump(book, allow_unicode=True), encoding="utf-8")
+    inst = ss.load_instrument(path)
+    assert inst.marker_items == ("m1", "m2", "m3")
+    d = pd.read_csv(DATA / "measurement" / "method_bias_marker.csv")
+    with pytest.warns(ss.HeywoodWarning):
+        res = ss.method_bias(inst, d)
+    assert res.marker is not None and res.marker["items"] == ["m1", "m2", "m3"]
+    pd.testing.assert_frame_equal(res.models, marker_result.models)

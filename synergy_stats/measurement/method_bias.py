@@ -149,10 +149,9 @@ class MethodBiasResult:
 
 def _markers_of(spec: Any, marker: str | Sequence[str] | None) -> list[str]:
     if marker is None:
-        items = None if isinstance(spec, Mapping) else getattr(spec, "items", None)
-        if items is None:
+        if isinstance(spec, Mapping):
             return []
-        return [it.id for it in items if getattr(it, "role", None) == "marker"]
+        return list(getattr(spec, "marker_items", ()) or ())
     if isinstance(marker, str):
         return [marker]
     if not isinstance(marker, Sequence) or not all(isinstance(m, str) for m in marker):
@@ -227,8 +226,8 @@ def method_bias(
     ----------
     spec : Instrument or mapping
         Trait factors and their items (first-order factors, as :func:`synergy_stats.htmt`).
-        Items whose codebook ``role`` is ``marker`` are the marker items when ``marker``
-        is None; their construct is not a trait.
+        An instrument's ``marker_items`` (codebook key) are the marker items when
+        ``marker`` is None; they are left out of the traits.
     data : pandas.DataFrame
         Item columns; never modified.
     marker : str or list of str, optional
