@@ -206,6 +206,7 @@ REPORT_STEPS: list[str] = [
     "synergy_stats.report:scoring_step",
     "synergy_stats.report:descriptives_step",
     "synergy_stats.report_analysis:measurement_step",
+    "synergy_stats.report_method_bias:method_bias_step",
     "synergy_stats.report_analysis:sem_step",
     "synergy_stats.report_analysis:indirect_step",
     "synergy_stats.report_ordinal:ordinal_step",
