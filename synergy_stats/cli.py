@@ -30,6 +30,9 @@ __all__ = ["build_parser", "main"]
 EXIT_OK = 0
 EXIT_PROBLEMS = 1  # validate found errors, or a report step failed
 EXIT_USAGE = 2  # bad arguments or unusable input
+#: ``--platform`` values: the keys of ``synergy_stats.intake.platforms.PLATFORMS`` (spelt
+#: out so that ``--help`` does not import the statistics stack; a test keeps them equal).
+PLATFORM_CHOICES = ("wjx", "tencent", "qualtrics")
 
 
 def _add_data_options(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +46,12 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
         help="comma-separated other expected columns (not reported as unknown)",
     )
     parser.add_argument("--sheet", default="0", help="XLSX sheet name or 0-based number")
+    parser.add_argument(
+        "--platform",
+        choices=PLATFORM_CHOICES,
+        help="survey platform preset of the export: its metadata columns (time, duration, IP, "
+        "respondent) are kept out of item matching and checked (speeders, repeats)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,6 +167,7 @@ def _read(args: argparse.Namespace) -> Any:
         group=args.group,
         covariates=_covariates(args.covariates),
         sheet=_sheet(args.sheet),
+        platform=args.platform,
     )
 
 

@@ -378,3 +378,26 @@ def test_main_job_validation_section_reports_and_flags_without_dropping(
     flags = pd.read_csv(tmp_path / "r" / "row_flags.csv", index_col=0, encoding="utf-8-sig")
     assert len(flags) == len(truth)
     assert flags["speeder"].tolist() == truth["is_speeder"].tolist()
+
+
+def test_cli_platform_option(exports, tmp_path, capsys) -> None:
+    import yaml
+
+    from synergy_stats.cli import PLATFORM_CHOICES, main
+    from synergy_stats.intake.platforms import PLATFORMS
+
+    assert set(PLATFORM_CHOICES) == set(PLATFORMS)
+    paths, truth = exports
+    book = tmp_path / "trial.yaml"
+    book.write_text(yaml.safe_dump(pe.trial_codebook(), allow_unicode=True), encoding="utf-8")
+    roles = [a for k, v in pe.ROLES.items() for a in (f"--{k}", str(v))]
+    base = ["validate", str(paths["text_xlsx"]), "--instrument", str(book), *roles]
+    found = {}
+    for name, extra in (("plain", []), ("wjx", ["--platform", "wjx"])):
+        out = tmp_path / f"problems_{name}.csv"
+        main([*base, *extra, "--problems", str(out)])
+        capsys.readouterr()
+        p = pd.read_csv(out, encoding="utf-8-sig")
+        found[name] = sorted(p.loc[p["kind"] == "speeder", "row"].tolist())
+    assert found["plain"] == []  # without the preset the duration column is not known
+    assert found["wjx"] == _truth_rows(truth, "is_speeder") != []
