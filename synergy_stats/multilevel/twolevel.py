@@ -614,21 +614,18 @@ def _em_saturated(
     B[~keep] = 0.0
     B[:, ~keep] = 0.0
     uniq, idx = np.unique(sizes, return_inverse=True)
+    cnt = np.bincount(idx, minlength=len(uniq)).astype(float)
+    inv_s = (1.0 / uniq)[:, None, None]
     for _ in range(max_iter):
         d = cm - mu
-        u = np.zeros_like(cm)
-        sum_var_u = np.zeros_like(B)
-        sum_nvar_b = np.zeros((p, p))
-        for k, s in enumerate(uniq):
-            V = B.copy()
-            V[:p, :p] += W / s
-            Vinv = np.linalg.inv(V)
-            sel = idx == k
-            u[sel] = d[sel] @ (Vinv @ B)
-            var_u = B - B @ Vinv @ B
-            cnt = int(sel.sum())
-            sum_var_u += cnt * var_u
-            sum_nvar_b += cnt * s * var_u[:p, :p]
+        # all cluster sizes at once: V_k = B + [W / s_k, 0; 0, 0], stacked K x m x m
+        V = np.broadcast_to(B, (len(uniq), *B.shape)).copy()
+        V[:, :p, :p] += W[None] * inv_s
+        VB = np.linalg.solve(V, np.broadcast_to(B, V.shape))  # V_k^-1 B
+        u = np.einsum("jm,jmn->jn", d, VB[idx])
+        var_u = B[None] - B[None] @ VB  # B - B V_k^-1 B
+        sum_var_u = np.einsum("k,kmn->mn", cnt, var_u)
+        sum_nvar_b = np.einsum("k,kmn->mn", cnt * uniq, var_u[:, :p, :p])
         B_new = (u.T @ u + sum_var_u) / J
         r = cm[:, :p] - mu[:p] - u[:, :p]
         W_new = (data.s_pw + (r * sizes[:, None]).T @ r + sum_nvar_b) / N
