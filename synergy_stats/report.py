@@ -149,6 +149,26 @@ class ReportContext:
         self.files.append(path)
         return path
 
+    def write_table(self, stem: str, table: Any) -> list[tuple[str, str | None]]:
+        """Write a paper table as ``<stem>.tex``, ``.docx``, ``.html`` and ``.md``.
+
+        Returns ``(file name, None)`` per format written and ``(file name, message)`` per
+        format whose renderer raised a :class:`SynergyError` (one broken format must not
+        hide the others).
+        """
+        out: list[tuple[str, str | None]] = []
+        for ext in ("tex", "docx", "html", "md"):
+            name = f"{stem}.{ext}"
+            path = self._target(name)
+            try:
+                table.save(path, overwrite=True)
+            except SynergyError as exc:
+                out.append((name, str(exc)))
+                continue
+            self.files.append(path)
+            out.append((name, None))
+        return out
+
     def write_text(self, name: str, text: str) -> Path:
         """Write a UTF-8 text file."""
         path = self._target(name)

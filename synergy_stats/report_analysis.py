@@ -14,7 +14,6 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from synergy_stats.errors import SynergyError
 from synergy_stats.report import ReportContext, Section, markdown_table
 
 if TYPE_CHECKING:
@@ -784,15 +783,11 @@ def tables_step(ctx: ReportContext) -> Section:
     rows = []
     for stem, table in made:
         written = []
-        for ext in ("tex", "docx", "html", "md"):
-            name = f"{stem}.{ext}"
-            path = ctx._target(name)
-            try:
-                table.save(path, overwrite=True)
-            except SynergyError as exc:  # one broken table must not hide the others
-                written.append(f"{ext}: failed ({exc})")
+        for name, error in ctx.write_table(stem, table):
+            ext = name.rsplit(".", 1)[1]
+            if error is not None:
+                written.append(f"{ext}: failed ({error})")
                 continue
-            ctx.files.append(path)
             files.append(name)
             written.append(ext)
         rows.append((stem, table.caption or "", ", ".join(written)))

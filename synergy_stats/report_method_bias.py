@@ -58,16 +58,8 @@ def method_bias_step(ctx: ReportContext) -> Section:
         ctx.write_csv("method_bias_models.csv", res.models.reset_index()).name,
         ctx.write_csv("method_bias_comparisons.csv", res.comparisons).name,
     ]
-    table = method_bias_table(res)
-    for ext in ("tex", "docx", "html", "md"):
-        name = f"table_method_bias.{ext}"
-        path = ctx._target(name)
-        try:
-            table.save(path, overwrite=True)
-        except SynergyError:
-            continue
-        ctx.files.append(path)
-        files.append(name)
+    written = ctx.write_table("table_method_bias", method_bias_table(res))
+    files += [name for name, error in written if error is None]
     h = res.harman
     rows = [
         (

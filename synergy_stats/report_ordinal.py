@@ -108,15 +108,7 @@ def ordinal_step(ctx: ReportContext) -> Section:
         ),
     }
     for stem, table in tables.items():
-        for ext in ("tex", "docx", "html", "md"):
-            name = f"{stem}.{ext}"
-            path = ctx._target(name)
-            try:
-                table.save(path, overwrite=True)
-            except SynergyError:
-                continue
-            ctx.files.append(path)
-            files.append(name)
+        files += [name for name, error in ctx.write_table(stem, table) if error is None]
     rows = [
         (
             r.label or "",

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from synergy_stats.errors import DataValidationError
+from synergy_stats.errors import DataValidationError, EstimationError
 
 __all__ = ["TwoLevelMissingData", "make_twolevel_missing"]
 
@@ -279,7 +279,8 @@ class TwoLevelMissingData:
             return None
         Binv = out[0]
         dev = uhat - nu_r
-        assert Kr is not None
+        if Kr is None:  # pragma: no cover - allocated whenever grad is True
+            raise EstimationError("two-level FIML: the gradient's cluster covariances are missing")
         Msum = dev.T @ dev + Kr.sum(axis=0)
         GBr = J * Binv - Binv @ Msum @ Binv
         gnu = -2.0 * Binv @ dev.sum(axis=0)
