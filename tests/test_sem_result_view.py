@@ -40,6 +40,24 @@ def test_result_arrays_are_read_only(fit: SEMResult) -> None:
     assert (fit.estimates()["est"].to_numpy() == before).all()
 
 
+def test_engine_state_reachable_from_a_result_is_read_only(fit: SEMResult) -> None:
+    # the parameter table, the optimiser's estimates and the sample statistics feed every
+    # number of the fit: writing into them raises instead of changing results silently
+    chisq = fit.fit_measures()["chisq"]
+    gd = fit.group_data[0]
+    for arr in (fit.partable.value, fit.partable.free, fit.optim.theta, gd.cov, gd.mean, gd.raw):
+        with pytest.raises(ValueError, match="read-only"):
+            arr.flat[0] = 99.0
+    # tables handed out are copies: changing them changes nothing in the fit
+    s = fit.sample_cov()
+    s.iloc[0, 0] = 99.0
+    assert fit.sample_cov().iloc[0, 0] != 99.0
+    m = fit.sample_mean()
+    m.iloc[0] = 99.0
+    assert fit.sample_mean().iloc[0] != 99.0
+    assert fit.fit_measures()["chisq"] == chisq
+
+
 def test_engine_module_imports_by_its_path() -> None:
     mod = importlib.import_module("synergy_stats.structural.api")
     assert callable(mod.sem)

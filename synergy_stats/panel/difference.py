@@ -4,16 +4,15 @@
   Satorra-Bentler (2001) or Satorra-Bentler (2010) scaled difference under MLR, as lavaan's
   ``lavTestLRT``;
 * :func:`release_score_tests`: score (Lagrange multiplier) tests of equality constraints,
-  as lavaan's ``lavTestScore(fit, release = ...)``: the gradient and information of the
-  model with the constraint relaxed, evaluated at the constrained estimates;
+  as lavaan's ``lavTestScore(fit, release = ...)``, from
+  :mod:`synergy_stats.structural.scoretest` (also :meth:`SEMResult.score_test`);
 * :func:`wald_test`: the Wald test of linear restrictions, as ``lavTestWald``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -22,14 +21,19 @@ from scipy import stats
 
 from synergy_stats._typing import check_option
 from synergy_stats.errors import EstimationError, SpecificationError
-from synergy_stats.structural.estimate import Objective
 from synergy_stats.structural.inference import (
     invert_information,
     observed_information,
     yuan_bentler_trace,
 )
-from synergy_stats.structural.model import RamModel
 from synergy_stats.structural.results import SEMResult
+
+# the score-test mechanics live in synergy_stats.structural.scoretest (one place); the
+# names stay importable from here
+from synergy_stats.structural.scoretest import (
+    fiml_expected_information,
+    release_score_tests,
+)
 
 __all__ = [
     "DifferenceTest",
@@ -228,127 +232,6 @@ def _scaling_factor_at(full: SEMResult, restricted: SEMResult) -> float:
     if full.df <= 0:
         return 1.0
     return yuan_bentler_trace(objective, theta10, e_inv) / full.df
-
-
-# ---------------------------------------------------------------------- score tests
-def fiml_expected_information(objective: Objective, theta: np.ndarray) -> np.ndarray:
-    """Expected information per observation of the FIML likelihood at ``theta``.
-
-    Notes
-    -----
-    ``I = sum_g (N_g/N) sum_p (n_p/N_g) I_p`` with, for the variables ``o`` observed in
-    pattern ``p``, ``I_p[k,l] = 1/2 tr(S_o dSigma_k,oo S_o dSigma_l,oo) + dmu_k,o' S_o
-    dmu_l,o`` and ``S_o = (Sigma_oo)^-1``, the implied moments of the model (lavaan's
-    structured expected information for ``missing = "ml"``).
-    """
-    model = objective.model
-    if model is None:  # pragma: no cover - fits always carry their model
-        raise TypeError("fiml_expected_information needs an objective built with its model")
-    K = model.npar
-    info = np.zeros((K, K))
-    for g, gd in enumerate(objective.groups):
-        _, _, dsig, dmu = model.jacobian(theta, g)
-        sigma, _ = model.implied(theta, g)
-        wg = gd.n / objective.ntotal
-        for pat in gd.patterns:
-            o = pat.obs
-            inv = np.linalg.inv(sigma[np.ix_(o, o)])
-            ds = dsig[:, o][:, :, o]
-            W = np.matmul(inv, ds)
-            cov_part = 0.5 * (W.reshape(K, -1) @ W.transpose(0, 2, 1).reshape(K, -1).T)
-            dm = dmu[:, o]
-            info += wg * (pat.n / gd.n) * (cov_part + dm @ inv @ dm.T)
-    return (info + info.T) / 2
-
-
-def release_score_tests(
-    fit: SEMResult,
-    families: Sequence[Sequence[int]],
-    *,
-    information: Literal["expected", "observed"] | None = None,
-) -> list[tuple[float, int]]:
-    """Score tests for releasing sets of equality constraints, one test per set.
-
-    Parameters
-    ----------
-    fit : SEMResult
-        The constrained model.
-    families : sequence of sequences of int
-        Each is a set of parameter-table rows that share one free parameter (equal by a
-        label or by ``group_equal``); releasing the set gives every row but the first its own
-        parameter (``len(rows) - 1`` constraints released).
-    information : {"expected", "observed"}, optional
-        Information matrix (default expected, as lavaan's ``lavTestScore``). Under FIML the
-        expected information sums, over missing-data patterns, the Fisher information of
-        the variables observed in each pattern (lavaan's structured expected information
-        for ``missing = "ml"``).
-
-    Returns
-    -------
-    list of (statistic, df)
-
-    Notes
-    -----
-    Let ``u`` index the free rows of the parameter table with every equality relaxed (each
-    free row its own parameter), ``g`` the gradient of the log-likelihood per observation in
-    that space and ``I`` its information per observation, both at the constrained estimates.
-    With ``Z`` a basis of the parameter space in which every constraint but the released ones
-    holds (the constrained parameters plus one direction per released row),
-
-    ``X2 = N g' Z (Z' I Z)^-1 Z' g``
-
-    on as many degrees of freedom as released constraints. It equals lavaan's
-    ``lavTestScore(fit, release = r)`` statistic ``N g' J_r g``, where ``J_r`` is the
-    ``[1:npar, 1:npar]`` block of the inverse of ``I`` bordered by the kept constraint rows
-    (Bentler 1990; Satorra 1989), because ``J_r = Z (Z' I Z)^-1 Z'`` for any basis ``Z`` of
-    the null space of the kept constraints. A single released constraint gives the
-    univariate test lavaan prints.
-
-    References
-    ----------
-    Satorra, A. (1989). Alternative test criteria in covariance structure analysis: a
-    unified approach. Psychometrika, 54, 131-151.
-    """
-    pt = fit.partable
-    free_rows = np.flatnonzero(pt.free > 0)
-    unco = np.zeros_like(pt.free)
-    unco[free_rows] = np.arange(1, free_rows.size + 1)
-    pt_u = replace(pt, free=unco)
-    model_u = RamModel(pt_u, list(fit.group_data))
-    fiml = fit.objective.fiml
-    obj_u = Objective(model_u, fit.group_data, fiml=fiml)
-    theta_u = fit.theta[pt.free[free_rows] - 1]
-    info_kind = information or "expected"
-    check_option("information", info_kind, Literal["expected", "observed"])
-    _, grad, info = obj_u.derivatives(theta_u, info=info_kind == "expected" and not fiml)
-    if info_kind == "observed":
-        info = observed_information(obj_u, theta_u)
-    elif fiml:
-        info = fiml_expected_information(obj_u, theta_u)
-    # gradient of log L / N is -grad / 2 (F = -2 log L / N + const)
-    score = -0.5 * grad
-    K_u, K = free_rows.size, fit.theta.size
-    L = np.zeros((K_u, K))
-    L[np.arange(K_u), pt.free[free_rows] - 1] = 1.0
-    upos = {int(r): i for i, r in enumerate(free_rows)}
-    n = fit.objective.ntotal
-    out: list[tuple[float, int]] = []
-    for fam in families:
-        rows = list(fam)
-        if len(rows) < 2:
-            raise SpecificationError("a constraint family needs at least two rows")
-        extra = np.zeros((K_u, len(rows) - 1))
-        for j, r in enumerate(rows[1:]):
-            extra[upos[int(r)], j] = 1.0
-        Z = np.hstack([L, extra])
-        M = Z.T @ info @ Z
-        s = Z.T @ score
-        try:
-            sol = np.linalg.solve(M, s)
-        except np.linalg.LinAlgError:
-            sol = np.linalg.pinv(M) @ s
-        out.append((float(n * s @ sol), len(rows) - 1))
-    return out
 
 
 # ---------------------------------------------------------------------- Wald

@@ -28,13 +28,14 @@ from synergy_stats.errors import (
     OptionError,
     SpecificationError,
 )
-from synergy_stats.panel.difference import DifferenceTest, difference_test, release_score_tests
+from synergy_stats.panel.difference import DifferenceTest, difference_test
 from synergy_stats.panel.longitudinal import KIND_OF_LEVEL, LEVELS, Level, longitudinal_cfa
 from synergy_stats.panel.reshape import DEFAULT_SEP, Panel, reshape_panel
-from synergy_stats.structural.api import fit_groups, prepare_data
-from synergy_stats.structural.partable import ParTable, build_partable
+from synergy_stats.structural.api import fit_groups, prepare_data, start_values_from
+from synergy_stats.structural.partable import build_partable
 from synergy_stats.structural.results import FitOptions, SEMResult
 from synergy_stats.structural.samplestats import GroupData
+from synergy_stats.structural.scoretest import release_score_tests
 from synergy_stats.structural.spec import ModelSpec
 from synergy_stats.structural.syntax import parse_model
 
@@ -438,42 +439,6 @@ class _Fitter:
     def cfi_rmsea(self, fit: SEMResult) -> tuple[float, float]:
         ind = self.indices(fit)
         return ind["cfi"], ind["rmsea"]
-
-
-def start_values_from(pt: ParTable, source: SEMResult) -> np.ndarray | None:
-    """Start values for a parameter table from a fitted model with matching rows.
-
-    Rows are matched on ``(lhs, op, rhs, group)``; a parameter with no counterpart (or a
-    counterpart fixed in ``source``) starts from the engine's default rule.
-    """
-    spt = source.partable
-    value: dict[tuple[str, str, str, int], float] = {}
-    for r in range(len(spt)):
-        k = int(spt.free[r])
-        if k > 0:
-            value[(spt.lhs[r], spt.op[r], spt.rhs[r], int(spt.group[r]))] = float(
-                source.theta[k - 1]
-            )
-    theta = np.full(pt.npar, np.nan)
-    for r in range(len(pt)):
-        k = int(pt.free[r])
-        if k == 0 or not np.isnan(theta[k - 1]):
-            continue
-        v = value.get((pt.lhs[r], pt.op[r], pt.rhs[r], int(pt.group[r])))
-        if v is not None:
-            theta[k - 1] = v
-    if np.isnan(theta).all():
-        return None
-    if np.isnan(theta).any():
-        # fill the rest from the default rule
-        from synergy_stats.structural.estimate import starting_values
-
-        groups = source.group_data
-        default = starting_values(pt, list(groups)) if len(groups) == pt.n_groups else None
-        if default is None:
-            return None
-        theta = np.where(np.isnan(theta), default, theta)
-    return theta
 
 
 # ---------------------------------------------------------------------- main

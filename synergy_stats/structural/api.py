@@ -838,3 +838,250 @@ def _modification_indices(result: SEMResult) -> pd.DataFrame:
             rows.append((lhs, op, rhs, g + 1, mi, epc, sepc))
     out = pd.DataFrame(rows, columns=["lhs", "op", "rhs", "group", "mi", "epc", "sepc_all"])
     return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- refit
+#: options of sem() a refit can change on the same prepared data
+_REFIT_OPTIONS = (
+    "estimator",
+    "meanstructure",
+    "std_lv",
+    "auto",
+    "group_equal",
+    "group_partial",
+    "level",
+    "engine",
+    "se",
+    "fixed_x",
+)
+#: options that select other data: a new sem() call is needed
+_DATA_OPTIONS = ("missing", "group", "cluster", "missing_cluster", "ordered", "parameterization")
+
+
+def start_values_from(pt: ParTable, source: SEMResult) -> np.ndarray | None:
+    """Start values for a parameter table from a fitted model with matching rows.
+
+    Rows are matched on ``(lhs, op, rhs, group)``; a parameter with no counterpart (or a
+    counterpart fixed in ``source``) starts from the engine's default rule. None when no
+    row matches (or the default rule cannot be applied to ``source``'s data).
+    """
+    spt = source.partable
+    value: dict[tuple[str, str, str, int], float] = {}
+    for r in range(len(spt)):
+        k = int(spt.free[r])
+        if k > 0:
+            value[(spt.lhs[r], spt.op[r], spt.rhs[r], int(spt.group[r]))] = float(
+                source.theta[k - 1]
+            )
+    theta = np.full(pt.npar, np.nan)
+    for r in range(len(pt)):
+        k = int(pt.free[r])
+        if k == 0 or not np.isnan(theta[k - 1]):
+            continue
+        v = value.get((pt.lhs[r], pt.op[r], pt.rhs[r], int(pt.group[r])))
+        if v is not None:
+            theta[k - 1] = v
+    if np.isnan(theta).all():
+        return None
+    if np.isnan(theta).any():
+        groups = source.group_data
+        if len(groups) != pt.n_groups:
+            return None
+        default = starting_values(pt, list(groups))
+        theta = np.where(np.isnan(theta), default, theta)
+    return theta
+
+
+def _merged_spec(spec: ModelSpec, constraints: str | Sequence[str]) -> ModelSpec:
+    """``spec`` with the lavaan syntax ``constraints`` merged in (see :meth:`SEMResult.refit`)."""
+    from dataclasses import replace
+
+    from synergy_stats.structural.syntax import format_model
+
+    texts: list[object] = (
+        [constraints]
+        if isinstance(constraints, str) or not isinstance(constraints, Sequence)
+        else list(constraints)
+    )
+    if not texts or not all(isinstance(t, str) for t in texts):
+        raise OptionError(
+            f"constraints={constraints!r} is not accepted; give lavaan syntax, a str or a "
+            "list of str (e.g. 'a == b', 'f1 =~ 1*x1')"
+        )
+    relations: list[str] = []
+    others: list[str] = []
+    for text in texts:
+        for raw in str(text).replace(";", "\n").splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            # relations carry a '~' (=~, ~~, ~, ~ 1); constraints and := never do
+            (relations if "~" in line else others).append(line)
+    statements = list(spec.statements)
+    if relations:
+        new = parse_model("\n".join(relations))
+        where: dict[tuple[str, str, str], int] = {}
+        for i, st in enumerate(statements):
+            where[(st.lhs, st.op, st.rhs)] = i
+            if st.op == "~~":
+                where[(st.rhs, st.op, st.lhs)] = i
+        for s in new.statements:
+            at = where.get((s.lhs, s.op, s.rhs))
+            if at is None:
+                statements.append(replace(s, line=0))
+                continue
+            old = statements[at].modifier
+            mod = s.modifier
+            merged = replace(
+                old,
+                fixed=mod.fixed or old.fixed,
+                labels=mod.labels or old.labels,
+                starts=mod.starts or old.starts,
+            )
+            statements[at] = replace(statements[at], modifier=merged)
+        # relations with new labels may come with constraints on them
+        spec = ModelSpec(tuple(statements), spec.defined, spec.constraints)
+    if not others:
+        return spec
+    return parse_model(format_model(spec) + "\n" + "\n".join(others))
+
+
+@single_threaded
+def refit(
+    result: SEMResult,
+    *,
+    start: Any = None,
+    constraints: str | Sequence[str] | None = None,
+    changes: dict[str, Any] | None = None,
+) -> SEMResult:
+    """The engine behind :meth:`SEMResult.refit`: same data, new syntax, starts or options."""
+    changes = dict(changes or {})
+    for name in changes:
+        if name in _DATA_OPTIONS:
+            raise OptionError(
+                f"refit() keeps the data of the fit, so {name}= cannot change; call "
+                "sem() again with the new option"
+            )
+        if name not in _REFIT_OPTIONS:
+            raise OptionError(
+                f"refit() has no option {name!r}; accepted: start, constraints, "
+                f"{', '.join(_REFIT_OPTIONS)}"
+            )
+    o = result.options
+    fiml = o.fiml
+    if "fixed_x" in changes and fiml and changes["fixed_x"] != o.fixed_x:
+        raise OptionError(
+            "refit() cannot change fixed_x under missing='fiml': the rows kept depend on it; "
+            "call sem() again"
+        )
+    spec = result.spec if constraints is None else _merged_spec(result.spec, constraints)
+    se = changes.pop("se", result._se)
+    check_flags(se=se)
+    for flag in ("std_lv", "auto", "fixed_x"):
+        if flag in changes:
+            check_flags(**{flag: changes[flag]})
+    ms_default = o.meanstructure if o.meanstructure else None
+    options = FitOptions.from_kwargs(
+        estimator=changes.get("estimator", o.estimator),
+        missing=o.missing,
+        meanstructure=changes.get("meanstructure", ms_default),
+        n_groups=result.n_groups,
+        has_intercepts=any(st.op == "~1" for st in spec.statements),
+        auto=changes.get("auto", o.auto),
+        std_lv=changes.get("std_lv", o.std_lv),
+        fixed_x=changes.get("fixed_x", o.fixed_x),
+        group=o.group,
+        group_equal=changes.get("group_equal", o.group_equal),
+        group_partial=changes.get("group_partial", o.group_partial),
+        level=changes.get("level", o.level),
+        engine=changes.get("engine", o.engine),
+    )
+    old = result.partable
+    model_vars = list(old.observed)
+    unknown = [v for v in spec.observed_variables if v not in model_vars]
+    if unknown:
+        raise SpecificationError(
+            f"refit() keeps the data of the fit: {unknown} are not among its observed "
+            f"variables {model_vars}; call sem() again with the new model"
+        )
+    pt = build_partable(
+        spec,
+        data_columns=model_vars,
+        n_groups=result.n_groups,
+        meanstructure=options.meanstructure,
+        auto=options.auto,
+        std_lv=options.std_lv,
+        fixed_x=options.fixed_x,
+        group_equal=options.group_equal,
+        group_partial=options.group_partial,
+    )
+    if pt.observed != old.observed:
+        pt = replace_observed(pt, old.observed)
+    if fiml and pt.exogenous_x != old.exogenous_x:
+        raise SpecificationError(
+            "refit() under missing='fiml' cannot change which covariates are fixed "
+            f"(exogenous) ({list(old.exogenous_x)} -> {list(pt.exogenous_x)}): the rows "
+            "kept depend on them; call sem() again"
+        )
+    groups = list(result.group_data)
+    theta0 = _refit_start(start, pt, groups, result)
+    return fit_groups(
+        spec,
+        pt,
+        groups,
+        options,
+        group_labels=result.group_labels,
+        n_dropped=result.n_dropped,
+        start=theta0,
+        se=se,
+    )
+
+
+def replace_observed(pt: ParTable, observed: tuple[str, ...]) -> ParTable:
+    """``pt`` with its observed variables in the order of the data (same set)."""
+    if set(pt.observed) != set(observed):
+        raise SpecificationError(
+            f"the model's observed variables {list(pt.observed)} differ from the data's "
+            f"{list(observed)}"
+        )
+    return _reorder_observed(pt, observed)
+
+
+def _refit_start(
+    start: Any, pt: ParTable, groups: list[GroupData], result: SEMResult
+) -> np.ndarray | None:
+    """The full start vector of a refit (None: the default rule)."""
+    if start is None:
+        return None
+    if isinstance(start, str):
+        if start != "current":
+            raise OptionError(
+                f"start={start!r} is not accepted; use 'current', a mapping or Series of "
+                "start values by parameter name, or None"
+            )
+        return start_values_from(pt, result)
+    if isinstance(start, pd.Series):
+        given = {str(k): v for k, v in start.items()}
+    elif isinstance(start, dict) or hasattr(start, "items"):
+        given = {str(k): v for k, v in start.items()}
+    else:
+        raise OptionError(
+            f"start={type(start).__name__} is not accepted; use 'current', a mapping or "
+            "Series of start values by parameter name, or None"
+        )
+    names = pt.parameter_names()
+    unknown = [k for k in given if k not in names]
+    if unknown:
+        raise OptionError(
+            f"start: {unknown} are not parameters of the refitted model; its parameters are {names}"
+        )
+    theta = starting_values(pt, groups)
+    for k, v in given.items():
+        try:
+            val = float(v)
+        except (TypeError, ValueError):
+            val = float("nan")
+        if not np.isfinite(val):
+            raise OptionError(f"start: the value {v!r} of {k!r} is not a finite number")
+        theta[names.index(k)] = val
+    return theta

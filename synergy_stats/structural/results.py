@@ -7,10 +7,10 @@ Every printout and paper table derives from :meth:`SEMResult.estimates` (lavaan'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,6 @@ from synergy_stats.structural import fit as fitidx
 from synergy_stats.structural.engine import single_threaded
 from synergy_stats.structural.estimate import Objective, OptimResult, saturated_loglik
 from synergy_stats.structural.inference import (
-    casewise_scores,
     fiml_corrected,
     invert_information,
     observed_information,
@@ -33,6 +32,9 @@ from synergy_stats.structural.partable import ParTable
 from synergy_stats.structural.samplestats import GroupData
 from synergy_stats.structural.spec import ModelSpec
 from synergy_stats.structural.syntax import compile_expression
+
+if TYPE_CHECKING:
+    from synergy_stats.structural.scoretest import ScoreTest
 
 __all__ = ["FitOptions", "SEMResult"]
 
@@ -112,6 +114,18 @@ class SEMResult:
     def __post_init__(self) -> None:
         # truly immutable: the estimates are a read-only copy (``fit.theta[0] = 99`` raises)
         object.__setattr__(self, "theta", _read_only(self.theta))
+        object.__setattr__(self, "optim", replace(self.optim, theta=self.theta))
+        # the fit's own parameter table and sample statistics: locked in place (never
+        # written after they are built; a write would change every number of the fit)
+        pt = self.partable
+        arrays: list[Any] = [pt.group, pt.free, pt.value, pt.user, pt.exo]
+        for gd in self._groups:
+            arrays += [getattr(gd, name, None) for name in ("mean", "cov", "raw")]
+            for pat in getattr(gd, "patterns", ()):
+                arrays += [getattr(pat, name, None) for name in ("obs", "mean", "cov", "rows")]
+        for a in arrays:
+            if isinstance(a, np.ndarray):
+                a.setflags(write=False)
 
     @cached_property
     @single_threaded
@@ -231,19 +245,19 @@ class SEMResult:
         g = self._group_index(group)
         _, mu = self._model.implied(self.theta, g)
         if not self._objective.meanstructure:
-            mu = self._groups[g].mean
+            mu = self._groups[g].mean.copy()
         return pd.Series(mu, index=list(self.observed_variables))
 
     def sample_cov(self, group: Any = None) -> pd.DataFrame:
         """ML sample covariance (EM estimate under FIML) of the observed variables."""
         g = self._group_index(group)
         names = list(self.observed_variables)
-        return pd.DataFrame(self._groups[g].cov, index=names, columns=names)
+        return pd.DataFrame(self._groups[g].cov.copy(), index=names, columns=names)
 
     def sample_mean(self, group: Any = None) -> pd.Series:
         """Sample means (EM estimates under FIML)."""
         g = self._group_index(group)
-        return pd.Series(self._groups[g].mean, index=list(self.observed_variables))
+        return pd.Series(self._groups[g].mean.copy(), index=list(self.observed_variables))
 
     def residual_cov(self, group: Any = None) -> pd.DataFrame:
         """Sample minus implied covariance."""
@@ -571,16 +585,10 @@ class SEMResult:
             raise OptionError(f"kind={kind!r} is not accepted; use one of {kinds}")
         if key == "default":
             mat = self._information
-        elif key == "expected":
-            if self._objective.fiml:
-                mat = self._fiml_expected_information()
-            else:
-                mat = self._objective.expected_information(self.theta)
-        elif key == "observed":
-            mat = observed_information(self._objective, self.theta)
         else:
-            sc = np.vstack(casewise_scores(self._objective, self.theta))
-            mat = sc.T @ sc / self._objective.ntotal
+            from synergy_stats.structural.scoretest import information_matrix
+
+            mat = information_matrix(self._objective, self.theta, key)
         names = self.parameter_names()
         return pd.DataFrame(np.array(mat, dtype=float, copy=True), index=names, columns=names)
 
@@ -589,30 +597,12 @@ class SEMResult:
 
         ``sum_p (n_p / N) [dmu_o' S_oo^-1 dmu_o + 1/2 tr(S_oo^-1 dSigma_o S_oo^-1 dSigma_o)]``
         over the missing-data patterns ``p`` (observed variables ``o``, ``n_p`` cases) of
-        every group, at the estimates (lavaan ``lav_mvnorm_missing_information_expected``).
+        every group, at the estimates
+        (:func:`synergy_stats.structural.scoretest.fiml_expected_information`).
         """
-        K = self.theta.size
-        total = np.zeros((K, K))
-        ntot = self._objective.ntotal
-        ms = self._objective.meanstructure
-        for g, gd in enumerate(self._groups):
-            sigma, _, dsig, dmu = self._model.jacobian(self.theta, g)
-            observed = ~np.isnan(gd.raw)
-            patterns, counts = np.unique(observed, axis=0, return_counts=True)
-            for mask, n_p in zip(patterns, counts, strict=True):
-                o = np.flatnonzero(mask)
-                if o.size == 0:
-                    continue
-                inv = np.linalg.inv(sigma[np.ix_(o, o)])
-                ds = dsig[:, o][:, :, o]  # K x m x m
-                a = np.einsum("ij,kjl->kil", inv, ds)  # S_oo^-1 dSigma_k
-                m = o.size
-                block = 0.5 * a.reshape(K, m * m) @ a.transpose(0, 2, 1).reshape(K, m * m).T
-                if ms:
-                    dm = dmu[:, o]
-                    block += dm @ inv @ dm.T
-                total += (n_p / ntot) * block
-        return (total + total.T) / 2
+        from synergy_stats.structural.scoretest import fiml_expected_information
+
+        return fiml_expected_information(self._objective, self.theta)
 
     @cached_property
     def _information(self) -> np.ndarray:
@@ -784,6 +774,156 @@ class SEMResult:
 
         out = _modification_indices(self)
         return out[out["mi"] >= minimum].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ score tests
+    def equality_constraints(self) -> pd.DataFrame:
+        """The fit's equality constraints, numbered as lavaan numbers its ``==`` rows.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``lhs op rhs kind``, one row per constraint: explicit ``==``
+            constraints first, then one per row tied to an earlier row by a shared label
+            (``kind == "label"``) or by ``group_equal``; sides are labels or row names
+            (``lhs op rhs``, ``.gG`` after the first group). Row ``i`` is constraint
+            ``i + 1`` of :meth:`score_test` ``release=``.
+        """
+        from synergy_stats.structural.scoretest import equality_constraints
+
+        cons = equality_constraints(self)
+        return pd.DataFrame(
+            {
+                "lhs": [c.lhs for c in cons],
+                "op": "==",
+                "rhs": [c.rhs for c in cons],
+                "kind": [c.kind for c in cons],
+            }
+        )
+
+    @single_threaded
+    def score_test(
+        self,
+        release: int | str | Sequence[int | str] | None = None,
+        add: str | Sequence[str] | None = None,
+        *,
+        information: str = "expected",
+    ) -> ScoreTest:
+        """Score (Lagrange multiplier) tests, as lavaan's ``lavTestScore``.
+
+        Parameters
+        ----------
+        release : int, str or sequence of them, optional
+            Equality constraints to release: 1-based numbers (as lavaan's ``release=``) or
+            texts ``"lhs == rhs"`` of :meth:`equality_constraints`. Default: all of them.
+        add : str or sequence of str, optional
+            Parameters left out of the model, in lavaan syntax (``"visual =~ x9"``,
+            ``["x7 ~~ x8", "f ~ x1"]``), tested at 0; a relation is added in every group,
+            as lavaan's ``lavTestScore(fit, add = ...)``. Not with ``release``.
+        information : {"expected", "observed", "first_order"}
+            The information matrix (lavaan's default, expected; under FIML the
+            missing-pattern expected information).
+
+        Returns
+        -------
+        ScoreTest
+            ``test``: the total test (``test x2 df pvalue``), everything released or added
+            at once; ``uni``: one univariate test per constraint or added parameter
+            (``lhs op rhs x2 df pvalue``), that one released, all others kept (lavaan's
+            ``$test`` and ``$uni``).
+
+        Raises
+        ------
+        OptionError
+            An unknown constraint number or text, an unknown ``information``, or both
+            ``release`` and ``add``.
+        SpecificationError
+            No equality constraint to release, or ``add`` naming a variable not in the
+            model or only parameters already in it.
+
+        Notes
+        -----
+        The statistic and its equivalence with lavaan's bordered-information form are in
+        :mod:`synergy_stats.structural.scoretest`. As lavaan, the test uses the
+        information matrix, not a robust correction, whatever the estimator.
+
+        Examples
+        --------
+        Mirrors ``lavTestScore(fit)`` and ``lavTestScore(fit, add = "visual =~ x9")``.
+        """
+        from synergy_stats.structural.scoretest import score_test
+
+        self._engine_only("score_test()")
+        return score_test(self, release, add, information=information)
+
+    def refit(
+        self,
+        *,
+        start: Mapping[str, float] | pd.Series | str | None = None,
+        constraints: str | Sequence[str] | None = None,
+        **changes: Any,
+    ) -> SEMResult:
+        """Refit the same model to the same data, with new constraints, starts or options.
+
+        Parameters
+        ----------
+        start : mapping or pandas.Series of float, or "current", optional
+            Start values by parameter name (:meth:`parameter_names` of the refitted
+            model; the others start from the default rule), or ``"current"`` to start from
+            this fit's estimates (matched by ``lhs op rhs group``).
+        constraints : str or sequence of str, optional
+            lavaan syntax added to the model: equality constraints (``"a == b"``,
+            ``"a == 0.5"``, on labels of the model or of the lines given), and
+            relations. A relation already in the model keeps its place and takes the
+            modifiers given (``"textual =~ 1*x5"`` fixes a loading, ``"visual =~ b*x2"``
+            labels it, ``"f =~ NA*x1"`` frees it; modifiers not given are kept); a new
+            relation among the model's variables is added (``"x7 ~~ x8"``).
+        **changes
+            Options of :func:`synergy_stats.sem` that the same prepared data allow:
+            ``estimator``, ``meanstructure``, ``std_lv``, ``auto``, ``group_equal``,
+            ``group_partial``, ``level``, ``engine``, ``se`` and, with listwise deletion,
+            ``fixed_x``.
+
+        Returns
+        -------
+        SEMResult
+            A new fit; this one is not changed.
+
+        Raises
+        ------
+        OptionError
+            An unknown option, an option that needs other data (``missing``, ``group``,
+            ``cluster``, ``ordered``: call ``sem()`` again), a start value for an unknown
+            parameter or a non-finite one.
+        SpecificationError
+            Constraints naming a variable the fit has no data for, or unknown labels.
+        ModelSyntaxError
+            Constraints that cannot be parsed.
+
+        Notes
+        -----
+        Keyword-only, with ``**changes`` rather than a fixed list, so that the options
+        read as in :func:`synergy_stats.sem`; the data, groups and rows used are the fit's
+        own (``nobs`` and ``n_dropped`` unchanged), so a refit equals ``sem()`` on the
+        merged syntax and options.
+
+        Examples
+        --------
+        >>> fit2 = fit.refit(constraints="b == c", start="current")  # doctest: +SKIP
+        >>> fit3 = fit.refit(estimator="MLR")  # doctest: +SKIP
+        """
+        from synergy_stats.structural.api import refit
+
+        self._engine_only("refit()")
+        return refit(self, start=start, constraints=constraints, changes=changes)
+
+    def _engine_only(self, what: str) -> None:
+        if type(self) is not SEMResult:
+            from synergy_stats.errors import EstimationError
+
+            raise EstimationError(
+                f"{what} is available for maximum-likelihood fits of sem()/cfa() on "
+                f"continuous indicators, not for a {type(self).__name__}"
+            )
 
     # ------------------------------------------------------------------ text
     def summary(self, **options: Any) -> str:
