@@ -4,7 +4,8 @@ Reference: tests/data/sem/score_test_reference.json, written by
 tests/reference_scripts/make_score_test_reference.R (HolzingerSwineford1939: two-group
 equal loadings and intercepts, labels with an explicit constraint, a label fixed by
 ``d == 1.2``, added cross-loadings and residual covariances, FIML on the 10% missing copy).
-Tolerances: X2 within 1e-4, df exact. With ``information="observed"`` lavaan differentiates
+Tolerances: X2 within 1e-4, df exact (expected and first-order information). With
+``information="observed"`` lavaan differentiates
 its gradient numerically (ours is analytic): X2 within 1e-4 or 1e-5 relative.
 """
 
@@ -195,3 +196,19 @@ def test_pvalues_are_chi_square_tails(frames):
 
     assert_allclose(got.uni["pvalue"], stats.chi2.sf(got.uni["x2"], 1), rtol=1e-12)
     assert np.isfinite(got.uni["x2"]).all()
+
+
+def test_first_order_information(frames):
+    got = _fit("mg_loadings", frames).score_test(information="first.order")
+    _check(got, REF["mg_loadings"]["first_order"])
+    ref = REF["add_single"]["first_order"]
+    _check(_fit("add_single", frames).score_test(add=ref["add"], information="first_order"), ref)
+
+
+def test_a_modification_index_is_the_univariate_score_test_of_adding_it(frames):
+    # lavaan: modindices()'s mi equals lavTestScore(add = ...)'s univariate X2
+    fit = _fit("add_single", frames)
+    mi = fit.modification_indices().query("lhs == 'visual' and op == '=~' and rhs == 'x9'")
+    want = REF["add_single"]["modindices"]["mi"]
+    assert_allclose(mi["mi"], [want], atol=1e-4)
+    assert_allclose(fit.score_test(add="visual =~ x9").x2, want, atol=1e-4)

@@ -48,7 +48,8 @@ out$mg_loadings <- list(
   model = HS, group = "school", group_equal = list("loadings"), missing = "listwise",
   constraints = constraints_of(mg),
   all = st(mg), release_2_5 = st(mg, release = c(2, 5)),
-  observed = st(mg, information = "observed"))
+  observed = st(mg, information = "observed"),
+  first_order = st(mg, information = "first.order"))
 
 mgs <- cfa(HS, hs, group = "school", group.equal = c("loadings", "intercepts"))
 out$mg_scalar <- list(
@@ -80,7 +81,14 @@ out$add_single <- list(
   add_two = c(list(add = list("visual =~ x9", "x7 ~~ x8")),
               st(one, add = c("visual =~ x9", "x7 ~~ x8"))),
   observed = c(list(add = list("visual =~ x9", "x7 ~~ x8")),
-               st(one, add = c("visual =~ x9", "x7 ~~ x8"), information = "observed")))
+               st(one, add = c("visual =~ x9", "x7 ~~ x8"), information = "observed")),
+  first_order = c(list(add = list("visual =~ x9", "x7 ~~ x8")),
+                  st(one, add = c("visual =~ x9", "x7 ~~ x8"), information = "first.order")),
+  modindices = {
+    mi <- modindices(one)
+    mi <- mi[mi$lhs == "visual" & mi$op == "=~" & mi$rhs == "x9", ]
+    list(mi = mi$mi)
+  })
 out$add_mg <- list(
   model = HS, group = "school", group_equal = list("loadings"), missing = "listwise",
   add = c(list(add = list("visual =~ x9")), st(mg, add = "visual =~ x9")))
