@@ -39,7 +39,7 @@ from scipy.special import ndtr, ndtri
 from synergy_stats.errors import ConvergenceWarning, SynergyWarning
 from synergy_stats.ordinal.bvn import bvn_density, bvn_lower
 
-__all__ = ["OrdinalStats", "ordinal_sample_stats"]
+__all__ = ["OrdinalStats", "influence", "ordinal_sample_stats"]
 
 _RHO_MAX = 0.999
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
@@ -83,8 +83,12 @@ class OrdinalStats:
         Pairs of ordered variables (by index) whose bivariate table has an empty cell.
     n_pairs : numpy.ndarray
         Number of complete cases for each pair (``p x p``).
-    scores : numpy.ndarray or None
-        Casewise influence of each row on ``wls_obs`` (N x len(wls_obs)), ``gamma = N IF'IF``.
+    slopes : numpy.ndarray or None
+        With exogenous covariates (lavaan's ``conditional.x``): the (p x q) slopes of each
+        variable on the covariates; ``wls_obs`` is then ``(tau, vec(slopes), var_num,
+        vech_offdiag(cov))`` with ``tau``, ``var`` and ``cov`` residual (given ``x``).
+    x_mean, x_cov : numpy.ndarray or None
+        Mean and ML covariance of the covariates (the fixed-x moments).
     """
 
     n: int
@@ -100,6 +104,14 @@ class OrdinalStats:
     th_var: np.ndarray
     empty_cells: list[tuple[int, int]] = field(default_factory=list)
     n_pairs: np.ndarray | None = None
+    slopes: np.ndarray | None = None
+    x_mean: np.ndarray | None = None
+    x_cov: np.ndarray | None = None
+
+    @property
+    def n_x(self) -> int:
+        """Number of exogenous covariates (0 without ``conditional.x``)."""
+        return 0 if self.slopes is None else int(self.slopes.shape[1])
 
     @property
     def p(self) -> int:
@@ -480,6 +492,39 @@ def ordinal_sample_stats(
     )
 
 
+def influence(
+    SC1: np.ndarray, blocks: list[list[int]], SC2: np.ndarray, A21: np.ndarray
+) -> np.ndarray:
+    """Casewise influence ``IF = SC B^-T`` of the two-step statistics (Muthen 1984).
+
+    Parameters
+    ----------
+    SC1 : numpy.ndarray
+        (N, q1) casewise scores of the univariate (step-1) log-likelihoods.
+    blocks : list of list of int
+        The columns of ``SC1`` that belong to one variable (its own likelihood).
+    SC2 : numpy.ndarray
+        (N, P) casewise scores of each bivariate log-likelihood in its correlation.
+    A21 : numpy.ndarray
+        (P, q1) cross-products of the correlation scores with the bivariate scores of the
+        step-1 parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, q1 + P); ``Gamma = N IF' IF``.
+    """
+    q1 = SC1.shape[1]
+    A11inv = np.zeros((q1, q1))
+    for idx in blocks:
+        blk = SC1[:, idx].T @ SC1[:, idx]
+        A11inv[np.ix_(idx, idx)] = np.linalg.inv(blk)
+    a22 = np.einsum("np,np->p", SC2, SC2)
+    IF1 = SC1 @ A11inv
+    IF2 = (SC2 - IF1 @ A21.T) / a22
+    return np.hstack([IF1, IF2])
+
+
 def _gamma(
     x, z, codes, miss, ordered, nlev, kmax, ths, pads, mean, var, th_start, n_th,
     ri, rj, kind, rho, freq, oo, mo, nn, correlation_scale=False,
@@ -605,18 +650,13 @@ def _gamma(
             A21[pr, th_start[b]] = s_rho[:, m] @ dmu_b[:, m]
             A21[pr, var_col[a]] = s_rho[:, m] @ dv_a[:, m]
             A21[pr, var_col[b]] = s_rho[:, m] @ dv_b[:, m]
-    # ---- assemble: influence functions IF = SC B^-T
-    A11inv = np.zeros((q1, q1))
+    blocks = []
     for j in range(p):
         idx = list(range(th_start[j], th_start[j] + (int(nlev[j]) - 1 if ordered[j] else 1)))
         if not ordered[j]:
             idx.append(var_col[j])
-        blk = SC1[:, idx].T @ SC1[:, idx]
-        A11inv[np.ix_(idx, idx)] = np.linalg.inv(blk)
-    a22 = np.einsum("np,np->p", SC2, SC2)
-    IF1 = SC1 @ A11inv
-    IF2 = (SC2 - IF1 @ A21.T) / a22
-    IF = np.hstack([IF1, IF2])
+        blocks.append(idx)
+    IF = influence(SC1, blocks, SC2, A21)
     # continuous variables: correlations -> covariances (and variances enter)
     if n_num:
         sdv = np.sqrt(var)
