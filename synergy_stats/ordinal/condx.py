@@ -343,7 +343,8 @@ def conditional_sample_stats(
         IF = influence(SC1, blocks, SC2, A21)
         G = N * (IF.T @ IF)
     xm = X.mean(axis=0)
-    xc = (X - xm).T @ (X - xm) / N
+    # lavaan keeps the covariates' moments with the N - 1 divisor here (its cov.x)
+    xc = (X - xm).T @ (X - xm) / (N - 1)
     return OrdinalStats(
         n=N,
         ordered=ordered,
