@@ -2,8 +2,8 @@
 
 References: tests/reference_scripts/make_ordinal_condx_reference.R (HS items cut into four
 categories, ``visual ~ ageyr + sex``, WLSMV delta/theta, ULSMV and a MIMIC model with a
-direct effect on an item). Tolerances as the SEM core: est, se, std_all 1e-4; chi-squares
-1e-3; fit indices 1e-4.
+direct effect on an item; the same model with x1-x3 ordered and x4-x9 continuous).
+Tolerances as the SEM core: est, se, std_all 1e-4; chi-squares 1e-3; fit indices 1e-4.
 """
 
 from __future__ import annotations
@@ -24,11 +24,15 @@ DATA = Path(__file__).parent / "data" / "ordinal"
 REF = json.loads((DATA / "lavaan_ordinal_condx_reference.json").read_text())
 MIXED = json.loads((DATA / "lavaan_ordinal_reference.json").read_text())["hs_mixed_cov"]
 ITEMS = [f"x{i}" for i in range(1, 10)]
-CASES = {
-    "hs_cov_wlsmv_delta": {},
-    "hs_cov_ulsmv": {"estimator": "ULSMV"},
-    "hs_cov_wlsmv_theta_bfgs": {"parameterization": "theta"},
-    "hs_mimic_wlsmv": {},
+ORD3 = ["x1", "x2", "x3"]
+CASES: dict[str, tuple[str, list[str], dict[str, str]]] = {
+    # case: (data file, ordered, options)
+    "hs_cov_wlsmv_delta": ("hs_ordinal_cov.csv", ITEMS, {}),
+    "hs_cov_ulsmv": ("hs_ordinal_cov.csv", ITEMS, {"estimator": "ULSMV"}),
+    "hs_cov_wlsmv_theta_bfgs": ("hs_ordinal_cov.csv", ITEMS, {"parameterization": "theta"}),
+    "hs_mimic_wlsmv": ("hs_ordinal_cov.csv", ITEMS, {}),
+    "hs_mixed3_cov_wlsmv": ("hs_mixed_cov.csv", ORD3, {}),
+    "hs_mixed3_cov_theta": ("hs_mixed_cov.csv", ORD3, {"parameterization": "theta"}),
 }
 CHISQ_KEYS = ["chisq", "chisq_scaled", "baseline_chisq", "baseline_chisq_scaled"]
 INDEX_KEYS = [
@@ -64,7 +68,8 @@ def _data() -> pd.DataFrame:
 
 def _fit(case: str) -> OrdinalSEMResult:
     if case not in _FITS:
-        fit = ss.sem(REF[case]["model"], _data(), ordered=ITEMS, **CASES[case])
+        fname, ordered, opts = CASES[case]
+        fit = ss.sem(REF[case]["model"], pd.read_csv(DATA / fname), ordered=ordered, **opts)
         assert isinstance(fit, OrdinalSEMResult)
         _FITS[case] = fit
     return _FITS[case]
@@ -107,14 +112,19 @@ def test_fit_measures_match_lavaan(case: str) -> None:
     assert_allclose(fm["scaling_factor"], t["scaling.factor"], atol=1e-4)
 
 
-def test_sample_statistics_are_lavaans_conditional_ones() -> None:
-    fit = _fit("hs_cov_wlsmv_delta")
-    ref = REF["hs_cov_wlsmv_delta"]
+@pytest.mark.parametrize("case", ["hs_cov_wlsmv_delta", "hs_mixed3_cov_wlsmv"])
+def test_sample_statistics_are_lavaans_conditional_ones(case: str) -> None:
+    fit = _fit(case)
+    ref = REF[case]
     s = fit._st.stats[0]
     assert s.slopes is not None
     assert_allclose(s.slopes, np.array(ref["sample_res_slopes"]), atol=1e-6)
-    assert_allclose(fit.sample_thresholds().to_numpy(), ref["sample_th"], atol=1e-6)
+    th = fit.sample_thresholds().to_numpy()
+    assert_allclose(th, ref["sample_th"][: th.size], atol=1e-6)
     assert_allclose(fit.sample_cov().to_numpy(), np.array(ref["sample_res_cov"]), atol=1e-6)
+    if ref["sample_res_int"]:  # continuous indicators: the intercepts given x
+        ordered = np.array(s.ordered)
+        assert_allclose(s.mean[~ordered], np.array(ref["sample_res_int"])[~ordered], atol=1e-6)
     assert list(fit.implied_cov().columns) == ITEMS
     G = np.array(ref["gamma"])
     assert s.gamma is not None
@@ -158,10 +168,28 @@ def test_covariate_rows_and_threshold_rows_as_lavaan() -> None:
     assert ("ageyr", "~~", "sex") in rows  # the fixed covariate moments, as lavaan lists them
 
 
+def test_mixed_case_where_lavaans_polyserials_fail() -> None:
+    """``hs_mixed_cov`` (x1-x6 ordered, visual ~ ageyr): lavaan's step 2 breaks on 3 pairs.
+
+    lavaan 0.6-14 warns that its conditional polyserial correlations x5-x8, x5-x9 and
+    x6-x7 are (nearly) 1.0 there; every other entry of its Gamma diagonal is ours.
+    """
+    fit = ss.sem(MIXED["model"], pd.read_csv(DATA / "hs_mixed.csv"), ordered=ITEMS[:6])
+    s = fit._st.stats[0]
+    assert s.gamma is not None
+    ref = np.array(MIXED["nacov_diag"])
+    m = fit._st.model
+    n_cor = m.ri.size
+    pairs = [(m.y_names[i], m.y_names[j]) for i, j in zip(m.ri, m.rj, strict=True)]
+    broken = {("x8", "x5"), ("x9", "x5"), ("x7", "x6")}
+    bad = np.zeros(ref.size, dtype=bool)
+    bad[ref.size - n_cor :] = [pr in broken for pr in pairs]
+    assert bad.sum() == 3
+    assert_allclose(np.diag(s.gamma)[~bad], ref[~bad], rtol=1e-6)
+    assert np.all(np.abs(s.cor[[7, 8, 6], [4, 4, 5]]) < 0.5)
+
+
 def test_unsupported_conditional_x_cases_are_refused_by_name() -> None:
-    mixed = pd.read_csv(DATA / "hs_mixed.csv")
-    with pytest.raises(SpecificationError, match=r"continuous indicator\(s\) \['x7', 'x8'"):
-        ss.sem(MIXED["model"], mixed, ordered=ITEMS[:6])
     model = REF["hs_cov_wlsmv_delta"]["model"]
     with pytest.raises(OptionError, match="missing='pairwise' with exogenous covariates"):
         ss.sem(model, _data(), ordered=ITEMS, missing="pairwise")

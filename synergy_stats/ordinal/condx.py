@@ -20,10 +20,17 @@ from synergy_stats.errors import (
     ConvergenceError,
     ConvergenceWarning,
     DataValidationError,
-    SpecificationError,
 )
 from synergy_stats.ordinal.bvn import bvn_density, bvn_lower
-from synergy_stats.ordinal.samplestats import OrdinalStats, _dnorm, influence
+from synergy_stats.ordinal.samplestats import (
+    OrdinalStats,
+    _dnorm,
+    _pearson_pairs,
+    _polyserial_pairs,
+    _polyserial_score_rho,
+    covariance_scale,
+    influence,
+)
 
 __all__ = ["conditional_polychoric", "conditional_sample_stats", "ordered_probit"]
 
@@ -232,6 +239,12 @@ def conditional_sample_stats(
 ) -> OrdinalStats:
     """Statistics given exogenous covariates (lavaan ``conditional.x``) and their NACOV.
 
+    Step 1 regresses every variable on ``x``: an ordinal probit for an ordered one
+    (thresholds, slopes), least squares for a continuous one (intercept, slopes, ML residual
+    variance). Step 2 estimates each residual correlation with the step-1 parameters fixed:
+    polychoric, polyserial (with the standardized residual of the continuous variable) or
+    Pearson of the residuals. Gamma follows from the casewise scores of both steps.
+
     Parameters
     ----------
     y : numpy.ndarray
@@ -241,7 +254,7 @@ def conditional_sample_stats(
     ordered : numpy.ndarray of bool
         Which columns of ``y`` are ordered.
     nlev : numpy.ndarray of int
-        Categories of each ordered column.
+        Categories of each ordered column (ignored for continuous ones).
     names, x_names : list of str
         Names of the columns of ``y`` and of ``X`` (for messages).
     gamma : bool
@@ -250,13 +263,13 @@ def conditional_sample_stats(
     Returns
     -------
     OrdinalStats
-        ``wls_obs = (tau, vec(slopes), vech_offdiag(residual correlations))``, lavaan's
-        order: thresholds variable by variable, slopes covariate by covariate.
+        ``wls_obs = (tau, vec(slopes), var_num, vech_offdiag(residual cov))`` in lavaan's
+        order: thresholds variable by variable (minus the intercept for a continuous one),
+        slopes covariate by covariate, residual variances of the continuous variables,
+        residual correlations (covariances for continuous variables).
 
     Raises
     ------
-    SpecificationError
-        A continuous endogenous variable together with covariates (not implemented).
     DataValidationError
         Missing values (``conditional.x`` here needs complete rows).
     """
@@ -265,83 +278,76 @@ def conditional_sample_stats(
     N, p = y.shape
     q = X.shape[1]
     ordered = np.asarray(ordered, dtype=bool)
-    if not ordered.all():
-        cont = [names[j] for j in np.flatnonzero(~ordered)]
-        raise SpecificationError(
-            f"continuous indicator(s) {cont} together with exogenous covariates {x_names} and "
-            "ordered indicators (lavaan's conditional.x with mixed data) is not implemented; "
-            "declare them ordered, or leave the covariates out"
-        )
     if not (np.isfinite(y).all() and np.isfinite(X).all()):
         raise DataValidationError(
             "the conditional.x statistics need complete rows of the model variables and the "
             f"covariates {x_names}"
         )
-    codes = y.astype(int)
-    nlev = np.asarray(nlev, dtype=int)
-    # ---- step 1: ordinal probit of every item on x
-    fits = [ordered_probit(codes[:, j], X) for j in range(p)]
-    ths = [f[0] for f in fits]
-    B = np.array([f[1] for f in fits]).reshape(p, q)
-    eta = X @ B.T
-    U = np.empty((N, p))
-    L = np.empty((N, p))
+    nlev = np.where(ordered, np.asarray(nlev, dtype=int), 0)
+    codes = np.where(ordered[None, :], y, 0).astype(int)
+    num_idx = np.flatnonzero(~ordered)
+    # ---- step 1: each variable on x
+    B = np.zeros((p, q))
+    ths: list[np.ndarray] = []
     th_start = np.zeros(p, dtype=int)
     th_var: list[int] = []
+    U = np.zeros((N, p))
+    L = np.zeros((N, p))
+    z = np.zeros((N, p))
+    icpt = np.full(p, np.nan)
+    var = np.ones(p)
+    Xd = np.column_stack([np.ones(N), X])
     for j in range(p):
-        t_ext = np.concatenate([[-np.inf], ths[j], [np.inf]])
-        U[:, j] = t_ext[codes[:, j]] - eta[:, j]
-        L[:, j] = t_ext[codes[:, j] - 1] - eta[:, j]
         th_start[j] = len(th_var)
-        th_var += [j] * ths[j].size
+        if ordered[j]:
+            tau, B[j] = ordered_probit(codes[:, j], X)
+            ths.append(tau)
+            t_ext = np.concatenate([[-np.inf], tau, [np.inf]])
+            eta = X @ B[j]
+            U[:, j] = t_ext[codes[:, j]] - eta
+            L[:, j] = t_ext[codes[:, j] - 1] - eta
+            th_var += [j] * tau.size
+        else:
+            coef = np.linalg.lstsq(Xd, y[:, j], rcond=None)[0]
+            icpt[j], B[j] = coef[0], coef[1:]
+            e = y[:, j] - Xd @ coef
+            var[j] = float(e @ e) / N
+            z[:, j] = e / np.sqrt(var[j])
+            ths.append(np.zeros(0))
+            th_var.append(j)
     n_th = len(th_var)
-    # ---- step 2: residual polychorics, lavaan's pair order (column j, then row i > j)
+    # ---- step 2: lavaan's pair order (column j, then row i > j)
     ii, jj = np.tril_indices(p, -1)
     order = np.lexsort((ii, jj))
     ri, rj = ii[order], jj[order]
-    a, b = rj, ri  # lavaan's y1 is the column variable
-    pair_names = [(names[i], names[j]) for i, j in zip(b, a, strict=True)]
-    rho = _residual_polychorics(U, L, a, b, pair_names)
+    kind = np.where(ordered[ri] & ordered[rj], 2, np.where(ordered[ri] | ordered[rj], 1, 0))
+    rho = np.zeros(ri.size)
+    oo = np.flatnonzero(kind == 2)
+    a, b = rj[oo], ri[oo]  # lavaan's y1 is the column variable
+    if oo.size:
+        pair_names = [(names[i], names[j]) for i, j in zip(b, a, strict=True)]
+        rho[oo] = _residual_polychorics(U, L, a, b, pair_names)
+    mo = np.flatnonzero(kind == 1)
+    num = np.where(ordered[ri[mo]], rj[mo], ri[mo])
+    orv = np.where(ordered[ri[mo]], ri[mo], rj[mo])
+    valid = np.ones((N, mo.size), dtype=bool)
+    if mo.size:
+        rho[mo] = _polyserial_pairs(z[:, num], U[:, orv], L[:, orv], valid, np.zeros(mo.size))
+    nn = np.flatnonzero(kind == 0)
+    if nn.size:
+        rho[nn] = _pearson_pairs(z[:, ri[nn]], z[:, rj[nn]])
     cor = np.eye(p)
     cor[ri, rj] = rho
     cor[rj, ri] = rho
-    wls_obs = np.concatenate([np.concatenate(ths), B.ravel(order="F"), rho])
+    scale = np.where(ordered, 1.0, np.sqrt(var))
+    cov = cor * np.outer(scale, scale)
+    th_vec = np.concatenate([ths[j] if ordered[j] else np.array([-icpt[j]]) for j in range(p)])
+    wls_obs = np.concatenate([th_vec, B.ravel(order="F"), var[num_idx], cov[ri, rj]])
     G = None
     if gamma:
-        slope_col = n_th + np.arange(q)[None, :] * p + np.arange(p)[:, None]  # (p, q)
-        q1 = n_th + p * q
-        SC1 = np.zeros((N, q1))
-        prob = ndtr(U) - ndtr(L)
-        fu, fl = _dnorm(U) / prob, _dnorm(L) / prob
-        blocks: list[list[int]] = []
-        for j in range(p):
-            c = codes[:, j]
-            for k in range(1, int(nlev[j])):
-                SC1[:, th_start[j] + k - 1] = np.where(c == k, fu[:, j], 0.0) - np.where(
-                    c == k + 1, fl[:, j], 0.0
-                )
-            SC1[:, slope_col[j]] = -X * (fu[:, j] - fl[:, j])[:, None]
-            blocks.append(list(range(th_start[j], th_start[j] + int(nlev[j]) - 1)))
-            blocks[-1] += slope_col[j].tolist()
-        pr, dr, dua, dla, dub, dlb = _pair_terms(rho[None, :], U[:, a], L[:, a], U[:, b], L[:, b])
-        SC2 = dr / pr
-        A21 = np.zeros((rho.size, q1))
-        for v, du, dl in ((a, dua, dla), (b, dub, dlb)):
-            wu, wl = SC2 * du / pr, SC2 * dl / pr
-            cv = codes[:, v]
-            kmax = int(nlev[v].max())
-            th_part = np.stack(
-                [np.sum(np.where(cv == k, wu, 0.0) + np.where(cv == k + 1, wl, 0.0), axis=0)
-                 for k in range(1, kmax)], axis=1
-            )  # fmt: skip
-            sl_part = -(X.T @ (wu + wl)).T  # (P, q)
-            for m in range(rho.size):
-                j = int(v[m])
-                K1 = int(nlev[j]) - 1
-                A21[m, th_start[j] : th_start[j] + K1] += th_part[m, :K1]
-                A21[m, slope_col[j]] += sl_part[m]
-        IF = influence(SC1, blocks, SC2, A21)
-        G = N * (IF.T @ IF)
+        G = _conditional_gamma(
+            X, codes, z, U, L, B, var, ordered, nlev, th_start, n_th, ri, rj, rho, oo, mo, nn
+        )
     xm = X.mean(axis=0)
     # lavaan keeps the covariates' moments with the N - 1 divisor here (its cov.x)
     xc = (X - xm).T @ (X - xm) / (N - 1)
@@ -350,10 +356,10 @@ def conditional_sample_stats(
         ordered=ordered,
         nlev=nlev,
         thresholds=ths,
-        mean=np.full(p, np.nan),
-        var=np.ones(p),
+        mean=icpt,
+        var=var,
         cor=cor,
-        cov=cor.copy(),
+        cov=cov,
         wls_obs=wls_obs,
         gamma=G,
         th_var=np.array(th_var, dtype=int),
@@ -363,3 +369,109 @@ def conditional_sample_stats(
         x_mean=xm,
         x_cov=xc,
     )
+
+
+def _conditional_gamma(
+    X, codes, z, U, L, B, var, ordered, nlev, th_start, n_th, ri, rj, rho, oo, mo, nn,
+) -> np.ndarray:  # fmt: skip
+    """Muthen (1984) NACOV of the conditional statistics from casewise scores."""
+    N, q = X.shape
+    p = ordered.size
+    num_idx = np.flatnonzero(~ordered)
+    slope_col = n_th + np.arange(q)[None, :] * p + np.arange(p)[:, None]  # (p, q)
+    var_col = {int(j): n_th + p * q + k for k, j in enumerate(num_idx)}
+    q1 = n_th + p * q + num_idx.size
+    P = rho.size
+    SC1 = np.zeros((N, q1))
+    blocks: list[list[int]] = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prob = ndtr(U) - ndtr(L)
+        fu, fl = _dnorm(U) / prob, _dnorm(L) / prob
+    for j in range(p):
+        if ordered[j]:
+            c = codes[:, j]
+            for k in range(1, int(nlev[j])):
+                SC1[:, th_start[j] + k - 1] = np.where(c == k, fu[:, j], 0.0) - np.where(
+                    c == k + 1, fl[:, j], 0.0
+                )
+            SC1[:, slope_col[j]] = -X * (fu[:, j] - fl[:, j])[:, None]
+            blocks.append(list(range(th_start[j], th_start[j] + int(nlev[j]) - 1)))
+            blocks[-1] += slope_col[j].tolist()
+        else:
+            sd = np.sqrt(var[j])
+            SC1[:, th_start[j]] = z[:, j] / sd
+            SC1[:, slope_col[j]] = X * (z[:, j] / sd)[:, None]
+            SC1[:, var_col[j]] = (z[:, j] ** 2 - 1) / (2 * var[j])
+            blocks.append([int(th_start[j]), *slope_col[j].tolist(), var_col[j]])
+    SC2 = np.zeros((N, P))
+    A21 = np.zeros((P, q1))
+
+    def add_ordinal(rows: np.ndarray, v: np.ndarray, wu: np.ndarray, wl: np.ndarray) -> None:
+        """Cross-products with an ordered variable's threshold and slope scores."""
+        cv = codes[:, v]
+        kmax = int(nlev[v].max())
+        th_part = np.stack(
+            [np.sum(np.where(cv == k, wu, 0.0) - np.where(cv == k + 1, wl, 0.0), axis=0)
+             for k in range(1, kmax)], axis=1
+        )  # fmt: skip
+        sl_part = -(X.T @ (wu - wl)).T  # (P, q)
+        for m, pr in enumerate(rows):
+            j = int(v[m])
+            K1 = int(nlev[j]) - 1
+            A21[pr, th_start[j] : th_start[j] + K1] += th_part[m, :K1]
+            A21[pr, slope_col[j]] += sl_part[m]
+
+    def add_numeric(rows: np.ndarray, v: np.ndarray, s: np.ndarray, dmu, dvar) -> None:
+        """Cross-products with a continuous variable's intercept, slope and variance scores."""
+        sm = s * dmu
+        for m, pr in enumerate(rows):
+            j = int(v[m])
+            A21[pr, th_start[j]] += sm[:, m].sum()
+            A21[pr, slope_col[j]] += X.T @ sm[:, m]
+            A21[pr, var_col[j]] += s[:, m] @ dvar[:, m]
+
+    if oo.size:
+        a, b = rj[oo], ri[oo]
+        pr_, dr, dua, dla, dub, dlb = _pair_terms(rho[None, oo], U[:, a], L[:, a], U[:, b], L[:, b])
+        s = dr / pr_
+        SC2[:, oo] = s
+        # the score in a lower limit enters with a minus sign in add_ordinal
+        add_ordinal(oo, a, s * dua / pr_, -s * dla / pr_)
+        add_ordinal(oo, b, s * dub / pr_, -s * dlb / pr_)
+    if mo.size:
+        num = np.where(ordered[ri[mo]], rj[mo], ri[mo])
+        orv = np.where(ordered[ri[mo]], ri[mo], rj[mo])
+        zz = z[:, num]
+        tu, tl = U[:, orv], L[:, orv]
+        r = rho[None, mo]
+        R = np.sqrt(1 - r * r)
+        with np.errstate(invalid="ignore"):
+            au = np.where(np.isfinite(tu), (tu - r * zz) / R, np.inf)
+            bl = np.where(np.isfinite(tl), (tl - r * zz) / R, -np.inf)
+        pr_ = np.maximum(ndtr(au) - ndtr(bl), np.finfo(float).eps)
+        fa, fb = _dnorm(au), _dnorm(bl)
+        s = _polyserial_score_rho(zz, tu, tl, r, np.ones_like(zz, dtype=bool))
+        SC2[:, mo] = s
+        sd = np.sqrt(var[num])[None, :]
+        d_mu = (zz + (r / R) * (fa - fb) / pr_) / sd
+        d_var = ((zz * zz - 1) + (r * zz / R) * (fa - fb) / pr_) / (2 * sd**2)
+        add_numeric(mo, num, s, d_mu, d_var)
+        add_ordinal(mo, orv, s * fa / (R * pr_), s * fb / (R * pr_))
+    if nn.size:
+        ia, ib = ri[nn], rj[nn]
+        za, zb = z[:, ia], z[:, ib]
+        r = rho[None, nn]
+        R2 = 1 - r * r
+        qf = za * za - 2 * r * za * zb + zb * zb
+        s = r / R2 + za * zb / R2 - r * qf / R2**2
+        SC2[:, nn] = s
+        sa, sb = np.sqrt(var[ia])[None, :], np.sqrt(var[ib])[None, :]
+        add_numeric(nn, ia, s, (za - r * zb) / (sa * R2),
+                    -1 / (2 * sa**2) + za * (za - r * zb) / (2 * sa**2 * R2))  # fmt: skip
+        add_numeric(nn, ib, s, (zb - r * za) / (sb * R2),
+                    -1 / (2 * sb**2) + zb * (zb - r * za) / (2 * sb**2 * R2))  # fmt: skip
+    IF = influence(SC1, blocks, SC2, A21)
+    if num_idx.size:
+        th_cols = np.array([th_start[j] for j in num_idx])
+        IF = covariance_scale(IF, rho, ri, rj, ordered, var, var_col, th_cols)
+    return N * (IF.T @ IF)

@@ -13,6 +13,12 @@ of ``y*_i`` is what is left to make its variance ``1/delta_i^2``; under the thet
 parameterization the residual variance is the parameter (fixed at 1) and
 ``delta_i = Sigma_ii^{-1/2}``.
 
+With exogenous covariates ``x`` (lavaan's ``conditional.x``) the statistics are those of the
+variables given ``x``: the RAM moments over all observed variables (``x`` moments fixed)
+give the slopes ``Pi = Sigma_yx Sigma_xx^-1``, the residual covariance and intercepts
+(:func:`residual_moments`), which take the place of ``Sigma`` and ``mu`` above; the slopes
+enter the statistics as ``s_i Pi_ik``.
+
 The fit function is ``F = sum_g ((N_g - 1)/N) (s_g - sigma_g)' W_g (s_g - sigma_g)`` with
 ``W = diag(Gamma)^-1`` (DWLS: WLSMV, WLSM, DWLS), ``W = I`` (ULS, ULSMV) or
 ``W = Gamma^-1`` (WLS), minimised by Gauss-Newton. The test statistic is ``T = N F_min``.

@@ -6,6 +6,13 @@ compute the two-step sample statistics and their NACOV per group
 (thresholds, fixed intercepts and scales), minimise the least-squares discrepancy
 (:mod:`synergy_stats.ordinal.estimate`), then standard errors and tests.
 
+Exogenous observed covariates get lavaan's ``conditional.x`` treatment (its default for
+categorical data): the statistics are thresholds, slopes and residual correlations given
+the covariates (:mod:`synergy_stats.ordinal.condx`), the covariates' moments are fixed at the
+sample's, and the rest of the path is the same. Implemented for one group with listwise
+deletion, ordered and continuous indicators; multiple groups, invariance ladders and
+``missing="pairwise"`` with covariates are refused by name.
+
 Conventions that follow lavaan 0.6-14 exactly: the test statistic is
 ``T = sum_g (N_g - 1) F_g``; the sampling covariance is ``NVarCov / (N - G)``; the RMSEA
 uses ``N - G``; SRMR is the root mean square of the residual correlations (lavaan's
@@ -699,20 +706,6 @@ def fit_ordinal(
                 f"exogenous covariates {x_names} with ordered indicators (conditional.x) are "
                 "implemented for a single group; multiple-group, invariance and "
                 "longitudinal models with covariates are not"
-            )
-        cont_y = [v for v in obs if v not in ord_set and v not in x_names]
-        if cont_y:
-            raise SpecificationError(
-                f"continuous indicator(s) {cont_y} together with exogenous covariates "
-                f"{x_names} and ordered indicators (lavaan's conditional.x with mixed data) "
-                "is not implemented; declare them ordered, or leave the covariates out"
-            )
-    # ordered variables must not predict others (their residual variance is not free)
-    for r in range(len(base)):
-        if base.op[r] == "~" and base.rhs[r] in ord_set:
-            raise SpecificationError(
-                f"ordered variable {base.rhs[r]!r} predicts {base.lhs[r]!r}; ordered "
-                "variables may only be indicators or outcomes here"
             )
     cols: list[np.ndarray] = []
     levels: dict[str, tuple[float, ...]] = {}
