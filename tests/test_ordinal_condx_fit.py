@@ -31,6 +31,9 @@ CASES: dict[str, tuple[str, list[str], dict[str, str]]] = {
     "hs_cov_ulsmv": ("hs_ordinal_cov.csv", ITEMS, {"estimator": "ULSMV"}),
     "hs_cov_wlsmv_theta_bfgs": ("hs_ordinal_cov.csv", ITEMS, {"parameterization": "theta"}),
     "hs_mimic_wlsmv": ("hs_ordinal_cov.csv", ITEMS, {}),
+    "hs_cov_med_wlsmv": ("hs_ordinal_cov.csv", ITEMS, {}),
+    "hs_cov_med_wlsm": ("hs_ordinal_cov.csv", ITEMS, {"estimator": "WLSM"}),
+    "hs_cov_med_wls": ("hs_ordinal_cov.csv", ITEMS, {"estimator": "WLS"}),
     "hs_mixed3_cov_wlsmv": ("hs_mixed_cov.csv", ORD3, {}),
     "hs_mixed3_cov_theta": ("hs_mixed_cov.csv", ORD3, {"parameterization": "theta"}),
 }
@@ -107,9 +110,15 @@ def test_fit_measures_match_lavaan(case: str) -> None:
             continue
         tol = 1e-3 if key in CHISQ_KEYS else 1e-4
         assert_allclose(fm[key], lav, atol=tol, err_msg=key)
-    t = REF[case]["tests"]["scaled.shifted"]
-    assert_allclose(fm["shift_parameter"], t["shift.parameter"], atol=1e-4)
-    assert_allclose(fm["scaling_factor"], t["scaling.factor"], atol=1e-4)
+    tests = REF[case]["tests"]
+    if "scaled.shifted" in tests:
+        t = tests["scaled.shifted"]
+        assert_allclose(fm["shift_parameter"], t["shift.parameter"], atol=1e-4)
+        assert_allclose(fm["scaling_factor"], t["scaling.factor"], atol=1e-4)
+    elif "satorra.bentler" in tests:  # WLSM: mean-adjusted
+        assert_allclose(fm["scaling_factor"], tests["satorra.bentler"]["scaling.factor"], atol=1e-4)
+    else:  # WLS: no robust test
+        assert "chisq_scaled" not in fm
 
 
 @pytest.mark.parametrize("case", ["hs_cov_wlsmv_delta", "hs_mixed3_cov_wlsmv"])
@@ -234,3 +243,16 @@ def test_refit_task_redoes_the_conditional_statistics() -> None:
     assert_allclose(out[K + 2], fm["srmr"], atol=1e-4)
     draw, status = task.run(0, rng)
     assert status == 0 and np.all(np.isfinite(draw[:K]))
+
+
+def test_missing_covariate_drops_the_row_with_a_warning() -> None:
+    from synergy_stats.errors import DroppedDataWarning
+
+    model = REF["hs_cov_wlsmv_delta"]["model"]
+    d = _data()
+    d.loc[3, "ageyr"] = np.nan
+    with pytest.warns(DroppedDataWarning, match="dropped 1 of 301"):
+        fit = ss.sem(model, d, ordered=ITEMS)
+    ref = ss.sem(model, d.drop(index=3).reset_index(drop=True), ordered=ITEMS)
+    assert fit.nobs == 300
+    assert_allclose(fit.theta, ref.theta, atol=1e-10)

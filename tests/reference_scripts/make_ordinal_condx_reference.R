@@ -55,6 +55,15 @@ out$hs_cov_wlsmv_theta_bfgs <- one(sem(cov_model, data = hso, ordered = items,
   "sem(..., ordered = x1:x9, parameterization = 'theta', optim.method = 'BFGS', control = list(reltol = 1e-14))")
 out$hs_mimic_wlsmv <- one(sem(mimic_model, data = hso, ordered = items), mimic_model,
   "sem(HS4 + visual ~ ageyr + sex + x1 ~ sex, ordered = x1:x9)  # direct effect on an item")
+# a covariate effect carried to another factor, with a defined indirect effect; the
+# mean-adjusted (WLSM) and full-weight (WLS) estimators on the same model
+med_model <- paste(hs_model, "visual ~ a*ageyr + sex\ntextual ~ b*visual\nab := a*b", sep = "\n")
+out$hs_cov_med_wlsmv <- one(sem(med_model, data = hso, ordered = items), med_model,
+  "sem(HS4 + visual ~ a*ageyr + sex + textual ~ b*visual + ab := a*b, ordered = x1:x9)")
+out$hs_cov_med_wlsm <- one(sem(med_model, data = hso, ordered = items, estimator = "WLSM"),
+  med_model, "sem(..., ordered = x1:x9, estimator = 'WLSM')")
+out$hs_cov_med_wls <- one(sem(med_model, data = hso, ordered = items, estimator = "WLS"),
+  med_model, "sem(..., ordered = x1:x9, estimator = 'WLS')")
 # mixed continuous + ordinal indicators with covariates: x1-x3 ordered, x4-x9 continuous
 # (hs_mixed.csv: x4-x6 the four-category codes, x7-x9 the raw scores) plus sex. The
 # hs_mixed_cov case of make_ordinal_reference.R (x1-x6 ordered, visual ~ ageyr) is not
