@@ -177,43 +177,68 @@ def _pair_terms(
     return prob, drho, side(ua, ub, lb), -side(la, ub, lb), side(ub, ua, la), -side(lb, ua, la)
 
 
+def _rho_terms(
+    r: np.ndarray, ua: np.ndarray, la: np.ndarray, ub: np.ndarray, lb: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Casewise bivariate probit probability and its first two rho-derivatives (N x P)."""
+    prob = bvn_lower(ua, ub, r) - bvn_lower(la, ub, r) - bvn_lower(ua, lb, r) + bvn_lower(la, lb, r)
+    # an observed row with probability below 1e-100 only arises at a rejected trial step;
+    # the floor keeps its score finite
+    prob = np.maximum(prob, 1e-100)
+    s2 = 1.0 - r * r
+    d1 = np.zeros(prob.shape)
+    d2 = np.zeros(prob.shape)
+    for h, k, sign in ((ua, ub, 1.0), (la, ub, -1.0), (ua, lb, -1.0), (la, lb, 1.0)):
+        dens = bvn_density(h, k, r)
+        fin = np.isfinite(h) & np.isfinite(k)
+        hh = np.where(fin, h, 0.0)
+        kk = np.where(fin, k, 0.0)
+        q = hh * hh - 2 * r * hh * kk + kk * kk
+        d1 += sign * dens
+        d2 += sign * dens * (r / s2 + hh * kk / s2 - r * q / s2**2)
+    return prob, d1, d2
+
+
 def _residual_polychorics(
     U: np.ndarray, L: np.ndarray, a: np.ndarray, b: np.ndarray, names: list[tuple[str, str]]
 ) -> np.ndarray:
     """All residual polychoric correlations at once: Newton on each pair's likelihood.
 
-    The curvature is the numerical derivative of the score; steps are halved while the
-    log-likelihood decreases.
+    Analytic score and curvature (a gradient step where the curvature is not negative);
+    steps are halved while the log-likelihood decreases. One evaluation of the casewise
+    probabilities per iteration.
     """
     P = a.size
-    rho = np.zeros(P)
+    N = U.shape[0]
     ua, la, ub, lb = U[:, a], L[:, a], U[:, b], L[:, b]
 
-    def score_ll(idx: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pr, dr, *_ = _pair_terms(r[None, :], ua[:, idx], la[:, idx], ub[:, idx], lb[:, idx])
-        return np.sum(dr / pr, axis=0), np.sum(np.log(pr), axis=0)
+    def evaluate(idx: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pr, d1, d2 = _rho_terms(r[None, :], ua[:, idx], la[:, idx], ub[:, idx], lb[:, idx])
+        g1 = d1 / pr
+        return (np.sum(np.log(pr), axis=0), np.sum(g1, axis=0),
+                np.sum(d2 / pr - g1 * g1, axis=0))  # fmt: skip
 
+    rho = np.zeros(P)
+    ll, g, H = evaluate(np.arange(P), rho)
     active = np.ones(P, dtype=bool)
-    h = 1e-6
     for _ in range(100):
         if not active.any():
             break
         idx = np.flatnonzero(active)
         r0 = rho[idx]
-        g, ll0 = score_ll(idx, r0)
-        gp, _ = score_ll(idx, r0 + h)
-        gm, _ = score_ll(idx, r0 - h)
-        hess = (gp - gm) / (2 * h)
-        step = np.where(hess < 0, -g / np.where(hess < 0, hess, -1.0), 0.1 * np.sign(g))
+        gi, Hi = g[idx], H[idx]
+        step = np.where(Hi < 0, -gi / np.where(Hi < 0, Hi, -1.0), 0.1 * np.sign(gi))
         new = np.clip(r0 + np.clip(step, -0.5, 0.5), -0.999, 0.999)
+        ll1, g1, H1 = evaluate(idx, new)
         for _half in range(30):
-            _, ll1 = score_ll(idx, new)
-            worse = ll1 < ll0 - 1e-12 * np.abs(ll0)
+            worse = ll1 < ll[idx] - 1e-12 * np.abs(ll[idx])
             if not worse.any():
                 break
-            new = np.where(worse, r0 + 0.5 * (new - r0), new)
-        rho[idx] = new
-        done = np.abs(new - r0) < 1e-12
+            w = np.flatnonzero(worse)
+            new[w] = r0[w] + 0.5 * (new[w] - r0[w])
+            ll1[w], g1[w], H1[w] = evaluate(idx[w], new[w])
+        rho[idx], ll[idx], g[idx], H[idx] = new, ll1, g1, H1
+        done = (np.abs(new - r0) < 1e-12) | (np.abs(g1) < 1e-11 * N)
         active[idx[done]] = False
     if active.any():
         import warnings
