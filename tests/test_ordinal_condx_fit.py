@@ -204,6 +204,8 @@ def test_unsupported_conditional_x_cases_are_refused_by_name() -> None:
         ss.sem(model, _data(), ordered=ITEMS, missing="pairwise")
     with pytest.raises(SpecificationError, match=r"ordered=\['sex'\] are exogenous"):
         ss.sem(model, _data(), ordered=[*ITEMS, "sex"])
+    with pytest.raises(SpecificationError, match="ordered variable 'x1' predicts 'x4'"):
+        ss.sem(model + "\nx4 ~ x1", _data(), ordered=ITEMS)
     with pytest.raises(SpecificationError, match="single group"):
         ss.sem(model, _data().assign(g=np.arange(301) % 2), ordered=ITEMS, group="g")
 

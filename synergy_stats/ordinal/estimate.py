@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from synergy_stats.errors import ConvergenceError, IdentificationError
+from synergy_stats.errors import ConvergenceError, EstimationError, IdentificationError
 from synergy_stats.ordinal.samplestats import OrdinalStats
 from synergy_stats.structural.estimate import starting_values
 from synergy_stats.structural.model import RamModel
@@ -218,7 +218,8 @@ class OrdinalModel:
             cov = np.zeros((len(all_obs), len(all_obs)))
             cov[np.ix_(self.y_idx, self.y_idx)] = s.cov
             if self.n_x:
-                assert s.x_mean is not None and s.x_cov is not None
+                if s.x_mean is None or s.x_cov is None:
+                    raise EstimationError("internal: conditional statistics without x moments")
                 mean[self.x_idx] = s.x_mean
                 cov[np.ix_(self.x_idx, self.x_idx)] = s.x_cov
             groups.append(GroupData(n=s.n, mean=mean, cov=cov, raw=np.zeros((0, len(all_obs)))))
@@ -342,7 +343,8 @@ class OrdinalModel:
         J = np.zeros((m, K))
         if not jac:
             return out, J
-        assert dsig is not None and dmu is not None and dPi is not None
+        if dsig is None or dmu is None or dPi is None:
+            raise EstimationError("internal: the moment derivatives are missing")
         if theta_param:
             with np.errstate(invalid="ignore", divide="ignore"):
                 dd = np.einsum("kii->ki", dsig)

@@ -707,6 +707,13 @@ def fit_ordinal(
                 "implemented for a single group; multiple-group, invariance and "
                 "longitudinal models with covariates are not"
             )
+    # ordered variables must not predict others (their residual variance is not free)
+    for r in range(len(base)):
+        if base.op[r] == "~" and base.rhs[r] in ord_set:
+            raise SpecificationError(
+                f"ordered variable {base.rhs[r]!r} predicts {base.lhs[r]!r}; ordered "
+                "variables may only be indicators or outcomes here"
+            )
     cols: list[np.ndarray] = []
     levels: dict[str, tuple[float, ...]] = {}
     for v in obs:
