@@ -258,3 +258,13 @@ def test_missing_covariate_drops_the_row_with_a_warning() -> None:
     ref = ss.sem(model, d.drop(index=3).reset_index(drop=True), ordered=ITEMS)
     assert fit.nobs == 300
     assert_allclose(fit.theta, ref.theta, atol=1e-10)
+
+
+def test_difference_test_of_a_direct_effect_matches_lavtestlrt() -> None:
+    from synergy_stats.ordinal.compare import lrt_ordinal
+
+    ref = REF["lrt_mimic_vs_cov"]
+    t = lrt_ordinal(_fit("hs_cov_wlsmv_delta"), _fit("hs_mimic_wlsmv"))
+    assert t["df_diff"] == ref["df_diff"]
+    assert_allclose(t["chisq_diff"], ref["chisq_diff"], atol=1e-3)
+    assert_allclose(t["pvalue"], ref["pvalue"], atol=1e-4)

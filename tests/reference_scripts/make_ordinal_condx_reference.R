@@ -64,6 +64,12 @@ out$hs_cov_med_wlsm <- one(sem(med_model, data = hso, ordered = items, estimator
   med_model, "sem(..., ordered = x1:x9, estimator = 'WLSM')")
 out$hs_cov_med_wls <- one(sem(med_model, data = hso, ordered = items, estimator = "WLS"),
   med_model, "sem(..., ordered = x1:x9, estimator = 'WLS')")
+# lavTestLRT (DWLS: Satorra 2000 scaled-shifted difference) of the MIMIC direct effect
+lrt <- lavTestLRT(sem(cov_model, data = hso, ordered = items),
+                  sem(mimic_model, data = hso, ordered = items))
+out$lrt_mimic_vs_cov <- list(call = "lavTestLRT(hs_cov_wlsmv_delta, hs_mimic_wlsmv)",
+                             chisq_diff = lrt[2, "Chisq diff"], df_diff = lrt[2, "Df diff"],
+                             pvalue = lrt[2, "Pr(>Chisq)"])
 # mixed continuous + ordinal indicators with covariates: x1-x3 ordered, x4-x9 continuous
 # (hs_mixed.csv: x4-x6 the four-category codes, x7-x9 the raw scores) plus sex. The
 # hs_mixed_cov case of make_ordinal_reference.R (x1-x6 ordered, visual ~ ageyr) is not
