@@ -13,6 +13,12 @@ of ``y*_i`` is what is left to make its variance ``1/delta_i^2``; under the thet
 parameterization the residual variance is the parameter (fixed at 1) and
 ``delta_i = Sigma_ii^{-1/2}``.
 
+With exogenous covariates ``x`` (lavaan's ``conditional.x``) the statistics are those of the
+variables given ``x``: the RAM moments over all observed variables (``x`` moments fixed)
+give the slopes ``Pi = Sigma_yx Sigma_xx^-1``, the residual covariance and intercepts
+(:func:`residual_moments`), which take the place of ``Sigma`` and ``mu`` above; the slopes
+enter the statistics as ``s_i Pi_ik``.
+
 The fit function is ``F = sum_g ((N_g - 1)/N) (s_g - sigma_g)' W_g (s_g - sigma_g)`` with
 ``W = diag(Gamma)^-1`` (DWLS: WLSMV, WLSM, DWLS), ``W = I`` (ULS, ULSMV) or
 ``W = Gamma^-1`` (WLS), minimised by Gauss-Newton. The test statistic is ``T = N F_min``.
@@ -28,14 +34,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from synergy_stats.errors import ConvergenceError, IdentificationError
+from synergy_stats.errors import ConvergenceError, EstimationError, IdentificationError
 from synergy_stats.ordinal.samplestats import OrdinalStats
 from synergy_stats.structural.estimate import starting_values
 from synergy_stats.structural.model import RamModel
 from synergy_stats.structural.partable import ParTable
 from synergy_stats.structural.samplestats import GroupData
 
-__all__ = ["OrdinalModel", "WLSFit", "fit_wls", "ordinal_partable"]
+__all__ = ["OrdinalModel", "WLSFit", "fit_wls", "ordinal_partable", "residual_moments"]
 
 
 def ordinal_partable(
@@ -150,6 +156,22 @@ def ordinal_partable(
     return full, core
 
 
+def residual_moments(
+    sigma: np.ndarray, mu: np.ndarray, y: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Moments of ``y`` given ``x``: residual covariance, intercepts and slopes.
+
+    ``Pi = Sigma_yx Sigma_xx^-1``, ``Sigma_yy - Pi Sigma_xy`` and ``mu_y - Pi mu_x``
+    (lavaan's ``res.cov``, ``res.int``, ``res.slopes``); ``x`` may be empty.
+    """
+    if x.size == 0:
+        return sigma[np.ix_(y, y)], mu[y], np.zeros((y.size, 0))
+    Syx = sigma[np.ix_(y, x)]
+    Pi = Syx @ np.linalg.inv(sigma[np.ix_(x, x)])
+    sig = sigma[np.ix_(y, y)] - Pi @ Syx.T
+    return (sig + sig.T) / 2, mu[y] - Pi @ mu[x], Pi
+
+
 class OrdinalModel:
     """Implied statistics ``sigma(theta)`` of every group and their Jacobian.
 
@@ -178,13 +200,29 @@ class OrdinalModel:
         self.parameterization = parameterization
         self.npar = full.npar
         self.k_ram = core.npar
-        obs = list(full.observed)
+        all_obs = list(full.observed)
+        # conditional.x: the exogenous covariates are in the RAM model (moments fixed at
+        # the sample's) but not among the modelled statistics
+        self.n_x = stats[0].n_x if stats else 0
+        x_names = set(full.exogenous_x) if self.n_x else set()
+        obs = [v for v in all_obs if v not in x_names]
+        self.y_names = obs
+        self.y_idx = np.array([all_obs.index(v) for v in obs], dtype=int)
+        self.x_idx = np.array([all_obs.index(v) for v in full.exogenous_x if v in x_names],
+                              dtype=int)  # fmt: skip
         self.p = len(obs)
         self.is_ord = np.array([v in ordered for v in obs])
-        groups = [
-            GroupData(n=s.n, mean=np.zeros(self.p), cov=s.cov, raw=np.zeros((0, self.p)))
-            for s in stats
-        ]
+        groups = []
+        for s in stats:
+            mean = np.zeros(len(all_obs))
+            cov = np.zeros((len(all_obs), len(all_obs)))
+            cov[np.ix_(self.y_idx, self.y_idx)] = s.cov
+            if self.n_x:
+                if s.x_mean is None or s.x_cov is None:
+                    raise EstimationError("internal: conditional statistics without x moments")
+                mean[self.x_idx] = s.x_mean
+                cov[np.ix_(self.x_idx, self.x_idx)] = s.x_cov
+            groups.append(GroupData(n=s.n, mean=mean, cov=cov, raw=np.zeros((0, len(all_obs)))))
         self.groups = groups
         self.ram = RamModel(core, groups)
         pos = {v: i for i, v in enumerate(obs)}
@@ -221,6 +259,42 @@ class OrdinalModel:
         self.ri, self.rj = ii[order], jj[order]
         self.num_idx = np.flatnonzero(~self.is_ord)
 
+    def conditional_moments(
+        self, theta: np.ndarray, g: int, *, jac: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None,
+               np.ndarray | None]:  # fmt: skip
+        """Implied moments of the modelled variables given the covariates (lavaan's res.*).
+
+        With covariates ``x`` (moments fixed) the RAM moments give the slopes
+        ``Pi = Sigma_yx Sigma_xx^-1``, the residual covariance ``Sigma_yy - Pi Sigma_xy``
+        and the intercepts ``mu_y - Pi mu_x``; these do not depend on the fixed ``x``
+        moments. Without covariates they are the RAM moments and ``Pi`` is empty.
+
+        Returns
+        -------
+        sig, mu, Pi, dsig, dmu, dPi
+            The derivatives (first axis: RAM parameters) are None when ``jac`` is False.
+        """
+        if jac:
+            sigF, muF, dsigF, dmuF = self.ram.jacobian(theta, g)
+        else:
+            sigF, muF = self.ram.implied(theta, g)
+        y, x = self.y_idx, self.x_idx
+        if not self.n_x:
+            if jac:
+                return sigF, muF, np.zeros((self.p, 0)), dsigF, dmuF, np.zeros((0, self.p, 0))
+            return sigF, muF, np.zeros((self.p, 0)), None, None, None
+        sig, mu, Pi = residual_moments(sigF, muF, y, x)
+        Sxx_inv = np.linalg.inv(sigF[np.ix_(x, x)])
+        if not jac:
+            return sig, mu, Pi, None, None, None
+        dSyx = dsigF[:, y][:, :, x]
+        dPi = dSyx @ Sxx_inv
+        dPS = dSyx @ Pi.T  # d(Syx) Pi'
+        dsig = dsigF[:, y][:, :, y] - dPS - dPS.transpose(0, 2, 1)
+        dmu = dmuF[:, y] - dPi @ muF[x]
+        return sig, mu, Pi, dsig, dmu, dPi
+
     @property
     def n_groups(self) -> int:
         """Number of groups."""
@@ -228,7 +302,7 @@ class OrdinalModel:
 
     def n_stats(self, g: int) -> int:
         """Length of the statistics vector of group ``g``."""
-        return len(self.slots[g]) + self.num_idx.size + self.ri.size
+        return len(self.slots[g]) + self.p * self.n_x + self.num_idx.size + self.ri.size
 
     def implied(
         self, theta: np.ndarray, g: int, *, jac: bool = True
@@ -239,10 +313,8 @@ class OrdinalModel:
         p = self.p
         o = self.is_ord
         theta_param = self.parameterization == "theta"
-        if jac:
-            sig, mu, dsig, dmu = self.ram.jacobian(theta, g)
-        else:
-            sig, mu = self.ram.implied(theta, g)
+        sig, mu, Pi, dsig, dmu, dPi = self.conditional_moments(theta, g, jac=jac)
+        q = self.n_x
         diag = np.diag(sig).copy()
         if theta_param:
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -258,15 +330,21 @@ class OrdinalModel:
         S = sv.size
         out = np.empty(m)
         out[:S] = np.where(snum, -mu[sv], delta[sv] * (tau - mu[sv]))
-        nn = self.num_idx
-        out[S : S + nn.size] = diag[nn]
-        c0 = S + nn.size
         sc = np.where(o, delta, 1.0)
+        # slopes, lavaan's vec(res.slopes): covariate by covariate
+        s0 = S
+        s1 = S + p * q
+        out[s0:s1] = (sc[:, None] * Pi).ravel(order="F")
+        nn = self.num_idx
+        out[s1 : s1 + nn.size] = diag[nn]
+        c0 = s1 + nn.size
         ri, rj = self.ri, self.rj
         out[c0:] = sc[ri] * sc[rj] * sig[ri, rj]
         J = np.zeros((m, K))
         if not jac:
             return out, J
+        if dsig is None or dmu is None or dPi is None:
+            raise EstimationError("internal: the moment derivatives are missing")
         if theta_param:
             with np.errstate(invalid="ignore", divide="ignore"):
                 dd = np.einsum("kii->ki", dsig)
@@ -281,7 +359,13 @@ class OrdinalModel:
         )
         free = sf >= 0
         J[np.flatnonzero(free), sf[free]] += delta[sv[free]]
-        J[S : S + nn.size, :kr] = dsig[:, nn, nn].T
+        if q:
+            # rows (k, i) in column-major order: d(sc_i Pi_ik)
+            dP = sc[None, :, None] * dPi  # (kr, p, q)
+            if theta_param:
+                dP = dP + np.where(o, 1.0, 0.0)[None, :, None] * ddelta[:, :, None] * Pi[None]
+            J[s0:s1, :kr] = dP.transpose(0, 2, 1).reshape(kr, p * q).T
+        J[s1 : s1 + nn.size, :kr] = dsig[:, nn, nn].T
         J[c0:, :kr] = (sc[ri] * sc[rj])[:, None] * dsig[:, ri, rj].T
         if theta_param:
             dsc = np.where(o[None, :], ddelta, 0.0)
@@ -296,6 +380,8 @@ class OrdinalModel:
                     continue
                 on = sv == i
                 J[np.flatnonzero(on & ~snum), f] += (tau - mu[sv])[on & ~snum]
+                if q:
+                    J[s0 + np.arange(q) * p + i, f] += Pi[i]
                 a = np.flatnonzero(ri == i)
                 J[c0 + a, f] += sc[rj[a]] * sig[i, rj[a]]
                 b = np.flatnonzero(rj == i)
@@ -303,8 +389,12 @@ class OrdinalModel:
         return out, J
 
     def residual_variances(self, theta: np.ndarray, g: int) -> np.ndarray:
-        """Delta parameterization: ``1/delta^2 - Sigma_0,ii`` of the ordered variables."""
-        sig, _ = self.ram.implied(theta, g)
+        """Delta parameterization: ``1/delta^2 - Sigma_0,ii`` of the ordered variables.
+
+        ``Sigma_0`` is the implied (residual, given the covariates) covariance with the
+        residual variances of the ordered variables at 0.
+        """
+        sig, *_ = self.conditional_moments(theta, g, jac=False)
         delta = np.ones(self.p)
         for i, r in self.scale_rows[g].items():
             f = int(self.full.free[r])
@@ -312,8 +402,8 @@ class OrdinalModel:
         return 1.0 / delta**2 - np.diag(sig)
 
     def scaling(self, theta: np.ndarray, g: int) -> np.ndarray:
-        """Theta parameterization: ``delta_i = Sigma_ii^{-1/2}``."""
-        sig, _ = self.ram.implied(theta, g)
+        """Theta parameterization: ``delta_i = Sigma_ii^{-1/2}`` (residual, given covariates)."""
+        sig, *_ = self.conditional_moments(theta, g, jac=False)
         return 1.0 / np.sqrt(np.diag(sig))
 
 

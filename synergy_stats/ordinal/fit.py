@@ -6,6 +6,13 @@ compute the two-step sample statistics and their NACOV per group
 (thresholds, fixed intercepts and scales), minimise the least-squares discrepancy
 (:mod:`synergy_stats.ordinal.estimate`), then standard errors and tests.
 
+Exogenous observed covariates get lavaan's ``conditional.x`` treatment (its default for
+categorical data): the statistics are thresholds, slopes and residual correlations given
+the covariates (:mod:`synergy_stats.ordinal.condx`), the covariates' moments are fixed at the
+sample's, and the rest of the path is the same. Implemented for one group with listwise
+deletion, ordered and continuous indicators; multiple groups, invariance ladders and
+``missing="pairwise"`` with covariates are refused by name.
+
 Conventions that follow lavaan 0.6-14 exactly: the test statistic is
 ``T = sum_g (N_g - 1) F_g``; the sampling covariance is ``NVarCov / (N - G)``; the RMSEA
 uses ``N - G``; SRMR is the root mean square of the residual correlations (lavaan's
@@ -36,11 +43,13 @@ from synergy_stats.errors import (
     SpecificationError,
     SynergyWarning,
 )
+from synergy_stats.ordinal.condx import conditional_sample_stats
 from synergy_stats.ordinal.estimate import (
     OrdinalModel,
     fit_wls,
     information,
     ordinal_partable,
+    residual_moments,
     traces_ugamma,
     weights,
 )
@@ -273,7 +282,8 @@ class OrdinalSEMResult(SEMResult):
         positive definite (lavaan then reports NA).
         """
         st = self._st
-        if not st.model.is_ord.all():
+        if not st.model.is_ord.all() or st.model.n_x:
+            # continuous indicators or covariates (conditional.x): lavaan 0.6-14 reports NA
             return None
         pt = self.partable
         if any(o == "~*~" and f > 0 for o, f in zip(pt.op, pt.free, strict=True)):
@@ -457,6 +467,9 @@ class OrdinalSEMResult(SEMResult):
 
         lavaan's ``srmr`` for categorical data (``srmr_bentler_nomean``):
         ``sqrt(sum_{i<j} (r_ij - rho_ij)^2 / (p (p + 1) / 2))``, weighted by ``N_g / N``.
+        With exogenous covariates the residuals are those of the correlations given the
+        covariates and the divisor is ``p (p - 1) / 2 + p + q`` (lavaan counts every
+        observed variable).
         """
         st = self._st
         N = self.nobs
@@ -468,34 +481,46 @@ class OrdinalSEMResult(SEMResult):
             R = s.cov / np.outer(sd_s, sd_s) - imp / np.outer(sd_i, sd_i)
             p = R.shape[0]
             low = R[np.tril_indices(p, -1)]
-            total += s.n / N * float(np.sqrt(np.sum(low**2) / (p * (p + 1) / 2)))
+            # lavaan divides by the correlations plus the number of observed variables,
+            # the exogenous covariates included (conditional.x: residual correlations)
+            total += (
+                s.n / N * float(np.sqrt(np.sum(low**2) / (low.size + len(self.observed_variables))))
+            )
         return total
 
     # ------------------------------------------------------------------ moments
     def implied_cov(self, group: Any = None) -> pd.DataFrame:
-        """Model-implied covariance of the latent responses (correlations for ordered items)."""
+        """Model-implied covariance of the latent responses (correlations for ordered items).
+
+        With exogenous covariates (conditional.x) it is the residual covariance given the
+        covariates, of the modelled variables only (lavaan's ``res.cov``).
+        """
         g = self._group_index(group)
-        sigma, _ = self._model.implied(self.theta, g)
+        sigma, mu = self._model.implied(self.theta, g)
         st = self._st
+        sigma, _, _ = residual_moments(sigma, mu, st.model.y_idx, st.model.x_idx)
         o = st.model.is_ord
         if st.parameterization == "theta":
             d = np.where(o, 1.0 / np.sqrt(np.diag(sigma)), 1.0)
             sigma = sigma * np.outer(d, d)
-        names = list(self.observed_variables)
+        names = st.model.y_names
         return pd.DataFrame(sigma, index=names, columns=names)
 
     def sample_cov(self, group: Any = None) -> pd.DataFrame:
-        """The polychoric / polyserial / Pearson matrix (covariances for continuous variables)."""
+        """The polychoric / polyserial / Pearson matrix (covariances for continuous variables).
+
+        With exogenous covariates: the residual matrix given the covariates.
+        """
         g = self._group_index(group)
-        names = list(self.observed_variables)
+        names = self._st.model.y_names
         return pd.DataFrame(self._st.stats[g].cov, index=names, columns=names)
 
     def sample_thresholds(self, group: Any = None) -> pd.Series:
-        """Sample thresholds of the ordered variables (step 1)."""
+        """Sample thresholds of the ordered variables (step 1; given the covariates if any)."""
         g = self._group_index(group)
         s = self._st.stats[g]
         idx, vals = [], []
-        for j, v in enumerate(self.observed_variables):
+        for j, v in enumerate(self._st.model.y_names):
             for k, t in enumerate(s.thresholds[j]):
                 idx.append(f"{v}|t{k + 1}")
                 vals.append(t)
@@ -532,9 +557,12 @@ class OrdinalSEMResult(SEMResult):
 
     @property
     def polychoric(self) -> pd.DataFrame:
-        """The sample correlation matrix of group 1 (polychoric/polyserial/Pearson)."""
+        """The sample correlation matrix of group 1 (polychoric/polyserial/Pearson).
+
+        With exogenous covariates: the residual correlations given the covariates.
+        """
         s = self._st.stats[0]
-        names = list(self.observed_variables)
+        names = self._st.model.y_names
         return pd.DataFrame(s.cor, index=names, columns=names)
 
     def summary(self, **options: Any) -> str:
@@ -652,15 +680,33 @@ def fit_ordinal(
         group_equal=tuple(equal),
         group_partial=tuple(group_partial),
     )
-    if base.exogenous_x:
-        raise SpecificationError(
-            f"exogenous observed covariates {list(base.exogenous_x)} with ordered indicators "
-            "need lavaan's conditional.x treatment, which is not implemented yet; model "
-            "them as single-indicator latent variables or leave them out"
-        )
     obs = list(base.observed)
-    ord_names = resolve_ordered(ordered, obs, data)
+    x_names = list(base.exogenous_x)
+    # ordered=True: every observed indicator, not the exogenous covariates
+    ord_names = resolve_ordered(ordered, [v for v in obs if v not in x_names], data)
+    if ordered is not True and not isinstance(ordered, bool):
+        listed = [ordered] if isinstance(ordered, str) else list(ordered)
+        bad_x = [v for v in listed if v in x_names]
+        if bad_x:
+            raise SpecificationError(
+                f"ordered={bad_x} are exogenous covariates of the model; lavaan's "
+                "conditional.x treats covariates as fixed and continuous: leave them out of "
+                "ordered= (a binary covariate coded 0/1 is fine as it is)"
+            )
     ord_set = set(ord_names)
+    if x_names:
+        if missing != "listwise":
+            raise OptionError(
+                f"missing={missing!r} with exogenous covariates {x_names} and ordered "
+                "indicators (lavaan's conditional.x) is not implemented; use "
+                "missing='listwise'"
+            )
+        if n_groups > 1 or wu_estabrook is not None or longitudinal is not None:
+            raise SpecificationError(
+                f"exogenous covariates {x_names} with ordered indicators (conditional.x) are "
+                "implemented for a single group; multiple-group, invariance and "
+                "longitudinal models with covariates are not"
+            )
     # ordered variables must not predict others (their residual variance is not free)
     for r in range(len(base)):
         if base.op[r] == "~" and base.rhs[r] in ord_set:
@@ -717,6 +763,8 @@ def fit_ordinal(
     nlev = {v: len(levels[v]) for v in ord_names}
     is_ord = np.array([v in ord_set for v in obs])
     nlev_arr = np.array([nlev.get(v, 0) for v in obs])
+    x_pos = np.array([obs.index(v) for v in x_names], dtype=int)
+    y_pos = np.array([j for j, v in enumerate(obs) if v not in set(x_names)], dtype=int)
     raws: list[np.ndarray] = []
     stats: list[OrdinalStats] = []
     for lab in group_labels:
@@ -735,7 +783,15 @@ def fit_ordinal(
                         "empty categories too: merge them with a neighbour"
                     )
         raws.append(Xg)
-        stats.append(_group_stats(Xg, is_ord, nlev_arr, obs, where))
+        if x_names:
+            stats.append(
+                conditional_sample_stats(
+                    Xg[:, y_pos], Xg[:, x_pos], is_ord[y_pos], nlev_arr[y_pos],
+                    names=[obs[j] for j in y_pos], x_names=x_names,
+                )
+            )  # fmt: skip
+        else:
+            stats.append(_group_stats(Xg, is_ord, nlev_arr, obs, where))
     full, core = ordinal_partable(
         base,
         ord_set,

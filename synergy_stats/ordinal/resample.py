@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from synergy_stats.errors import SynergyError
+from synergy_stats.ordinal.condx import conditional_sample_stats
 from synergy_stats.ordinal.estimate import OrdinalModel, fit_wls, weights
 from synergy_stats.ordinal.samplestats import ordinal_sample_stats
 
@@ -44,10 +45,13 @@ class OrdinalRefitTask:
         self.estimator = st.estimator
         self.raws = [np.ascontiguousarray(r) for r in st.raw]
         self.is_ord = st.model.is_ord.copy()
-        self.nlev = np.array(
-            [len(st.levels[v]) if v in st.levels else 0 for v in self.full.observed]
-        )
-        self.names = list(self.full.observed)
+        # the modelled variables (all observed ones but the conditional.x covariates)
+        self.y_idx = st.model.y_idx.copy()
+        self.x_idx = st.model.x_idx.copy()
+        self.names = list(st.model.y_names)
+        self.x_names = [self.full.observed[j] for j in self.x_idx]
+        self.nlev = np.array([len(st.levels[v]) if v in st.levels else 0 for v in self.names])
+        self.n_obs = len(self.full.observed)
         self.theta0 = np.asarray(fit.theta, dtype=float).copy()
         self.mode = mode
         self.measures = measures
@@ -73,12 +77,23 @@ class OrdinalRefitTask:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 stats = []
-                for x in xs:
+                for xa in xs:
+                    x = xa[:, self.y_idx]
                     for j in np.flatnonzero(self.is_ord):
                         col = x[:, j]
                         if np.unique(col[np.isfinite(col)]).size < self.nlev[j]:
                             return out, _ERROR  # a category vanished in this draw
-                    stats.append(ordinal_sample_stats(x, self.is_ord, self.nlev, names=self.names))
+                    if self.x_idx.size:
+                        stats.append(
+                            conditional_sample_stats(
+                                x, xa[:, self.x_idx], self.is_ord, self.nlev,
+                                names=self.names, x_names=self.x_names,
+                            )
+                        )  # fmt: skip
+                    else:
+                        stats.append(
+                            ordinal_sample_stats(x, self.is_ord, self.nlev, names=self.names)
+                        )
                 model = OrdinalModel(
                     self.full, self.core, stats, self.ordered, self.parameterization
                 )
@@ -111,10 +126,10 @@ class OrdinalRefitTask:
                     th0 = np.linalg.solve(D.T @ W @ D, D.T @ W @ s.wls_obs)
                     r0 = s.wls_obs - D @ th0
                     base += (s.n - 1) * float(r0 @ W @ r0)
-                p = model.p
                 low = r[-nc:]
                 sd = np.sqrt(np.where(model.is_ord, 1.0, s.var))
                 scale = sd[model.ri] * sd[model.rj]
-                srmr += s.n / N * float(np.sqrt(np.sum((low / scale) ** 2) / (p * (p + 1) / 2)))
+                # lavaan's divisor: correlations plus every observed variable (covariates too)
+                srmr += s.n / N * float(np.sqrt(np.sum((low / scale) ** 2) / (nc + self.n_obs)))
             out[K], out[K + 1], out[K + 2] = chisq, base, srmr
         return out, _OK

@@ -39,7 +39,7 @@ from scipy.special import ndtr, ndtri
 from synergy_stats.errors import ConvergenceWarning, SynergyWarning
 from synergy_stats.ordinal.bvn import bvn_density, bvn_lower
 
-__all__ = ["OrdinalStats", "ordinal_sample_stats"]
+__all__ = ["OrdinalStats", "influence", "ordinal_sample_stats"]
 
 _RHO_MAX = 0.999
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
@@ -67,7 +67,8 @@ class OrdinalStats:
     thresholds : list of numpy.ndarray
         Thresholds of each ordered variable (empty for continuous).
     mean, var : numpy.ndarray
-        Means and ML variances (NaN / 1 for ordered variables).
+        Means and ML variances (NaN / 1 for ordered variables); with covariates the
+        intercepts and ML residual variances given them.
     cor : numpy.ndarray
         The correlation matrix (polychoric / polyserial / Pearson).
     cov : numpy.ndarray
@@ -83,8 +84,12 @@ class OrdinalStats:
         Pairs of ordered variables (by index) whose bivariate table has an empty cell.
     n_pairs : numpy.ndarray
         Number of complete cases for each pair (``p x p``).
-    scores : numpy.ndarray or None
-        Casewise influence of each row on ``wls_obs`` (N x len(wls_obs)), ``gamma = N IF'IF``.
+    slopes : numpy.ndarray or None
+        With exogenous covariates (lavaan's ``conditional.x``): the (p x q) slopes of each
+        variable on the covariates; ``wls_obs`` is then ``(tau, vec(slopes), var_num,
+        vech_offdiag(cov))`` with ``tau``, ``var`` and ``cov`` residual (given ``x``).
+    x_mean, x_cov : numpy.ndarray or None
+        Mean and ML covariance of the covariates (the fixed-x moments).
     """
 
     n: int
@@ -100,6 +105,14 @@ class OrdinalStats:
     th_var: np.ndarray
     empty_cells: list[tuple[int, int]] = field(default_factory=list)
     n_pairs: np.ndarray | None = None
+    slopes: np.ndarray | None = None
+    x_mean: np.ndarray | None = None
+    x_cov: np.ndarray | None = None
+
+    @property
+    def n_x(self) -> int:
+        """Number of exogenous covariates (0 without ``conditional.x``)."""
+        return 0 if self.slopes is None else int(self.slopes.shape[1])
 
     @property
     def p(self) -> int:
@@ -281,6 +294,86 @@ def _polyserial_pairs(
     return rho
 
 
+# ---------------------------------------------------------------------- step 2: numeric
+def _pearson_pairs(za: np.ndarray, zb: np.ndarray) -> np.ndarray:
+    """Two-step ML correlations of standardized continuous pairs (N, P), NaN missing."""
+    ok = np.isfinite(za) & np.isfinite(zb)
+    za0, zb0 = np.where(ok, za, 0.0), np.where(ok, zb, 0.0)
+    s11 = (za0 * za0).sum(0)
+    s22 = (zb0 * zb0).sum(0)
+    s12 = (za0 * zb0).sum(0)
+    m = ok.sum(0)
+    r = s12 / np.sqrt(s11 * s22)
+
+    def score(r: np.ndarray) -> np.ndarray:
+        R2 = 1 - r * r
+        return m * r / R2 + s12 / R2 - r * (s11 - 2 * r * s12 + s22) / R2**2
+
+    for _ in range(50):
+        g = score(r)
+        step = -g / ((score(r + 1e-6) - g) / 1e-6)
+        r = np.clip(r + step, -_RHO_MAX, _RHO_MAX)
+        if np.all(np.abs(step) < 1e-12):
+            break
+    return r
+
+
+def covariance_scale(
+    IF: np.ndarray,
+    rho: np.ndarray,
+    ri: np.ndarray,
+    rj: np.ndarray,
+    ordered: np.ndarray,
+    var: np.ndarray,
+    var_col: dict[int, int],
+    th_cols: np.ndarray,
+    *,
+    correlation_scale: bool = False,
+) -> np.ndarray:
+    """Map the influence of correlations to covariances for continuous variables.
+
+    A continuous variable's correlations become covariances (delta method, with its
+    variance column entering) and its "threshold" column is minus its mean (or intercept).
+
+    Parameters
+    ----------
+    IF : numpy.ndarray
+        (N, q1 + P) influence, the last ``P`` columns the correlations of pairs
+        ``(ri, rj)``.
+    rho : numpy.ndarray
+        The correlations.
+    ri, rj : numpy.ndarray
+        Variables of each pair.
+    ordered, var : numpy.ndarray
+        Which variables are ordered; (residual) variances.
+    var_col : dict
+        Column of each continuous variable's variance.
+    th_cols : numpy.ndarray
+        Columns of the continuous variables' mean (intercept) slots.
+    correlation_scale : bool
+        Keep the correlations (only the sign of the mean columns changes).
+    """
+    q1 = IF.shape[1] - rho.size
+    if not correlation_scale:
+        sdv = np.sqrt(var)
+        Hm = np.eye(IF.shape[1])
+        for pr in range(rho.size):
+            a, b = int(ri[pr]), int(rj[pr])
+            row = q1 + pr
+            if not ordered[a] and not ordered[b]:
+                Hm[row, var_col[a]] = sdv[b] * rho[pr] / (2 * sdv[a])
+                Hm[row, var_col[b]] = sdv[a] * rho[pr] / (2 * sdv[b])
+                Hm[row, row] = sdv[a] * sdv[b]
+            elif not (ordered[a] and ordered[b]):
+                nv = b if ordered[a] else a
+                Hm[row, var_col[nv]] = rho[pr] / (2 * sdv[nv])
+                Hm[row, row] = sdv[nv]
+        IF = IF @ Hm.T
+    IF = IF.copy()
+    IF[:, th_cols] = -IF[:, th_cols]
+    return IF
+
+
 # ---------------------------------------------------------------------- main
 def ordinal_sample_stats(
     x: np.ndarray,
@@ -401,26 +494,7 @@ def ordinal_sample_stats(
     # numeric-numeric: ML with the means and variances fixed
     nn = np.flatnonzero(kind == 0)
     if nn.size:
-        za, zb = z[:, ri[nn]], z[:, rj[nn]]
-        ok = np.isfinite(za) & np.isfinite(zb)
-        za0, zb0 = np.where(ok, za, 0.0), np.where(ok, zb, 0.0)
-        s11 = (za0 * za0).sum(0)
-        s22 = (zb0 * zb0).sum(0)
-        s12 = (za0 * zb0).sum(0)
-        m = ok.sum(0)
-        r = s12 / np.sqrt(s11 * s22)
-        for _ in range(50):
-            R2 = 1 - r * r
-            g = m * r / R2 + s12 / R2 - r * (s11 - 2 * r * s12 + s22) / R2**2
-            gp = (
-                m * (r + 1e-6) / (1 - (r + 1e-6) ** 2)
-                + s12 / (1 - (r + 1e-6) ** 2)
-                - (r + 1e-6) * (s11 - 2 * (r + 1e-6) * s12 + s22) / (1 - (r + 1e-6) ** 2) ** 2
-            )
-            step = -g / ((gp - g) / 1e-6)
-            r = np.clip(r + step, -_RHO_MAX, _RHO_MAX)
-            if np.all(np.abs(step) < 1e-12):
-                break
+        r = _pearson_pairs(z[:, ri[nn]], z[:, rj[nn]])
         rho[nn] = r
     cor[ri, rj] = rho
     cor[rj, ri] = rho
@@ -478,6 +552,39 @@ def ordinal_sample_stats(
         empty_cells=empty,
         n_pairs=n_pairs,
     )
+
+
+def influence(
+    SC1: np.ndarray, blocks: list[list[int]], SC2: np.ndarray, A21: np.ndarray
+) -> np.ndarray:
+    """Casewise influence ``IF = SC B^-T`` of the two-step statistics (Muthen 1984).
+
+    Parameters
+    ----------
+    SC1 : numpy.ndarray
+        (N, q1) casewise scores of the univariate (step-1) log-likelihoods.
+    blocks : list of list of int
+        The columns of ``SC1`` that belong to one variable (its own likelihood).
+    SC2 : numpy.ndarray
+        (N, P) casewise scores of each bivariate log-likelihood in its correlation.
+    A21 : numpy.ndarray
+        (P, q1) cross-products of the correlation scores with the bivariate scores of the
+        step-1 parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, q1 + P); ``Gamma = N IF' IF``.
+    """
+    q1 = SC1.shape[1]
+    A11inv = np.zeros((q1, q1))
+    for idx in blocks:
+        blk = SC1[:, idx].T @ SC1[:, idx]
+        A11inv[np.ix_(idx, idx)] = np.linalg.inv(blk)
+    a22 = np.einsum("np,np->p", SC2, SC2)
+    IF1 = SC1 @ A11inv
+    IF2 = (SC2 - IF1 @ A21.T) / a22
+    return np.hstack([IF1, IF2])
 
 
 def _gamma(
@@ -605,36 +712,17 @@ def _gamma(
             A21[pr, th_start[b]] = s_rho[:, m] @ dmu_b[:, m]
             A21[pr, var_col[a]] = s_rho[:, m] @ dv_a[:, m]
             A21[pr, var_col[b]] = s_rho[:, m] @ dv_b[:, m]
-    # ---- assemble: influence functions IF = SC B^-T
-    A11inv = np.zeros((q1, q1))
+    blocks = []
     for j in range(p):
         idx = list(range(th_start[j], th_start[j] + (int(nlev[j]) - 1 if ordered[j] else 1)))
         if not ordered[j]:
             idx.append(var_col[j])
-        blk = SC1[:, idx].T @ SC1[:, idx]
-        A11inv[np.ix_(idx, idx)] = np.linalg.inv(blk)
-    a22 = np.einsum("np,np->p", SC2, SC2)
-    IF1 = SC1 @ A11inv
-    IF2 = (SC2 - IF1 @ A21.T) / a22
-    IF = np.hstack([IF1, IF2])
+        blocks.append(idx)
+    IF = influence(SC1, blocks, SC2, A21)
     # continuous variables: correlations -> covariances (and variances enter)
     if n_num:
-        sdv = np.sqrt(var)
-        Hm = np.eye(q1 + P)
-        for pr in range(P):
-            a, b = int(ri[pr]), int(rj[pr])
-            row = q1 + pr
-            if kind[pr] == 0:
-                Hm[row, var_col[a]] = sdv[b] * rho[pr] / (2 * sdv[a])
-                Hm[row, var_col[b]] = sdv[a] * rho[pr] / (2 * sdv[b])
-                Hm[row, row] = sdv[a] * sdv[b]
-            elif kind[pr] == 1:
-                nv = b if ordered[a] else a
-                Hm[row, var_col[nv]] = rho[pr] / (2 * sdv[nv])
-                Hm[row, row] = sdv[nv]
-        if not correlation_scale:
-            IF = IF @ Hm.T
-        # a continuous variable's "threshold" is minus its mean
         neg = np.array([th_start[j] for j in num_idx])
-        IF[:, neg] = -IF[:, neg]
+        IF = covariance_scale(
+            IF, rho, ri, rj, ordered, var, var_col, neg, correlation_scale=correlation_scale
+        )
     return N * (IF.T @ IF)
