@@ -133,32 +133,63 @@ def _h1_pattern_parts(gd: GroupData, mean: np.ndarray, cov: np.ndarray) -> dict[
     with zeros, ``u_k = Q_k (ybar_k - mean)`` and ``X_k = 2 Q_k T_k Q_k - Q_k`` with ``T_k``
     the pattern's cross-products about ``mean``, as vech rows ``Qv``, ``Xv``; per case
     ``u_i = Q_k(i) (y_i - mean)`` and its pattern ``case``.
+
+    Notes
+    -----
+    The patterns are taken in the engine's batches (:func:`pattern_batches`, patterns with
+    the same number of missing variables together): ``Q_k = P - Y_k Y_k'`` with
+    ``P = cov^-1`` and ``Y_k = P_{:,m} L_k^-T`` (``L_k L_k' = P_mm``, m the missing
+    variables), so only the missing blocks are factorised, and
+    ``Q_k T_k Q_k = mean_i u_i u_i'`` over the pattern's cases.
     """
+    from synergy_stats.structural.engine import _pattern_pass, pattern_batches
+
     x = gd.raw
     n, p = x.shape
     iu, ju = np.triu_indices(p)
-    G = len(gd.patterns)
-    Qv = np.zeros((G + 1, len(iu)))  # the last row stays 0: cases of no pattern
-    Xv = np.zeros((G, len(iu)))
-    us = np.zeros((G, p))
+    batches = gd.cache.get("batches")
+    if batches is None:
+        batches = pattern_batches(x)
+        gd.cache["batches"] = batches
+    P = np.linalg.inv(cov)
+    passed = _pattern_pass(P, 0.0, mean, batches)
+    if passed is None:
+        raise EstimationError("internal: the saturated covariance is not positive definite")
+    _, Us, pieces = passed
     u = np.zeros((n, p))
-    case = np.full(n, G, dtype=np.intp)
-    w = np.array([pat.n / gd.n for pat in gd.patterns])
-    for k, pat in enumerate(gd.patterns):
-        o = pat.obs
-        grid = np.ix_(o, o)
-        inv = np.linalg.inv(cov[grid])
-        d = pat.mean - mean[o]
-        q = np.zeros((p, p))
-        q[grid] = inv
-        r = np.zeros((p, p))
-        r[grid] = inv @ (pat.cov + np.outer(d, d)) @ inv
-        Qv[k] = q[iu, ju]
-        Xv[k] = (2.0 * r - q)[iu, ju]
-        us[k, o] = inv @ d
-        u[np.ix_(pat.rows, o)] = (x[np.ix_(pat.rows, o)] - mean[o]) @ inv
-        case[pat.rows] = k
-    return {"w": w, "Qv": Qv, "Xv": Xv, "us": us, "u": u, "case": case}
+    Qv, Xv, us, w = [], [], [], []
+    case = np.empty(n, dtype=np.intp)
+    k0 = 0
+    for b, ub, piece in zip(batches, Us, pieces, strict=True):
+        G_b = len(b.starts)
+        counts = np.diff(np.append(b.starts, len(b.rows)))
+        obs = np.ones((G_b, p))
+        if b.miss.shape[1]:
+            np.put_along_axis(obs, b.miss, 0.0, axis=1)
+        ob = obs[:, iu] * obs[:, ju]
+        q = np.broadcast_to(P[iu, ju], (G_b, len(iu)))
+        Yp = piece["Yp"]
+        if Yp is not None:
+            q = q - (Yp @ Yp.transpose(0, 2, 1))[:, iu, ju]
+        q = q * ob  # exact zeros where a variable is missing
+        ub = ub * b.mask
+        u[b.rows] = ub
+        case[b.rows] = k0 + b.case_pattern
+        uu = np.add.reduceat(ub[:, iu] * ub[:, ju], b.starts, axis=0) / counts[:, None]
+        Qv.append(q)
+        Xv.append(2.0 * uu - q)
+        us.append(np.add.reduceat(ub, b.starts, axis=0) / counts[:, None])
+        w.append(counts / gd.n)
+        k0 += G_b
+    Qv.append(np.zeros((1, len(iu))))  # the last row stays 0: cases of no pattern
+    return {
+        "w": np.concatenate(w),
+        "Qv": np.vstack(Qv),
+        "Xv": np.vstack(Xv),
+        "us": np.vstack(us),
+        "u": u,
+        "case": case,
+    }
 
 
 def _h1_parts(gd: GroupData) -> dict[str, np.ndarray]:
