@@ -566,10 +566,16 @@ class CompiledModel:
             Z = Lc * Xs[:, :, None]
             Zf = (Z[:, :n_c] + Z[:, n_c:]).transpose(0, 2, 1).reshape(-1, n_c)
             ZZ += (2.0 / n_g) * (Zf.T @ Zf)
-            Ls = Lp[:, sw, :]
-            Yk = Lp[:, :, :, None] * Ls[:, :, None, :]  # (G, 2E, m, m)
-            Yf = (Yk[:, :n_c] + Yk[:, n_c:]) * np.sqrt(bi.weight)[:, None, None, None]
-            Yf = Yf.transpose(0, 2, 3, 1).reshape(-1, n_c)
+            # the folded y_pkl = g_k o h_l + h_k o g_l (g, h the two halves of L_p) is
+            # symmetric in (k, l): the pairs k < l once with weight 2, k = l once
+            ku, lu = np.triu_indices(m)
+            Lt = Lp.transpose(0, 2, 1)  # (G, m, 2E)
+            Lg = Lt[:, :, :n_c] * np.sqrt(bi.weight)[:, None, None]
+            Lh = np.ascontiguousarray(Lt[:, :, n_c:])
+            Yf = Lg[:, ku] * Lh[:, lu]  # (G, m(m+1)/2, n_c)
+            Yf += Lh[:, ku] * Lg[:, lu]
+            Yf[:, ku != lu] *= np.sqrt(2.0)
+            Yf = Yf.reshape(-1, n_c)
             ZZ += Yf.T @ Yf
             if has_mean and dmu is not None:
                 # sum_p w_p diag(xbar_p^s) L_p Y_p' dmu' = 1/n sum_i diag(x_i^s) L_p(i) K_p(i)

@@ -7,9 +7,11 @@ ML, observed information (the Hessian) with FIML and with MLR.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from synergy_stats.errors import IdentificationError
+from synergy_stats.errors import EstimationError, IdentificationError
 from synergy_stats.structural.estimate import Objective
 from synergy_stats.structural.samplestats import GroupData
 
@@ -104,30 +106,140 @@ def sandwich_vcov(
     return (V + V.T) / 2
 
 
-def _h1_scores(gd, meanstructure: bool, mean=None, cov=None) -> np.ndarray:
+# ---------------------------------------------------------------------- saturated (h1) model
+# Coordinates of the saturated model: ``(mu, vech Sigma)`` with vech the upper triangle in
+# row-major order (``numpy.triu_indices``); a vech vector ``t`` stands for the symmetric
+# matrix ``D(t)`` with ``D(t)_ij = D(t)_ji = t_ij``. No ``p^2 x p^2`` object is formed:
+# the expected information and its inverse act through products of p x p matrices, the
+# FIML observed information is one matrix product over the missing-data patterns.
+
+#: elements per temporary block in the chunked loops below (16 MB of float64)
+_CHUNK = 2_000_000
+
+
+def _vech_lookup(p: int) -> np.ndarray:
+    """``V[i, j]``: position of the pair ``(min(i, j), max(i, j))`` in the vech order."""
+    iu, ju = np.triu_indices(p)
+    V = np.empty((p, p), dtype=np.intp)
+    V[iu, ju] = np.arange(len(iu))
+    V[ju, iu] = np.arange(len(iu))
+    return V
+
+
+def _h1_pattern_parts(gd: GroupData, mean: np.ndarray, cov: np.ndarray) -> dict[str, np.ndarray]:
+    """What every saturated-model statistic of one group takes from its patterns.
+
+    Per pattern ``k`` (observed variables ``o``): ``Q_k`` the inverse of ``cov_oo`` embedded
+    with zeros, ``u_k = Q_k (ybar_k - mean)`` and ``X_k = 2 Q_k T_k Q_k - Q_k`` with ``T_k``
+    the pattern's cross-products about ``mean``, as vech rows ``Qv``, ``Xv``; per case
+    ``u_i = Q_k(i) (y_i - mean)`` and its pattern ``case``.
+
+    Notes
+    -----
+    The patterns are taken in the engine's batches (:func:`pattern_batches`, patterns with
+    the same number of missing variables together): ``Q_k = P - Y_k Y_k'`` with
+    ``P = cov^-1`` and ``Y_k = P_{:,m} L_k^-T`` (``L_k L_k' = P_mm``, m the missing
+    variables), so only the missing blocks are factorised, and
+    ``Q_k T_k Q_k = mean_i u_i u_i'`` over the pattern's cases.
+    """
+    from synergy_stats.structural.engine import _pattern_pass, pattern_batches
+
+    x = gd.raw
+    n, p = x.shape
+    iu, ju = np.triu_indices(p)
+    batches = gd.cache.get("batches")
+    if batches is None:
+        batches = pattern_batches(x)
+        gd.cache["batches"] = batches
+    P = np.linalg.inv(cov)
+    passed = _pattern_pass(P, 0.0, mean, batches)
+    if passed is None:
+        raise EstimationError("internal: the saturated covariance is not positive definite")
+    _, Us, pieces = passed
+    u = np.zeros((n, p))
+    Qv, Xv, us, w = [], [], [], []
+    case = np.empty(n, dtype=np.intp)
+    k0 = 0
+    for b, ub, piece in zip(batches, Us, pieces, strict=True):
+        G_b = len(b.starts)
+        counts = np.diff(np.append(b.starts, len(b.rows)))
+        obs = np.ones((G_b, p))
+        if b.miss.shape[1]:
+            np.put_along_axis(obs, b.miss, 0.0, axis=1)
+        ob = obs[:, iu] * obs[:, ju]
+        q = np.broadcast_to(P[iu, ju], (G_b, len(iu)))
+        Yp = piece["Yp"]
+        if Yp is not None:
+            q = q - (Yp @ Yp.transpose(0, 2, 1))[:, iu, ju]
+        q = q * ob  # exact zeros where a variable is missing
+        ub = ub * b.mask
+        u[b.rows] = ub
+        case[b.rows] = k0 + b.case_pattern
+        uu = np.add.reduceat(ub[:, iu] * ub[:, ju], b.starts, axis=0) / counts[:, None]
+        Qv.append(q)
+        Xv.append(2.0 * uu - q)
+        us.append(np.add.reduceat(ub, b.starts, axis=0) / counts[:, None])
+        w.append(counts / gd.n)
+        k0 += G_b
+    Qv.append(np.zeros((1, len(iu))))  # the last row stays 0: cases of no pattern
+    return {
+        "w": np.concatenate(w),
+        "Qv": np.vstack(Qv),
+        "Xv": np.vstack(Xv),
+        "us": np.vstack(us),
+        "u": u,
+        "case": case,
+    }
+
+
+def _h1_parts(gd: GroupData) -> dict[str, np.ndarray]:
+    """:func:`_h1_pattern_parts` at the group's saturated estimates, computed once."""
+    if "h1_parts" not in gd.cache:
+        gd.cache["h1_parts"] = _h1_pattern_parts(gd, gd.mean, gd.cov)
+    parts: dict[str, np.ndarray] = gd.cache["h1_parts"]
+    return parts
+
+
+def _h1_scores(
+    gd: GroupData,
+    meanstructure: bool,
+    mean: np.ndarray | None = None,
+    cov: np.ndarray | None = None,
+) -> np.ndarray:
     """Casewise scores of the saturated model for (mu, vech Sigma).
 
-    With missing data each case contributes through its observed part only (FIML).
+    With missing data each case contributes through its observed part only (FIML):
+    ``u_i = Q_i (y_i - mu)`` for the means and ``c_kl (u_ik u_il - Q_i,kl)`` for the
+    covariances (``c = 1/2`` on the diagonal, else 1; ``Q_i`` the inverse of the observed
+    block embedded with zeros). At the group's own estimates the scores are computed once.
     """
-    x = gd.raw
-    p = x.shape[1]
-    mean = gd.mean if mean is None else mean
-    cov = gd.cov if cov is None else cov
+    own = mean is None and cov is None
+    if own and f"h1_scores_{meanstructure}" in gd.cache:
+        cached: np.ndarray = gd.cache[f"h1_scores_{meanstructure}"]
+        return cached
+    parts = (
+        _h1_parts(gd)
+        if own
+        else _h1_pattern_parts(
+            gd, gd.mean if mean is None else mean, gd.cov if cov is None else cov
+        )
+    )
+    u, Qv, case = parts["u"], parts["Qv"], parts["case"]
+    n, p = u.shape
     iu, ju = np.triu_indices(p)
     fac = np.where(iu == ju, 0.5, 1.0)
-    out = np.zeros((gd.n, p + len(iu)))
-    for pat in gd.patterns:
-        o = pat.obs
-        inv = np.zeros((p, p))
-        inv[np.ix_(o, o)] = np.linalg.inv(cov[np.ix_(o, o)])
-        u = np.zeros((len(pat.rows), p))
-        u[:, o] = (x[np.ix_(pat.rows, o)] - mean[o]) @ inv[np.ix_(o, o)]
-        present = np.zeros(p, dtype=bool)
-        present[o] = True
-        mask = present[iu] & present[ju]
-        out[pat.rows, :p] = u
-        out[pat.rows, p:] = fac * (u[:, iu] * u[:, ju] - inv[iu, ju]) * mask
-    return out if meanstructure else out[:, p:]
+    off = p if meanstructure else 0
+    out = np.empty((n, off + len(iu)))
+    if meanstructure:
+        out[:, :p] = u
+    step = max(1, _CHUNK // max(len(iu), 1))
+    for r0 in range(0, n, step):
+        rows = slice(r0, min(n, r0 + step))
+        ur = u[rows]
+        out[rows, off:] = fac * (ur[:, iu] * ur[:, ju] - Qv[case[rows]])
+    if own:
+        gd.cache[f"h1_scores_{meanstructure}"] = out
+    return out
 
 
 def _h1_observed_info(gd: GroupData) -> np.ndarray:
@@ -143,49 +255,40 @@ def _h1_observed_info(gd: GroupData) -> np.ndarray:
     ``X_p = 2 Q_p T_p Q_p - Q_p``, ``I_mumu = sum_p w_p Q_p``,
     ``I_mu_i,kl = c_kl sum_p w_p (u_pk Q_p,li + u_pl Q_p,ki)`` and
     ``I_ij,kl = c_ij c_kl / 2 sum_p w_p (Q_jk X_il + Q_jl X_ik + Q_ik X_jl + Q_il X_jk)``
-    (``c = 1/2`` on the diagonal, else 1).
+    (``c = 1/2`` on the diagonal, else 1). Every pattern sum is an entry of one of two
+    matrix products over the patterns, ``R_q = (w Q)' u`` and ``R = (w Q)' X`` on the vech
+    rows (``Q_jk X_il`` summed is ``R[vech(j,k), vech(i,l)]``): ``O(G m^2)`` for G patterns
+    and m covariances, no ``p^2 x p^2`` object.
     """
     if "h1_observed" in gd.cache:
         cached: np.ndarray = gd.cache["h1_observed"]
         return cached
-    p = gd.cov.shape[0]
+    parts = _h1_parts(gd)
+    w, Qv, Xv, us = parts["w"], parts["Qv"][:-1], parts["Xv"], parts["us"]
+    p = us.shape[1]
     iu, ju = np.triu_indices(p)
-    c = np.where(iu == ju, 0.5, 1.0)
-    G = len(gd.patterns)
-    w = np.array([pat.n / gd.n for pat in gd.patterns])
-    Qs = np.zeros((G, p, p))
-    Xs = np.zeros((G, p, p))
-    us = np.zeros((G, p))
-    for k, pat in enumerate(gd.patterns):
-        o = pat.obs
-        inv = np.linalg.inv(gd.cov[np.ix_(o, o)])
-        d = pat.mean - gd.mean[o]
-        T = pat.cov + np.outer(d, d)
-        q = np.zeros((p, p))
-        q[np.ix_(o, o)] = inv
-        R = np.zeros((p, p))
-        R[np.ix_(o, o)] = inv @ T @ inv
-        Qs[k] = q
-        Xs[k] = 2.0 * R - q
-        us[k, o] = inv @ d
     m = len(iu)
-    out = np.zeros((p + m, p + m))
-    out[:p, :p] = np.einsum("g,gij->ij", w, Qs)
-    wQ = (w[:, None, None] * Qs).transpose(1, 2, 0)  # (p, p, G)
-    T3 = (wQ @ us).transpose(0, 2, 1)  # T3[i, k, l] = sum_g w Q[i, l] u[k]
-    out[:p, p:] = c * (T3[:, iu, ju] + T3[:, ju, iu])
+    c = np.where(iu == ju, 0.5, 1.0)
+    V = _vech_lookup(p)
+    wQv = Qv * w[:, None]
+    out = np.empty((p + m, p + m))
+    out[:p, :p] = (w @ Qv)[V]
+    # T3[i, k, l] = sum_g w Q[i, l] u[k] = Rq[vech(i, l), k]
+    Rq = (wQv.T @ us).ravel()
+    out[:p, p:] = c * (Rq[V[:, ju] * p + iu] + Rq[V[:, iu] * p + ju])
     out[p:, :p] = out[:p, p:].T
-    Xg = Xs.transpose(1, 0, 2)  # (p, G, p)
-    chunk = max(1, int(2e6 // (p * p)))
-    for a0 in range(0, m, chunk):
-        a1 = min(m, a0 + chunk)
-        ia, ja = iu[a0:a1], ju[a0:a1]
-        T1 = np.matmul(wQ[ja], Xg[ia])  # [a, s, u] = sum_g w Q[j_a, s] X[i_a, u]
-        T2 = np.matmul(wQ[ia], Xg[ja])
-        blk = T1[:, iu, ju] + T1[:, ju, iu] + T2[:, iu, ju] + T2[:, ju, iu]
+    Rs = wQv.T @ Xv
+    Rs = (Rs + Rs.T).ravel()  # R + R' gathers the four terms in two
+    step = max(1, _CHUNK // m)
+    for a0 in range(0, m, step):
+        a1 = min(m, a0 + step)
+        Vi, Vj = V[iu[a0:a1]], V[ju[a0:a1]]
+        blk = Rs[Vj[:, iu] * m + Vi[:, ju]] + Rs[Vj[:, ju] * m + Vi[:, iu]]
         out[p + a0 : p + a1, p:] = 0.5 * c[a0:a1, None] * c[None, :] * blk
-    out = (out + out.T) / 2
+    np.add(out, out.T, out=out)
+    out *= 0.5
     gd.cache["h1_observed"] = out
+    parts.pop("Xv", None)  # needed by nothing else: 80 MB at 100 items and 2000 patterns
     return out
 
 
@@ -195,6 +298,8 @@ def _h1_expected_info(gd, meanstructure: bool) -> np.ndarray:
     For covariance elements a = (i, j) and b = (k, l) it is
     ``c_a c_b (inv_ik inv_jl + inv_il inv_jk)`` with ``c = 1/2`` on the diagonal, else 1:
     one half of ``tr(Sigma^-1 E_a Sigma^-1 E_b)`` for the symmetric unit matrices ``E``.
+    The statistics of this module never form it (see :func:`_h1_expected_apply` and
+    :func:`_h1_complete_trace`); it is kept for callers that want the matrix.
     """
     p = gd.cov.shape[0]
     inv = np.linalg.inv(gd.cov)
@@ -212,6 +317,114 @@ def _h1_expected_info(gd, meanstructure: bool) -> np.ndarray:
     return out
 
 
+def _unvech(t: np.ndarray, p: int, V: np.ndarray) -> np.ndarray:
+    """``D(t)`` of each row of ``t`` (r x m): the (r, p, p) symmetric matrices."""
+    return t[:, V] if t.ndim == 2 else t[V]
+
+
+def _h1_expected_apply(P: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``W_c X``: the complete-data expected information at ``Sigma = P^-1`` times ``X``.
+
+    ``X`` is ``(p + m) x r`` in ``(mu, vech Sigma)`` coordinates; column by column,
+    ``W_c (a, t) = (P a, c o vech(P D(t) P))`` with ``c = 1/2`` on the diagonal, else 1
+    (the information ``c_a c_b (P_ik P_jl + P_il P_jk)`` acting on ``t``).
+    """
+    p = P.shape[0]
+    iu, ju = np.triu_indices(p)
+    c = np.where(iu == ju, 0.5, 1.0)
+    V = _vech_lookup(p)
+    out = np.empty_like(X)
+    out[:p] = P @ X[:p]
+    r = X.shape[1]
+    step = max(1, _CHUNK // (p * p))
+    for c0 in range(0, r, step):
+        cols = slice(c0, min(r, c0 + step))
+        T = _unvech(X[p:, cols].T, p, V)  # (r, p, p)
+        PTP = P @ T @ P
+        out[p:, cols] = (c * PTP[:, iu, ju]).T
+    return out
+
+
+def _h1_expected_quad(P: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``x' W_c x`` of every column ``x = (a, t)`` of ``X``: ``a'Pa + tr(D(t)P D(t)P)/2``."""
+    p = P.shape[0]
+    V = _vech_lookup(p)
+    out = np.einsum("ir,ij,jr->r", X[:p], P, X[:p])
+    r = X.shape[1]
+    step = max(1, _CHUNK // (p * p))
+    for c0 in range(0, r, step):
+        cols = slice(c0, min(r, c0 + step))
+        TP = _unvech(X[p:, cols].T, p, V) @ P
+        out[cols] += 0.5 * np.einsum("rij,rji->r", TP, TP)
+    return out
+
+
+def _h1_complete_trace(gd: GroupData, meanstructure: bool, x_idx: list[int]) -> float:
+    """``tr(B1 A1^-1)`` of complete data, with the fixed-x covariates' own moments dropped.
+
+    ``A1`` is the expected information of the saturated model at the sample moments and
+    ``B1`` the mean outer product of its casewise scores ``s_i``, both restricted to the
+    modelled moments K (:func:`h1_keep`); the trace is ``mean_i s_i,K' A1_KK^-1 s_i,K``.
+
+    Notes
+    -----
+    ``A1^-1`` is the normal-theory ``Gamma``: ``Sigma`` for the means and
+    ``Sigma_ik Sigma_jl + Sigma_il Sigma_jk`` for the covariances. With ``s~`` the score
+    with the dropped moments X set to 0 and ``N`` its covariance part as a symmetric
+    matrix (``N_kl = s_kl / (2 - delta_kl)``), ``s~' Gamma s~ = a' Sigma a +
+    2 tr(N Sigma N Sigma)`` and ``(Gamma s~)`` is ``(Sigma a, 2 vech(Sigma N Sigma))``;
+    the inverse of the block K of ``A1`` is the Schur complement of ``Gamma_XX`` in
+    ``Gamma``, so ``s_K' A1_KK^-1 s_K = s~' Gamma s~ - b' Gamma_XX^-1 b`` with
+    ``b = (Gamma s~)_X``. Costs ``O(N p^3)`` against ``O(p^6)`` for inverting ``A1``.
+    """
+    S = _h1_scores(gd, meanstructure)
+    sig = gd.cov
+    n, _ = S.shape
+    p = sig.shape[0]
+    off = p if meanstructure else 0
+    iu, ju = np.triu_indices(p)
+    V = _vech_lookup(p)
+    half = np.where(iu == ju, 1.0, 0.5)
+    x = np.asarray(sorted(x_idx), dtype=np.intp)
+    q = len(x)
+    xu, xv = np.triu_indices(q)
+    if q:
+        gxx = sig[np.ix_(x, x)]
+        cov_xx = (
+            gxx[np.ix_(xu, xu)] * gxx[np.ix_(xv, xv)] + gxx[np.ix_(xu, xv)] * gxx[np.ix_(xv, xu)]
+        )
+        blocks = [gxx, cov_xx] if meanstructure else [cov_xx]
+        C = np.zeros((sum(b.shape[0] for b in blocks),) * 2)
+        i = 0
+        for b in blocks:
+            C[i : i + len(b), i : i + len(b)] = b
+            i += len(b)
+        C_inv = np.linalg.inv(C)
+    total = 0.0
+    step = max(1, _CHUNK // (p * p))
+    for r0 in range(0, n, step):
+        rows = slice(r0, min(n, r0 + step))
+        N = _unvech(S[rows, off:] * half, p, V)
+        if q:
+            N[:, x[:, None], x[None, :]] = 0.0
+        SN = sig @ N
+        val = 2.0 * np.einsum("rij,rji->r", SN, SN)
+        parts = []
+        if meanstructure:
+            a = S[rows, :p].copy()
+            a[:, x] = 0.0
+            sa = a @ sig
+            val += np.einsum("ri,ri->r", sa, a)
+            parts.append(sa[:, x])
+        if q:
+            SNS = SN[:, x, :] @ sig[:, x]  # (r, q, q)
+            parts.append(2.0 * SNS[:, xu, xv])
+            b = np.hstack(parts)
+            val -= np.einsum("ri,ij,rj->r", b, C_inv, b)
+        total += float(val.sum())
+    return total / gd.n
+
+
 def h1_keep(p: int, x_idx: list[int], meanstructure: bool) -> np.ndarray:
     """Saturated-model moments that are modelled: all but the fixed-x covariates' own.
 
@@ -227,6 +440,45 @@ def h1_keep(p: int, x_idx: list[int], meanstructure: bool) -> np.ndarray:
     return np.flatnonzero(np.concatenate(parts))
 
 
+def _subset(a: np.ndarray, keep: np.ndarray, square: bool) -> np.ndarray:
+    """Rows (``square``: and columns) ``keep`` of ``a``, or ``a`` itself when all are kept."""
+    if len(keep) == a.shape[0] and np.array_equal(keep, np.arange(a.shape[0])):
+        return a
+    return a[np.ix_(keep, keep)] if square else a[keep]
+
+
+def _solve_spd(W: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, float]:
+    """``W^-1 B`` and ``tr(B' W^-1 B)`` for a symmetric ``W`` (Cholesky, LU if not PD)."""
+    from scipy import linalg
+
+    try:
+        L = linalg.cholesky(W, lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        Y = np.linalg.solve(W, B)
+        return Y, float(np.vdot(B, Y))
+    Z = linalg.solve_triangular(L, B, lower=True, check_finite=False)
+    trace = float(np.vdot(Z, Z))
+    Z = linalg.solve_triangular(L, Z, lower=True, trans="T", overwrite_b=True, check_finite=False)
+    return Z, trace
+
+
+def _h1_fiml_solved(gd: GroupData, keep: np.ndarray) -> dict[str, Any]:
+    """The saturated FIML model's information, scores and ``W_m^-1 S'`` on ``keep``, once.
+
+    Returns ``W`` (observed unit information, K x K), ``S`` (casewise scores, N x K),
+    ``Y = W^-1 S'`` and ``trace = tr(S W^-1 S') / N`` (``tr(B1 A1^-1)`` of the scaled
+    test), by one Cholesky factorisation instead of an inverse.
+    """
+    key = f"h1_fiml_{keep.tobytes().hex()}"
+    if key not in gd.cache:
+        W = _subset(_h1_observed_info(gd), keep, True)
+        S = _subset(_h1_scores(gd, True).T, keep, False).T
+        Y, tr = _solve_spd(W, S.T)
+        gd.cache[key] = {"W": W, "S": S, "Y": Y, "trace": tr / gd.n}
+    out: dict[str, Any] = gd.cache[key]
+    return out
+
+
 def yuan_bentler_trace(objective: Objective, theta: np.ndarray, e_inv: np.ndarray) -> float:
     """``tr(U Gamma)`` of the Yuan-Bentler scaled test, Mplus variant (complete data).
 
@@ -239,7 +491,10 @@ def yuan_bentler_trace(objective: Objective, theta: np.ndarray, e_inv: np.ndarra
     The scaling factor is ``sum_g (trace_h1 - trace_h0) / df`` (Yuan & Bentler 2000;
     lavaan's ``yuan.bentler.mplus``). With fixed-x covariates the unrestricted model's
     moments of the covariates alone (their means and their own covariance block) are
-    left out of ``A1`` and ``B1``, as lavaan does (they are not modelled).
+    left out of ``A1`` and ``B1``, as lavaan does (they are not modelled). ``trace_h1``
+    depends on the data only and is computed once per group data: in closed form for
+    complete data (:func:`_h1_complete_trace`), by a Cholesky solve with the observed
+    information under FIML (:func:`_h1_fiml_solved`).
     """
     ms = objective.meanstructure
     total = 0.0
@@ -249,12 +504,13 @@ def yuan_bentler_trace(objective: Objective, theta: np.ndarray, e_inv: np.ndarra
     for g, gd in enumerate(objective.groups):
         key = f"h1_trace_{ms}_{x_idx}"
         if key not in gd.cache:
-            keep = h1_keep(len(pt.observed), x_idx, ms)
-            s1 = _h1_scores(gd, ms)[:, keep]
-            B1 = s1.T @ s1 / gd.n
-            A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
-            A1 = A1[np.ix_(keep, keep)]
-            gd.cache[key] = float(np.sum(B1 * np.linalg.inv(A1).T))
+            if gd.complete:
+                gd.cache[key] = _h1_complete_trace(gd, ms, x_idx)
+            else:
+                if not ms:
+                    raise EstimationError("internal: FIML without a mean structure")
+                keep = h1_keep(len(pt.observed), x_idx, True)
+                gd.cache[key] = _h1_fiml_solved(gd, keep)["trace"]
         trace_h1 = gd.cache[key]
         B0 = scores0[g].T @ scores0[g] / gd.n
         fg = gd.n / objective.ntotal
@@ -268,6 +524,12 @@ def _moment_jacobian(model, theta: np.ndarray, g: int) -> np.ndarray:
     _, _, dsig, dmu = model.jacobian(theta, g)
     iu, ju = np.triu_indices(model.p)
     return np.hstack([dmu, dsig[:, iu, ju]]).T
+
+
+def _meat_rows(J: np.ndarray, n: int) -> np.ndarray:
+    """Rows ``F`` with ``F'F / n = J`` for a symmetric positive semi-definite ``J``."""
+    lam, vec = np.linalg.eigh((J + J.T) / 2)
+    return (vec * np.sqrt(np.clip(lam, 0.0, None) * n)).T
 
 
 def fiml_corrected(result, h1_meat: list[np.ndarray] | None = None) -> dict[str, float]:
@@ -285,63 +547,65 @@ def fiml_corrected(result, h1_meat: list[np.ndarray] | None = None) -> dict[str,
 
     Notes
     -----
-    With ``W_m`` the observed information of the saturated FIML model, ``J_m`` the mean
-    outer product of its casewise scores, ``W_c`` the complete-data information at the EM
-    moments, ``Gamma = W_m^-1 J_m W_m^-1``, ``E = Delta' W_m Delta`` and
-    ``U = W_m - W_m Delta E^-1 Delta' W_m`` (group blocks weighted by N_g/N),
+    With ``W_m`` the observed information of the saturated FIML model, ``J_m = F'F / N``
+    the mean outer product of its casewise scores ``F``, ``W_c`` the complete-data
+    information at the EM moments, ``Gamma = W_m^-1 J_m W_m^-1``, ``E = Delta' W_m Delta``
+    and ``U = W_m - W_m Delta E^-1 Delta' W_m`` (group blocks weighted by N_g/N),
     ``k = tr(U W_m^-1 W_c W_m^-1 U Gamma)`` and ``c3 = k / df``. As lavaan's
     ``lav_fit_fiml_corrected`` (version "V3"); the fixed-x covariates' own moments are
-    left out of every matrix (:func:`h1_keep`).
+    left out of every matrix (:func:`h1_keep`). The trace expands into
+    ``tr(W_c Gamma) - 2 tr(E^-1 Delta' W_c Y F Delta) / N
+    + tr(E^-1 Delta' W_c Delta E^-1 Delta' J_m Delta)`` with ``Y = W_m^-1 F'``: one
+    Cholesky solve per group data (shared by the model, its baseline and the scaled
+    test), ``W_c`` applied through products of p x p matrices, nothing ``m x m`` but
+    ``W_m`` itself.
     """
     groups = result._groups
     ntot = result.nobs
     fg = [gd.n / ntot for gd in groups]
     pt = result.partable
-    keep = h1_keep(len(pt.observed), [pt.observed.index(v) for v in pt.exogenous_x], True)
-    sub = np.ix_(keep, keep)
-    Wm = [_h1_observed_info(gd)[sub] for gd in groups]
-    Jm = []
-    for gd in groups:
-        s = _h1_scores(gd, True)[:, keep]
-        Jm.append(s.T @ s / gd.n)
-    if h1_meat is not None:
-        # the cluster-robust meat of the saturated model, on the same moments
-        Jm = [np.asarray(m)[sub] for m in h1_meat]
-    Wc = [_h1_expected_info(gd, True)[sub] for gd in groups]
-    Wmi = [np.linalg.inv(w) for w in Wm]
-
-    def bdiag(blocks: list[np.ndarray]) -> np.ndarray:
-        n = sum(b.shape[0] for b in blocks)
-        out = np.zeros((n, n))
-        i = 0
-        for b in blocks:
-            k = b.shape[0]
-            out[i : i + k, i : i + k] = b
-            i += k
-        return out
-
-    Wm_all = bdiag([f * w for f, w in zip(fg, Wm, strict=True)])
-    Wmi_all = bdiag([w / f for f, w in zip(fg, Wmi, strict=True)])
-    Wc_all = bdiag([f * w for f, w in zip(fg, Wc, strict=True)])
-    Gamma_all = bdiag([wi @ j @ wi / f for f, wi, j in zip(fg, Wmi, Jm, strict=True)])
-
-    # U = W_m - Z E^-1 Z' with Z = W_m Delta; with A = W_m^-1 W_c W_m^-1 (so that
-    # W_m A W_m = W_c) the trace expands into products of m x K matrices only:
-    # tr(U A U G) = tr(W_c G) - 2 tr(E^-1 Z' A W_m G Z) + tr(E^-1 Z'AZ E^-1 Z'GZ)
-    A_all = Wmi_all @ Wc_all @ Wmi_all
-    AWG = Wmi_all @ (Wc_all @ Gamma_all)
-    c0 = float(np.sum(Wc_all * Gamma_all.T))
+    p = len(pt.observed)
+    keep = h1_keep(p, [pt.observed.index(v) for v in pt.exogenous_x], True)
+    full = p + p * (p + 1) // 2
+    Wm, F, Y, P, c0 = [], [], [], [], 0.0
+    for g, gd in enumerate(groups):
+        solved = _h1_fiml_solved(gd, keep)
+        Wm.append(solved["W"])
+        if h1_meat is None:
+            Fg, Yg = solved["S"], solved["Y"]
+        else:
+            # the cluster-robust meat of the saturated model, on the same moments
+            Fg = _meat_rows(_subset(np.asarray(h1_meat[g]), keep, True), gd.n)
+            Yg = _solve_spd(solved["W"], Fg.T)[0]
+        F.append(Fg)
+        Y.append(Yg)
+        Pg = np.linalg.inv(gd.cov)
+        P.append(Pg)
+        # tr(W_c W_m^-1 J_m W_m^-1) = sum_i y_i' W_c y_i / N_g
+        Yfull = np.zeros((full, Yg.shape[1]))
+        Yfull[keep] = Yg
+        c0 += float(_h1_expected_quad(Pg, Yfull).sum()) / gd.n
 
     def trace_for(res) -> float:
-        D = np.vstack(
-            [_moment_jacobian(res._model, res.theta, g)[keep] for g in range(len(groups))]
-        )
-        Z = Wm_all @ D
-        E_inv = np.linalg.inv(D.T @ Z)
-        t2 = float(np.sum(E_inv * (Z.T @ AWG @ Z).T))
-        ZAZ = Z.T @ A_all @ Z
-        ZGZ = Z.T @ Gamma_all @ Z
-        t4 = float(np.sum((E_inv @ ZAZ) * (E_inv @ ZGZ).T))
+        K = res.theta.size
+        E = np.zeros((K, K))
+        DWcD = np.zeros((K, K))
+        DJD = np.zeros((K, K))
+        M2 = np.zeros((K, K))
+        for g, gd in enumerate(groups):
+            Dfull = _moment_jacobian(res._model, res.theta, g)
+            D = Dfull[keep]
+            Dpad = np.zeros_like(Dfull)
+            Dpad[keep] = D
+            WcD = _h1_expected_apply(P[g], Dpad)[keep]
+            FD = F[g] @ D
+            E += fg[g] * (D.T @ (Wm[g] @ D))
+            DWcD += fg[g] * (D.T @ WcD)
+            DJD += fg[g] * (FD.T @ FD) / gd.n
+            M2 += fg[g] * ((WcD.T @ Y[g]) @ FD) / gd.n
+        E_inv = np.linalg.inv(E)
+        t2 = float(np.sum(E_inv * M2.T))
+        t4 = float(np.sum((E_inv @ DWcD) * (E_inv @ DJD).T))
         return c0 - 2.0 * t2 + t4
 
     def complete_stat(res) -> float:
