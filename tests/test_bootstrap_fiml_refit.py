@@ -65,3 +65,18 @@ def test_secant_refit_reaches_the_plain_scoring_optimum(fiml_fit) -> None:
         vals, code = task.run(i, plan.rng(i))
         assert code == 0
         assert_allclose(vals[: fast.theta.size], exact.theta, atol=1e-5)
+
+
+def test_first_step_is_the_scoring_step_of_the_sample(fiml_fit) -> None:
+    # the refits start one Fisher-scoring step from the full-sample estimates, computed
+    # from casewise scores: it must be the step the sample's own objective gives
+    task = _RefitTask(fiml_fit, [fiml_fit.group_data[0].raw], mode="bootstrap", measures=False)
+    rng = np.random.default_rng(12)
+    idx = rng.integers(0, task.raws[0].shape[0], task.raws[0].shape[0])
+    gd = _PatternData.of(task.raws[0][idx], task.exo_idx)
+    obj = Objective(None, [gd], fiml=True, compiled=task.compiled, partable=task.pt)
+    grad = obj.gradient(task.theta0)
+    info = 2.0 * obj.expected_information(task.theta0)
+    expected = task.theta0 - np.linalg.solve(info, grad)
+    assert np.abs(expected - task.theta0).max() > 1e-3  # a real step
+    assert_allclose(task._first_step([idx]), expected, rtol=1e-10, atol=1e-12)

@@ -102,6 +102,9 @@ class _RefitTask:
         self._offsets = np.cumsum([0, *sizes])
         self._compiled: CompiledModel | None = None
         self._patterns = None if self.complete else [_Patterns(r) for r in self.raws]
+        self._step_rows: list[np.ndarray] | None = None
+        if not self.complete:
+            self._step_rows = _scoring_step_rows(self, fit)
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -160,6 +163,24 @@ class _RefitTask:
             out[K + 2] = _srmr(self.compiled, res.theta, moments)
         return out, OK
 
+    def _first_step(self, rows: list[np.ndarray]) -> np.ndarray:
+        """The full-sample estimates moved by one Fisher-scoring step on the sample ``rows``.
+
+        The sample's gradient at the full-sample estimates is linear in how often each row
+        is drawn (``-2/N sum_i c_i s_i``, ``s_i`` the casewise scores there), so the first
+        scoring step of every draw costs one product with rows precomputed once.
+        """
+        if self._step_rows is None:  # pragma: no cover - only called for FIML tasks
+            return self.theta0
+        step = np.zeros_like(self.theta0)
+        total = 0
+        for m, r, idx in zip(self._step_rows, self.raws, rows, strict=True):
+            counts = np.bincount(idx, minlength=r.shape[0])
+            step += counts @ m
+            total += idx.size
+        start = self.theta0 + (2.0 / total) * step
+        return start if np.all(np.isfinite(start)) else self.theta0
+
     def _run_fiml(
         self, xs: list[np.ndarray], rows: list[np.ndarray] | None = None
     ) -> tuple[np.ndarray, int]:
@@ -180,13 +201,20 @@ class _RefitTask:
                 if not gd.complete:
                     gd.cache["batches"] = pats.batches(idx)
         objective = Objective(None, gds, fiml=True, compiled=self.compiled, partable=self.pt)
+        start = self.theta0
+        if self._step_rows is not None and rows is not None:
+            start = self._first_step(rows)
         res = minimise(
-            objective,
-            self.theta0,
-            max_iter=200,
-            grad_tol=RESAMPLE_GRAD_TOL,
-            memory=RESAMPLE_MEMORY,
+            objective, start, max_iter=200, grad_tol=RESAMPLE_GRAD_TOL, memory=RESAMPLE_MEMORY
         )
+        if not res.converged and start is not self.theta0:  # the plain start after all
+            res = minimise(
+                objective,
+                self.theta0,
+                max_iter=200,
+                grad_tol=RESAMPLE_GRAD_TOL,
+                memory=RESAMPLE_MEMORY,
+            )
         if not res.converged:
             return np.full(self.width, np.nan), NON_CONVERGENCE
         if not self.compiled.admissible(res.theta, gds):
@@ -202,6 +230,28 @@ class _RefitTask:
             moments = [GroupMoments(gd.n, gd.mean, gd.cov) for gd in gds]
             out[K + 2] = _srmr(self.compiled, res.theta, moments)
         return out, OK
+
+
+def _scoring_step_rows(task: _RefitTask, fit: SEMResult) -> list[np.ndarray] | None:
+    """Casewise scores at the full-sample estimates times the inverse scoring matrix.
+
+    Row ``i`` of group ``g`` is ``s_i' (2 I)^-1`` (``I`` the unit expected information at
+    the estimates): a sample that draws row ``i`` ``c_i`` times has the Fisher-scoring
+    step ``(2/N) sum_i c_i s_i' (2 I)^-1`` from the full-sample estimates. None when the
+    information is not positive definite (the refits then start at the estimates).
+    """
+    from scipy.linalg import cho_factor, cho_solve
+
+    from synergy_stats.structural.estimate import Objective
+
+    gds = [_PatternData.of(r, task.exo_idx) for r in task.raws]
+    obj = Objective(None, gds, fiml=True, compiled=task.compiled, partable=task.pt)
+    try:
+        scores = obj.scores(task.theta0)
+        factor = cho_factor(2.0 * obj.expected_information(task.theta0), lower=True)
+    except (np.linalg.LinAlgError, SynergyError, ValueError):
+        return None
+    return [cho_solve(factor, s.T).T for s in scores]
 
 
 #: Secant pairs of the FIML refits' scoring steps (``minimise(memory=)``): on the 44-item
