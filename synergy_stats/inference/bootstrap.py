@@ -760,7 +760,8 @@ def bootstrap(
         Seed of the draws. The same seed gives the same draws for any ``n_jobs`` and any
         number of Dask workers. None draws fresh entropy (kept in ``result.seed``).
     n_jobs : int
-        Local worker processes (1 = this process, -1 = one per CPU).
+        Local worker processes (1 = this process, -1 = one per CPU); on Linux this process
+        is one of them and forks the others (see :func:`~synergy_stats.inference.map_draws`).
     client : dask.distributed.Client, optional
         Run the draws on this Dask cluster instead (optional extra ``[dask]``).
     progress : bool, callable or None
