@@ -10,6 +10,8 @@ worker's exception or death reaches the caller.
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -43,17 +45,36 @@ class _Fails:
         return np.array([float(index)]), 0
 
 
-class _Dies:
-    """Kills its own process on draw ``bad`` unless it runs in the parent ``pid``."""
+def _wait_for(flag: Path, seconds: float = 60.0) -> None:
+    end = time.monotonic() + seconds
+    while not flag.exists() and time.monotonic() < end:
+        time.sleep(0.005)
+
+
+class _Where:
+    """Each draw's process id; the caller's first draw waits until a forked one has run."""
 
     width = 1
 
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
+    def __init__(self, pid: int, flag: Path) -> None:
+        self.pid, self.flag = pid, flag
+
+    def run(self, index: int, rng: np.random.Generator | None) -> tuple[np.ndarray, int]:
+        if os.getpid() == self.pid:
+            _wait_for(self.flag)
+        else:
+            self.flag.touch()
+        return np.array([float(os.getpid())]), 0
+
+
+class _Dies(_Where):
+    """A forked worker kills itself on its first draw; the caller waits until it has."""
 
     def run(self, index: int, rng: np.random.Generator | None) -> tuple[np.ndarray, int]:
         if os.getpid() != self.pid:
+            self.flag.touch()
             os._exit(3)
+        _wait_for(self.flag)
         return np.array([float(index)]), 0
 
 
@@ -83,17 +104,11 @@ def test_every_back_end_gives_the_draws_of_the_seed(kwargs: dict) -> None:
     assert np.isnan(out.values[bad]).all()
 
 
-def test_forked_workers_share_the_work() -> None:
+def test_forked_workers_share_the_work(tmp_path: Path) -> None:
     if not par._can_fork():
         pytest.skip("forked workers need Linux and a single-threaded process")
-
-    class Where:
-        width = 1
-
-        def run(self, index: int, rng: np.random.Generator | None) -> tuple[np.ndarray, int]:
-            return np.array([float(os.getpid())]), 0
-
-    out = map_draws(Where(), 400, seeds=None, n_jobs=2, chunk_size=2, progress=False)
+    task = _Where(os.getpid(), tmp_path / "ran")
+    out = map_draws(task, 400, seeds=None, n_jobs=2, chunk_size=2, progress=False)
     pids = set(out.values[:, 0].astype(int))
     assert os.getpid() in pids  # the caller is one of the two workers
     assert len(pids) == 2
@@ -148,8 +163,8 @@ def test_an_exception_in_a_worker_reaches_the_caller() -> None:
         map_draws(_Fails(37), 80, seeds=None, n_jobs=2, chunk_size=1)
 
 
-def test_a_worker_that_dies_is_an_error_not_missing_rows() -> None:
+def test_a_worker_that_dies_is_an_error_not_missing_rows(tmp_path: Path) -> None:
     if not par._can_fork():
         pytest.skip("forked workers need Linux and a single-threaded process")
     with pytest.raises(RuntimeError, match="ended before finishing"):
-        map_draws(_Dies(os.getpid()), 50, seeds=None, n_jobs=2, chunk_size=1)
+        map_draws(_Dies(os.getpid(), tmp_path / "died"), 50, seeds=None, n_jobs=2, chunk_size=1)
