@@ -80,3 +80,22 @@ def test_first_step_is_the_scoring_step_of_the_sample(fiml_fit) -> None:
     expected = task.theta0 - np.linalg.solve(info, grad)
     assert np.abs(expected - task.theta0).max() > 1e-3  # a real step
     assert_allclose(task._first_step([idx]), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_curvature_offset_speeds_up_or_falls_back_but_never_moves_the_optimum(fiml_fit) -> None:
+    task = _RefitTask(fiml_fit, [fiml_fit.group_data[0].raw], mode="bootstrap", measures=False)
+    assert task._offset is not None  # the full-sample Hessian is positive definite here
+    x = task._samples(0, seed_plan(21).rng(0))[0]
+    gd = _PatternData.of(x, task.exo_idx)
+
+    def run(offset: np.ndarray | None) -> np.ndarray:
+        obj = Objective(None, [gd], fiml=True, compiled=task.compiled, partable=task.pt)
+        res = minimise(obj, task.theta0, grad_tol=1e-10, memory=3, curvature_offset=offset)
+        assert res.converged
+        return res.theta
+
+    exact = run(None)
+    assert_allclose(run(task._offset), exact, atol=1e-7)
+    # an offset that makes the scoring matrix indefinite is ignored, not used
+    bad = -1e3 * np.eye(exact.size)
+    assert_allclose(run(bad), exact, atol=1e-7)

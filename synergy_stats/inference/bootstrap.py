@@ -103,8 +103,11 @@ class _RefitTask:
         self._compiled: CompiledModel | None = None
         self._patterns = None if self.complete else [_Patterns(r) for r in self.raws]
         self._step_rows: list[np.ndarray] | None = None
+        self._offset: np.ndarray | None = None
         if not self.complete:
-            self._step_rows = _scoring_step_rows(self, fit)
+            pieces = _scoring_step_rows(self)
+            if pieces is not None:
+                self._step_rows, self._offset = pieces
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -205,9 +208,14 @@ class _RefitTask:
         if self._step_rows is not None and rows is not None:
             start = self._first_step(rows)
         res = minimise(
-            objective, start, max_iter=200, grad_tol=RESAMPLE_GRAD_TOL, memory=RESAMPLE_MEMORY
+            objective,
+            start,
+            max_iter=200,
+            grad_tol=RESAMPLE_GRAD_TOL,
+            memory=RESAMPLE_MEMORY,
+            curvature_offset=self._offset,
         )
-        if not res.converged and start is not self.theta0:  # the plain start after all
+        if not res.converged:  # the plain start and scoring steps after all
             res = minimise(
                 objective,
                 self.theta0,
@@ -232,12 +240,14 @@ class _RefitTask:
         return out, OK
 
 
-def _scoring_step_rows(task: _RefitTask, fit: SEMResult) -> list[np.ndarray] | None:
+def _scoring_step_rows(task: _RefitTask) -> tuple[list[np.ndarray], np.ndarray | None] | None:
     """Casewise scores at the full-sample estimates times the inverse scoring matrix.
 
     Row ``i`` of group ``g`` is ``s_i' (2 I)^-1`` (``I`` the unit expected information at
     the estimates): a sample that draws row ``i`` ``c_i`` times has the Fisher-scoring
-    step ``(2/N) sum_i c_i s_i' (2 I)^-1`` from the full-sample estimates. None when the
+    step ``(2/N) sum_i c_i s_i' (2 I)^-1`` from the full-sample estimates. Also returns
+    the full sample's exact Hessian minus ``2 I`` there (the refits' curvature offset, see
+    ``minimise``; None when the Hessian is not positive definite). None when the
     information is not positive definite (the refits then start at the estimates).
     """
     from scipy.linalg import cho_factor, cho_solve
@@ -251,7 +261,15 @@ def _scoring_step_rows(task: _RefitTask, fit: SEMResult) -> list[np.ndarray] | N
         factor = cho_factor(2.0 * obj.expected_information(task.theta0), lower=True)
     except (np.linalg.LinAlgError, SynergyError, ValueError):
         return None
-    return [cho_solve(factor, s.T).T for s in scores]
+    rows = [cho_solve(factor, s.T).T for s in scores]
+    offset: np.ndarray | None = None
+    try:
+        hess = obj.hessian(task.theta0)
+        if np.all(np.isfinite(hess)) and np.linalg.eigvalsh(hess)[0] > 0:
+            offset = hess - 2.0 * obj.expected_information(task.theta0)
+    except (np.linalg.LinAlgError, SynergyError, ValueError):
+        offset = None
+    return rows, offset
 
 
 #: Secant pairs of the FIML refits' scoring steps (``minimise(memory=)``): on the 44-item

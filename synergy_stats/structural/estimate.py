@@ -295,6 +295,7 @@ def minimise(
     step_tol: float = 1e-12,
     newton: bool | None = None,
     memory: int = 0,
+    curvature_offset: np.ndarray | None = None,
 ) -> OptimResult:
     """Minimise the discrepancy: Newton steps, Fisher scoring with backtracking as fallback.
 
@@ -325,6 +326,11 @@ def minimise(
         the steps learn the curvature the expected information misses (missing data,
         misfit). Used by the FIML resampling refits, where it takes the 44-item synergy
         SEM from 9.3 to about 7 scoring iterations per bootstrap draw.
+    curvature_offset : numpy.ndarray, optional
+        Added to twice the expected information in the scoring steps (``K x K``): for a
+        resampling refit, the full sample's exact Hessian minus its scoring matrix, the
+        part of the curvature (missing data, misfit) the expected information misses. A
+        sum that is not positive definite falls back to the plain scoring matrix.
 
     Returns
     -------
@@ -347,7 +353,7 @@ def minimise(
     if K == 0:
         return OptimResult(theta, f, 0.0, 0, True, "no free parameters")
     grad = objective.gradient(theta)
-    info = 2.0 * objective.expected_information(theta)
+    info = _scoring_matrix(objective, theta, curvature_offset)
     scale = _gradient_scale(info)
     pairs: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / s'y)
     chol: np.ndarray | None = None  # Cholesky factor of info (memory > 0)
@@ -370,7 +376,7 @@ def minimise(
         if moved is None:
             if memory <= 0 or chol is None or last_move > REFRESH_STEP:
                 if it > 1:
-                    info = 2.0 * objective.expected_information(theta)
+                    info = _scoring_matrix(objective, theta, curvature_offset)
                 chol = None
                 if memory > 0:
                     c, flag = lapack.dpotrf(info, lower=1, clean=0)
@@ -413,6 +419,19 @@ def minimise(
             return OptimResult(theta, f, gmax, it, gmax < 1e-6, "step below tolerance")
     gmax = float(np.max(np.abs(grad * scale)))
     return OptimResult(theta, f, gmax, max_iter, gmax < 1e-6, "iteration limit reached")
+
+
+def _scoring_matrix(
+    objective: Objective, theta: np.ndarray, offset: np.ndarray | None
+) -> np.ndarray:
+    """Twice the expected information at ``theta``, plus ``offset`` when the sum is PD."""
+    info = 2.0 * objective.expected_information(theta)
+    if offset is None:
+        return info
+    total = info + offset
+    if lapack.dpotrf(total, lower=1, clean=0)[1] != 0:
+        return info
+    return total
 
 
 def _secant_step(
