@@ -10,17 +10,27 @@ Reproducibility: the generator of draw ``i`` is built from
 ``SeedSequence(entropy, spawn_key=(i,))``, the ``i``-th child of the run's root seed
 sequence. A draw therefore depends only on the seed and its index, never on the chunking,
 the number of processes or the number of Dask workers, so every back end returns the same
-draws for the same seed. Bootstrap, Monte Carlo intervals and (later) Monte Carlo power
-analysis share this path.
+draws for the same seed. Bootstrap, Monte Carlo intervals and Monte Carlo power analysis
+share this path.
+
+Local processes (``n_jobs > 1``) on Linux, when the caller runs a single thread: the
+calling process is one of the ``n_jobs`` workers and forks the other ``n_jobs - 1`` (they
+inherit the task as it is, compiled model included: nothing is pickled or imported), and
+every worker claims small chunks from one shared counter and writes its rows straight into
+shared memory. The fixed cost of a run is then one ``fork`` per extra worker and at most one
+small chunk of imbalance at the end. Elsewhere (threads running, macOS, Windows) a process
+pool started by a forkserver or ``spawn`` runs the chunks.
 """
 
 from __future__ import annotations
 
 import math
+import mmap
 import multiprocessing as mp
 import os
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -190,22 +200,168 @@ def _dask_chunk(
         return _run_range(task, start, stop, plan)
 
 
-def _mp_context() -> Any:
-    """How to start local workers.
+def _can_fork() -> bool:
+    """Whether local workers can be forked from this process (Linux, no other thread)."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in mp.get_all_start_methods()
+        and threading.active_count() == 1
+    )
 
-    ``fork`` on Linux when this process runs no other thread (workers start at once and
-    inherit the task); otherwise ``forkserver`` where available, with numpy, scipy and this
-    package preloaded in the server so that workers start fast too (a notebook kernel runs
-    threads, and forking a threaded process is unsafe); ``spawn`` elsewhere.
+
+def _mp_context() -> Any:
+    """How to start the pool of local workers when :func:`_can_fork` is False.
+
+    ``forkserver`` where available, with numpy, scipy and this package preloaded in the
+    server so that workers start fast too (a notebook kernel runs threads, and forking a
+    threaded process is unsafe); ``spawn`` elsewhere. (``fork`` only when called on a
+    single-threaded Linux process, which :func:`map_draws` runs by :func:`_run_forked`.)
     """
     methods = mp.get_all_start_methods()
-    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+    if _can_fork():
         return mp.get_context("fork")
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
         ctx.set_forkserver_preload(["numpy", "scipy.linalg", "synergy_stats.inference.bootstrap"])
         return ctx
     return mp.get_context("spawn")
+
+
+class _Shared:
+    """Result rows, status codes, chunk flags and the chunk counter in shared memory.
+
+    One anonymous ``MAP_SHARED`` mapping, created before the fork, so that every forked
+    worker writes into the same pages the calling process reads.
+    """
+
+    def __init__(self, n: int, width: int, n_chunks: int) -> None:
+        sizes = [8 * n * width, n, n_chunks, 8]
+        offsets = np.cumsum([0, *[(s + 63) // 64 * 64 for s in sizes]])
+        self._map = mmap.mmap(-1, max(int(offsets[-1]), 1))
+        buf = memoryview(self._map)
+        self.values = np.frombuffer(buf, np.float64, n * width, int(offsets[0])).reshape(n, width)
+        self.status = np.frombuffer(buf, np.int8, n, int(offsets[1]))
+        self.done = np.frombuffer(buf, np.int8, n_chunks, int(offsets[2]))
+        self.counter = np.frombuffer(buf, np.int64, 1, int(offsets[3]))
+        self.values[:] = np.nan
+
+    def close(self) -> None:
+        del self.values, self.status, self.done, self.counter
+        try:
+            self._map.close()
+        except BufferError:  # pragma: no cover - a caller still holds a view
+            pass
+
+
+def _claim_loop(
+    task: DrawTask,
+    chunks: list[tuple[int, int]],
+    seeds: SeedPlan | None,
+    shared: _Shared,
+    lock: Any,
+    after_chunk: Callable[[], None] | None = None,
+) -> None:
+    """Claim chunks from the shared counter and run them until none is left."""
+    counter = shared.counter
+    while True:
+        with lock:
+            c = int(counter[0])
+            counter[0] = c + 1
+        if c >= len(chunks):
+            return
+        a, b = chunks[c]
+        _, vals, codes = _run_range(task, a, b, seeds)
+        shared.values[a:b] = vals
+        shared.status[a:b] = codes
+        shared.done[c] = 1
+        if after_chunk is not None:
+            after_chunk()
+
+
+def _forked_worker(
+    task: DrawTask,
+    chunks: list[tuple[int, int]],
+    seeds: SeedPlan | None,
+    shared: _Shared,
+    lock: Any,
+    errors: Any,
+) -> None:
+    """Body of a forked worker: the claim loop; an exception goes back through ``errors``."""
+    try:
+        _claim_loop(task, chunks, seeds, shared, lock)
+    except BaseException as exc:  # reported to the parent, which raises
+        text = "".join(traceback.format_exception(exc))
+        try:
+            errors.send((exc, text))
+        except Exception:  # an exception that does not pickle
+            errors.send((RuntimeError(str(exc)), text))
+        raise SystemExit(1) from None
+
+
+def _run_forked(
+    task: DrawTask,
+    chunks: list[tuple[int, int]],
+    seeds: SeedPlan | None,
+    workers: int,
+    n: int,
+    store: Callable[..., None],
+) -> None:
+    """Run ``chunks`` on this process and ``workers - 1`` forked ones (see module notes)."""
+    from synergy_stats._blas import one_blas_thread
+
+    ctx = mp.get_context("fork")
+    shared = _Shared(n, int(task.width), len(chunks))
+    lock = ctx.Lock()
+    reported = np.zeros(len(chunks), dtype=bool)
+
+    def collect() -> None:
+        for c in np.flatnonzero(shared.done.astype(bool) & ~reported):
+            reported[c] = True
+            a, b = chunks[c]
+            store((a, shared.values[a:b].copy(), shared.status[a:b].copy()))
+
+    procs: list[Any] = []
+    pipes: list[Any] = []
+    try:
+        with one_blas_thread():  # inherited by the forked workers
+            for _ in range(min(workers, len(chunks)) - 1):
+                recv, send = ctx.Pipe(duplex=False)
+                proc = ctx.Process(
+                    target=_forked_worker,
+                    args=(task, chunks, seeds, shared, lock, send),
+                    daemon=True,
+                )
+                proc.start()
+                send.close()
+                procs.append(proc)
+                pipes.append(recv)
+            _claim_loop(task, chunks, seeds, shared, lock, after_chunk=collect)
+            while any(p.is_alive() for p in procs):
+                collect()
+                for p in procs:
+                    p.join(timeout=0.005)
+        collect()
+        for p, pipe in zip(procs, pipes, strict=True):
+            try:
+                exc, text = pipe.recv() if pipe.poll() else (None, "")
+            except EOFError:  # the worker closed its end without an error
+                continue
+            if exc is not None:
+                raise exc from RuntimeError(f"in worker process {p.pid}:\n{text}")
+        if not reported.all():
+            codes = sorted({p.exitcode for p in procs})
+            raise RuntimeError(
+                f"a worker process ended before finishing its chunk (exit codes {codes}); "
+                "was it killed (out of memory)?"
+            )
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join()
+        for pipe in pipes:
+            pipe.close()
+        shared.close()
 
 
 def _chunks(n: int, size: int) -> list[tuple[int, int]]:
@@ -242,7 +398,8 @@ def map_draws(
     client : dask.distributed.Client, optional
         Run the chunks on this Dask cluster's workers instead.
     chunk_size : int, optional
-        Draws per chunk (default: about eight chunks per worker, at least one draw).
+        Draws per chunk (default: 50 chunks in this process; about 64 chunks per worker
+        on forked workers, 8 on a pool or a Dask cluster; at least one draw).
     progress : bool, callable or None
         See :func:`synergy_stats.inference.progress.make_progress`.
     label : str
@@ -268,10 +425,12 @@ def map_draws(
     -----
     Draw ``i`` uses ``numpy.random.Generator(PCG64(SeedSequence(entropy,
     spawn_key=(i,))))``, so results are identical for every ``n_jobs``, every chunk size
-    and every number of Dask workers. Local workers are forked when this process runs a
-    single thread (Linux), else started by a forkserver: a script that calls this with
-    ``n_jobs > 1`` while other threads run needs the usual ``if __name__ == "__main__":``
-    guard.
+    and every number of Dask workers. Local workers: when this process runs a single thread
+    (Linux) it is one of the ``n_jobs`` workers and forks the others, which claim chunks
+    from a shared counter and write into shared memory (default chunks: about 64 per
+    worker); else a pool started by a forkserver runs the chunks (about 8 per worker): a
+    script that calls this with ``n_jobs > 1`` while other threads run needs the usual
+    ``if __name__ == "__main__":`` guard.
     """
     width = int(task.width)
     values = np.full((n, width), np.nan)
@@ -282,9 +441,12 @@ def map_draws(
         workers = _dask_worker_count(client)
     else:
         workers = check_n_jobs(n_jobs)
+    forked = client is None and workers > 1 and _can_fork()
     if chunk_size is None:
         if workers == 1 and client is None:
             size = max(1, math.ceil(n / 50))
+        elif forked:  # claiming a chunk costs microseconds: small chunks, a short tail
+            size = max(1, math.ceil(n / (workers * 64)))
         else:
             size = max(1, math.ceil(n / (workers * 8)))
     else:
@@ -320,6 +482,8 @@ def map_draws(
             with _single_blas_thread():
                 for start, stop in chunks:
                     store(_run_range(task, start, stop, seeds))
+        elif forked:
+            _run_forked(task, chunks, seeds, workers, n, store)
         else:
             ctx = _mp_context()
             with ProcessPoolExecutor(

@@ -907,7 +907,8 @@ def power(
     seed : int, numpy Generator or None
         Root seed; replication r of grid point g uses ``SeedSequence(seed, spawn_key=(g, r))``.
     n_jobs : int
-        Local worker processes (-1 = every CPU).
+        Local worker processes (-1 = every CPU); on Linux this process is one of them and
+        forks the others (see :func:`synergy_stats.inference.map_draws`).
     client : dask.distributed.Client, str or None
         A Dask client, a scheduler address, or ``"local"`` (a two-worker LocalCluster
         started and closed here). Chunks of replications are sent to the workers; the fit

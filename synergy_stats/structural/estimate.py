@@ -268,6 +268,11 @@ def saturated_loglik(gd: GroupData, *, fiml: bool) -> float:
 #: the 44-item synergy model: 8-12 instead of 14-23 iterations).
 RESAMPLE_GRAD_TOL = 1e-6
 
+#: With secant memory (``minimise(memory=)``), the scoring matrix is recomputed only after
+#: a step larger than this (largest scaled step ``|step_k| sqrt(H_kk)``, about 1.5 SE at
+#: N = 450); smaller steps keep its Cholesky factor and let the secant pairs correct it.
+REFRESH_STEP = 0.1
+
 
 @dataclass(frozen=True)
 class OptimResult:
@@ -289,6 +294,8 @@ def minimise(
     grad_tol: float = 1e-9,
     step_tol: float = 1e-12,
     newton: bool | None = None,
+    memory: int = 0,
+    curvature_offset: np.ndarray | None = None,
 ) -> OptimResult:
     """Minimise the discrepancy: Newton steps, Fisher scoring with backtracking as fallback.
 
@@ -312,6 +319,18 @@ def minimise(
         Default: for complete data (where the Hessian costs about what the expected
         information does); FIML fits take scoring steps only (its Hessian costs 10-20
         scoring steps, profiled on the 44-item synergy model).
+    memory : int
+        Secant pairs kept to correct the scoring steps (0: plain Fisher scoring). With
+        ``memory > 0`` the scoring matrix of each iteration is the initial matrix of an
+        L-BFGS two-loop recursion over the last ``memory`` steps and gradient changes, so
+        the steps learn the curvature the expected information misses (missing data,
+        misfit). Used by the FIML resampling refits, where it takes the 44-item synergy
+        SEM from 9.3 to about 7 scoring iterations per bootstrap draw.
+    curvature_offset : numpy.ndarray, optional
+        Added to twice the expected information in the scoring steps (``K x K``): for a
+        resampling refit, the full sample's exact Hessian minus its scoring matrix, the
+        part of the curvature (missing data, misfit) the expected information misses. A
+        sum that is not positive definite falls back to the plain scoring matrix.
 
     Returns
     -------
@@ -334,8 +353,11 @@ def minimise(
     if K == 0:
         return OptimResult(theta, f, 0.0, 0, True, "no free parameters")
     grad = objective.gradient(theta)
-    info = 2.0 * objective.expected_information(theta)
+    info = _scoring_matrix(objective, theta, curvature_offset)
     scale = _gradient_scale(info)
+    pairs: list[tuple[np.ndarray, np.ndarray, float]] = []  # (s, y, 1 / s'y)
+    chol: np.ndarray | None = None  # Cholesky factor of info (memory > 0)
+    last_move = np.inf  # largest scaled step of the last iteration
     for it in range(1, max_iter + 1):
         gmax = float(np.max(np.abs(grad * scale)))
         if gmax < grad_tol:
@@ -352,10 +374,18 @@ def minimise(
                     moved = (cand, fc, step)
                     scale = _gradient_scale(H)
         if moved is None:
-            if it > 1:
-                info = 2.0 * objective.expected_information(theta)
+            if memory <= 0 or chol is None or last_move > REFRESH_STEP:
+                if it > 1:
+                    info = _scoring_matrix(objective, theta, curvature_offset)
+                chol = None
+                if memory > 0:
+                    c, flag = lapack.dpotrf(info, lower=1, clean=0)
+                    chol = c if flag == 0 else None
             scale = _gradient_scale(info)
-            _, step, flag = lapack.dposv(info, grad, lower=1)
+            step, flag = _secant_step(chol, grad, pairs) if chol is not None else (None, 1)
+            if flag != 0 or step is None or not float(grad @ step) > 0:
+                pairs.clear()
+                _, step, flag = lapack.dposv(info, grad, lower=1)
             if flag != 0:
                 step = np.linalg.lstsq(info + 1e-8 * np.eye(K), grad, rcond=None)[0]
             slope = float(grad @ step)
@@ -373,12 +403,57 @@ def minimise(
         if moved is None:
             return OptimResult(theta, f, gmax, it, gmax < 1e-6, "line search could not improve")
         theta, f, step = moved
+        grad_old = grad
         grad = objective.gradient(theta)
-        if np.max(np.abs(step) / _theta_scale(scale)) < step_tol:
+        if memory > 0:
+            # theta_new - theta_old = -step; the pair (s, y) with s'y > 0 (curvature)
+            sv, yv = -step, grad - grad_old
+            sy = float(sv @ yv)
+            if sy > 1e-12 * float(np.sqrt((sv @ sv) * (yv @ yv))):
+                pairs.append((sv, yv, 1.0 / sy))
+                if len(pairs) > memory:
+                    pairs.pop(0)
+        last_move = float(np.max(np.abs(step) / _theta_scale(scale)))
+        if last_move < step_tol:
             gmax = float(np.max(np.abs(grad * scale)))
             return OptimResult(theta, f, gmax, it, gmax < 1e-6, "step below tolerance")
     gmax = float(np.max(np.abs(grad * scale)))
     return OptimResult(theta, f, gmax, max_iter, gmax < 1e-6, "iteration limit reached")
+
+
+def _scoring_matrix(
+    objective: Objective, theta: np.ndarray, offset: np.ndarray | None
+) -> np.ndarray:
+    """Twice the expected information at ``theta``, plus ``offset`` when the sum is PD."""
+    info = 2.0 * objective.expected_information(theta)
+    if offset is None:
+        return info
+    total = info + offset
+    if lapack.dpotrf(total, lower=1, clean=0)[1] != 0:
+        return info
+    return total
+
+
+def _secant_step(
+    chol: np.ndarray, grad: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray, float]]
+) -> tuple[np.ndarray | None, int]:
+    """L-BFGS two-loop recursion from the scoring matrix (its Cholesky factor): ``H^-1 g``.
+
+    Returns the step and LAPACK's flag of the triangular solves.
+    """
+    q = grad.copy()
+    alphas = []
+    for sv, yv, rho in reversed(pairs):
+        a = rho * float(sv @ q)
+        alphas.append(a)
+        q -= a * yv
+    r, flag = lapack.dpotrs(chol, q, lower=1)
+    if flag != 0:
+        return None, flag
+    for (sv, yv, rho), a in zip(pairs, reversed(alphas), strict=True):
+        b = rho * float(yv @ r)
+        r += (a - b) * sv
+    return r, 0
 
 
 def _gradient_scale(curvature: np.ndarray) -> np.ndarray:
