@@ -184,14 +184,33 @@ class ReportContext:
         ``anchor`` names the step whose section the figure belongs to in ``report.html``
         (default: the section of the step that writes it).
         """
-        from synergy_stats.figures import save_figure
+        return self.save_figures([(stem, fig, caption, anchor)])[0]
 
-        targets = [self._target(f"{stem}.{ext}") for ext in ("png", "pdf", "svg")]
-        save_figure(fig, self.out_dir / stem, overwrite=True)
-        self.files.extend(targets)
-        ref = FigureRef(stem, caption, tuple(t.name for t in targets), anchor)
-        self.figures.append(ref)
-        return ref
+    def save_figures(
+        self, figures: Sequence[tuple[str, Any, str, str | None]], *, n_jobs: int = 2
+    ) -> list[FigureRef]:
+        """Write several figures as :meth:`save_figure` does, in up to ``n_jobs`` processes.
+
+        ``figures`` holds ``(stem, figure, caption, anchor)`` per figure; they are listed in
+        the report in this order. See :func:`synergy_stats.figures._base.save_figures`
+        (the same files as saving them one by one).
+        """
+        from synergy_stats.figures._base import save_figures
+
+        stems = [stem for stem, *_ in figures]
+        if len(set(stems)) != len(stems):
+            raise RenderError(f"figure stems {stems} repeat a name")
+        targets = [
+            [self._target(f"{stem}.{ext}") for ext in ("png", "pdf", "svg")] for stem in stems
+        ]
+        save_figures([(fig, self.out_dir / stem) for stem, fig, _, _ in figures], n_jobs=n_jobs)
+        refs = []
+        for (stem, _, caption, anchor), files in zip(figures, targets, strict=True):
+            self.files.extend(files)
+            ref = FigureRef(stem, caption, tuple(t.name for t in files), anchor)
+            self.figures.append(ref)
+            refs.append(ref)
+        return refs
 
 
 @dataclass(frozen=True)

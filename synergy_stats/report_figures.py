@@ -16,10 +16,12 @@ from typing import Any
 from synergy_stats.errors import SynergyError
 from synergy_stats.report import ReportContext, Section
 
-__all__ = ["PA_ITERATIONS", "figures_step"]
+__all__ = ["FIGURE_JOBS", "PA_ITERATIONS", "figures_step"]
 
 #: simulated data sets of the parallel analysis behind the scree plot
 PA_ITERATIONS = 20
+#: processes that write the figures' files (see ReportContext.save_figures)
+FIGURE_JOBS = 2
 
 _CAPTIONS: dict[str, dict[str, str]] = {
     "en": {
@@ -70,6 +72,7 @@ def figures_step(ctx: ReportContext) -> Section:
     inst = ctx.instrument
     res = ctx.results
     problems: list[str] = []
+    made: list[tuple[str, Any, str, str | None]] = []
 
     def draw(stem: str, make: Callable[[], Any], caption: str, anchor: str | None) -> None:
         try:
@@ -79,7 +82,7 @@ def figures_step(ctx: ReportContext) -> Section:
         except SynergyError as exc:
             problems.append(text["failed"].format(name=stem, error=exc))
             return
-        ctx.save_figure(stem, fig, caption, anchor=anchor)
+        made.append((stem, fig, caption, anchor))
 
     fit = res.get("sem")
     if fit is not None:
@@ -157,6 +160,9 @@ def figures_step(ctx: ReportContext) -> Section:
     scores = res.get("scores")
     if scores is not None:
         _coefficients(ctx, scores, draw, text, _first_wave(ctx))
+    # every figure is drawn first, then all are saved at once: writing them (300 dpi PNG,
+    # PDF with embedded fonts, SVG) is most of the step and runs in two processes
+    ctx.save_figures(made, n_jobs=FIGURE_JOBS)
     lines = []
     for k, f in enumerate(ctx.figures, start=1):
         lines.append(f"{k}. {f.caption} ![{f.stem}]({f.stem}.png)")
