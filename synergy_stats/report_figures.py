@@ -9,7 +9,6 @@ descriptives, ...); ``report.md`` lists them all in this step's section.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -72,17 +71,10 @@ def figures_step(ctx: ReportContext) -> Section:
     inst = ctx.instrument
     res = ctx.results
     problems: list[str] = []
-    made: list[tuple[str, Any, str, str | None]] = []
+    made: list[tuple[str, Callable[[], Any], str, str | None]] = []
 
     def draw(stem: str, make: Callable[[], Any], caption: str, anchor: str | None) -> None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fig = make()
-        except SynergyError as exc:
-            problems.append(text["failed"].format(name=stem, error=exc))
-            return
-        made.append((stem, fig, caption, anchor))
+        made.append((stem, make, caption, anchor))
 
     fit = res.get("sem")
     if fit is not None:
@@ -160,9 +152,13 @@ def figures_step(ctx: ReportContext) -> Section:
     scores = res.get("scores")
     if scores is not None:
         _coefficients(ctx, scores, draw, text, _first_wave(ctx))
-    # every figure is drawn first, then all are saved at once: writing them (300 dpi PNG,
-    # PDF with embedded fonts, SVG) is most of the step and runs in two processes
-    ctx.save_figures(made, n_jobs=FIGURE_JOBS)
+    # the figures are drawn and written (300 dpi PNG, PDF with embedded fonts, SVG) by two
+    # processes; a figure that cannot be drawn is named under the list
+    for (stem, *_), ref in zip(
+        made, ctx.save_figures(made, n_jobs=FIGURE_JOBS, drawing_errors=True), strict=True
+    ):
+        if isinstance(ref, SynergyError):
+            problems.append(text["failed"].format(name=stem, error=ref))
     lines = []
     for k, f in enumerate(ctx.figures, start=1):
         lines.append(f"{k}. {f.caption} ![{f.stem}]({f.stem}.png)")

@@ -326,3 +326,19 @@ def test_pdf_fonts_without_layout_tables_render_the_same_page(tmp_path, monkeypa
         )
         pages.append((tmp_path / f"{pdf.stem}-1.png").read_bytes())
     assert pages[0] == pages[1]
+
+
+def test_figures_drawn_in_workers_and_drawing_errors(tmp_path, score_fit):
+    def broken():
+        raise ss.OptionError("lang='fr' is not accepted")
+
+    items = [(lambda: ss.plot_path(score_fit), tmp_path / "drawn"), (broken, tmp_path / "x")]
+    out = _base.save_figures(items, n_jobs=2, drawing_errors=True)
+    assert [p.name for p in out[0]] == ["drawn.png", "drawn.pdf", "drawn.svg"]
+    assert isinstance(out[1], ss.OptionError)
+    assert not list(tmp_path.glob("x.*"))
+    alone = ss.save_figure(ss.plot_path(score_fit), tmp_path / "alone")
+    for a, b in zip(out[0], alone, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.suffix
+    with pytest.raises(ss.OptionError, match="fr"):
+        _base.save_figures(items, n_jobs=2)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from synergy_stats.errors import OptionError, RenderError, SynergyWarning
+from synergy_stats.errors import OptionError, RenderError, SynergyError, SynergyWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -353,16 +353,33 @@ def save_figure(
     return written
 
 
-#: figures waiting to be saved by forked workers (inherited, never pickled)
-_PENDING: list[tuple[Figure, Path]] = []
+#: figures (or their makers) waiting to be saved by forked workers (inherited, not pickled)
+_PENDING: list[tuple[Figure | Callable[[], Figure], Path]] = []
 
 
-def _save_pending(k: int) -> tuple[int, list[Path] | RenderError | OptionError]:
-    fig, path = _PENDING[k]
+def _make_and_save(
+    item: Figure | Callable[[], Figure], path: Path
+) -> tuple[list[Path] | SynergyError, bool]:
+    """Draw (when given a maker) and save one figure: ``(files or error, error while drawing)``."""
+    from matplotlib.figure import Figure
+
+    if isinstance(item, Figure):
+        fig = item
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fig = item()
+        except SynergyError as exc:
+            return exc, True
     try:
-        return k, save_figure(fig, path, overwrite=True)
-    except (RenderError, OptionError) as exc:  # raised again in the parent
-        return k, exc
+        return save_figure(fig, path, overwrite=True), False
+    except SynergyError as exc:  # raised again by the caller
+        return exc, False
+
+
+def _save_pending(k: int) -> tuple[int, list[Path] | SynergyError, bool]:
+    return (k, *_make_and_save(*_PENDING[k]))
 
 
 def _fork_context() -> Any:
@@ -383,27 +400,36 @@ def _fork_context() -> Any:
 
 
 def save_figures(
-    items: Sequence[tuple[Figure, str | os.PathLike[str]]], *, n_jobs: int = 2
-) -> list[list[Path]]:
-    """Save several figures as :func:`save_figure` does (all formats, overwriting), in parallel.
+    items: Sequence[tuple[Figure | Callable[[], Figure], str | os.PathLike[str]]],
+    *,
+    n_jobs: int = 2,
+    drawing_errors: bool = False,
+) -> list[list[Path] | SynergyError]:
+    """Draw and save several figures as :func:`save_figure` does (all formats, overwriting).
 
     Rasterising at 300 dpi and embedding fonts in PDFs is most of the time of a report's
     figures, and each figure is independent, so up to ``n_jobs`` forked worker processes
-    write them. The files are the same bytes as when saved one by one. Without ``fork``
-    (not Linux, or other threads running) or for a single figure they are saved here.
+    draw and write them. The files are the same bytes as when saved one by one. Without
+    ``fork`` (not Linux, or other threads running) or for a single figure everything runs
+    in this process.
 
     Parameters
     ----------
-    items : sequence of (Figure, path)
-        Each figure and its path, as for :func:`save_figure` (a path without a format's
-        suffix writes PNG, PDF and SVG).
+    items : sequence of (Figure or callable, path)
+        Each figure, or a function without arguments that draws it (called in the worker,
+        warnings silenced), and its path as for :func:`save_figure` (a path without a
+        format's suffix writes PNG, PDF and SVG).
     n_jobs : int, default 2
         Worker processes at most.
+    drawing_errors : bool, default False
+        Return a :class:`~synergy_stats.errors.SynergyError` raised while *drawing* a
+        figure in its place in the result (its files are not written) instead of raising
+        it. Errors while writing files are always raised.
 
     Returns
     -------
-    list of list of pathlib.Path
-        The files written, per figure, in the order given.
+    list
+        Per item, in the order given: the files written, or the drawing error.
 
     Raises
     ------
@@ -414,24 +440,37 @@ def save_figures(
     """
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise OptionError(f"n_jobs={n_jobs!r} is not accepted; give a positive integer")
-    pending = [(fig, Path(path)) for fig, path in items]
+    pending = [(item, Path(path)) for item, path in items]
     context = _fork_context() if n_jobs > 1 and len(pending) > 1 else None
+    results: list[tuple[list[Path] | SynergyError, bool]]
     if context is None:
-        return [save_figure(fig, path, overwrite=True) for fig, path in pending]
-    _PENDING[:] = pending
-    out: list[list[Path] | RenderError | OptionError] = [[] for _ in pending]
-    try:
-        with context.Pool(min(n_jobs, len(pending))) as pool:
-            for k, written in pool.imap_unordered(_save_pending, range(len(pending))):
-                out[k] = written
-    finally:
-        _PENDING.clear()
-    done: list[list[Path]] = []
-    for written in out:
-        if isinstance(written, Exception):
+        results = [_make_and_save(item, path) for item, path in pending]
+    else:
+        import gc
+        import importlib
+
+        # what every worker would otherwise import on its own: the three backends and the
+        # font subsetter of the PDF backend
+        for name in ("backend_agg", "backend_pdf", "backend_svg"):
+            importlib.import_module(f"matplotlib.backends.{name}")
+        _PENDING[:] = pending
+        results = [([], False)] * len(pending)
+        # objects frozen before the fork are never visited by the workers' garbage
+        # collector, so their memory pages stay shared instead of being copied
+        gc.freeze()
+        try:
+            with context.Pool(min(n_jobs, len(pending))) as pool:
+                for k, written, drawing in pool.imap_unordered(_save_pending, range(len(pending))):
+                    results[k] = (written, drawing)
+        finally:
+            gc.unfreeze()
+            _PENDING.clear()
+    out: list[list[Path] | SynergyError] = []
+    for written, drawing in results:
+        if isinstance(written, SynergyError) and not (drawing and drawing_errors):
             raise written
-        done.append(written)
-    return done
+        out.append(written)
+    return out
 
 
 def svg_text(fig: Figure) -> str:
