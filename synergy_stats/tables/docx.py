@@ -14,6 +14,7 @@ fonts. The caption is APA's two lines (**Table 1**, then the *title*) or ``è¡¨1ã
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,7 +144,9 @@ def plan(
 # ------------------------------------------------------------------------------ XML bits
 
 
+@functools.lru_cache(maxsize=256)
 def _qn(tag: str) -> str:
+    """Clark name of a ``w:`` tag (cached: a table asks for the same few thousands of times)."""
     from docx.oxml.ns import qn
 
     return str(qn(tag))
