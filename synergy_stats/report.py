@@ -184,14 +184,49 @@ class ReportContext:
         ``anchor`` names the step whose section the figure belongs to in ``report.html``
         (default: the section of the step that writes it).
         """
-        from synergy_stats.figures import save_figure
-
-        targets = [self._target(f"{stem}.{ext}") for ext in ("png", "pdf", "svg")]
-        save_figure(fig, self.out_dir / stem, overwrite=True)
-        self.files.extend(targets)
-        ref = FigureRef(stem, caption, tuple(t.name for t in targets), anchor)
-        self.figures.append(ref)
+        (ref,) = self.save_figures([(stem, fig, caption, anchor)])
+        if not isinstance(ref, FigureRef):  # pragma: no cover - only makers fail to draw
+            raise ref
         return ref
+
+    def save_figures(
+        self,
+        figures: Sequence[tuple[str, Any, str, str | None]],
+        *,
+        n_jobs: int = 2,
+        drawing_errors: bool = False,
+    ) -> list[FigureRef | SynergyError]:
+        """Write several figures as :meth:`save_figure` does, in up to ``n_jobs`` processes.
+
+        ``figures`` holds ``(stem, figure or function drawing it, caption, anchor)`` per
+        figure; they are listed in the report in this order. See
+        :func:`synergy_stats.figures._base.save_figures` (the same files as saving them one
+        by one; with ``drawing_errors`` a figure whose function raised a SynergyError is
+        returned as that error and not written).
+        """
+        from synergy_stats.figures._base import save_figures
+
+        stems = [stem for stem, *_ in figures]
+        if len(set(stems)) != len(stems):
+            raise RenderError(f"figure stems {stems} repeat a name")
+        targets = [
+            [self._target(f"{stem}.{ext}") for ext in ("png", "pdf", "svg")] for stem in stems
+        ]
+        written = save_figures(
+            [(fig, self.out_dir / stem) for stem, fig, _, _ in figures],
+            n_jobs=n_jobs,
+            drawing_errors=drawing_errors,
+        )
+        refs: list[FigureRef | SynergyError] = []
+        for (stem, _, caption, anchor), files, done in zip(figures, targets, written, strict=True):
+            if isinstance(done, SynergyError):
+                refs.append(done)
+                continue
+            self.files.extend(files)
+            ref = FigureRef(stem, caption, tuple(t.name for t in files), anchor)
+            self.figures.append(ref)
+            refs.append(ref)
+        return refs
 
 
 @dataclass(frozen=True)

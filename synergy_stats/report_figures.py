@@ -9,17 +9,18 @@ descriptives, ...); ``report.md`` lists them all in this step's section.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 from synergy_stats.errors import SynergyError
 from synergy_stats.report import ReportContext, Section
 
-__all__ = ["PA_ITERATIONS", "figures_step"]
+__all__ = ["FIGURE_JOBS", "PA_ITERATIONS", "figures_step"]
 
 #: simulated data sets of the parallel analysis behind the scree plot
 PA_ITERATIONS = 20
+#: processes that write the figures' files (see ReportContext.save_figures)
+FIGURE_JOBS = 2
 
 _CAPTIONS: dict[str, dict[str, str]] = {
     "en": {
@@ -70,16 +71,10 @@ def figures_step(ctx: ReportContext) -> Section:
     inst = ctx.instrument
     res = ctx.results
     problems: list[str] = []
+    made: list[tuple[str, Callable[[], Any], str, str | None]] = []
 
     def draw(stem: str, make: Callable[[], Any], caption: str, anchor: str | None) -> None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fig = make()
-        except SynergyError as exc:
-            problems.append(text["failed"].format(name=stem, error=exc))
-            return
-        ctx.save_figure(stem, fig, caption, anchor=anchor)
+        made.append((stem, make, caption, anchor))
 
     fit = res.get("sem")
     if fit is not None:
@@ -157,6 +152,13 @@ def figures_step(ctx: ReportContext) -> Section:
     scores = res.get("scores")
     if scores is not None:
         _coefficients(ctx, scores, draw, text, _first_wave(ctx))
+    # the figures are drawn and written (300 dpi PNG, PDF with embedded fonts, SVG) by two
+    # processes; a figure that cannot be drawn is named under the list
+    for (stem, *_), ref in zip(
+        made, ctx.save_figures(made, n_jobs=FIGURE_JOBS, drawing_errors=True), strict=True
+    ):
+        if isinstance(ref, SynergyError):
+            problems.append(text["failed"].format(name=stem, error=ref))
     lines = []
     for k, f in enumerate(ctx.figures, start=1):
         lines.append(f"{k}. {f.caption} ![{f.stem}]({f.stem}.png)")

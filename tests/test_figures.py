@@ -277,3 +277,68 @@ def test_cjk_font_is_found_when_installed():
     if not names & set(_base.CJK_FAMILIES):
         pytest.skip("no CJK font installed (apt-get install fonts-noto-cjk)")
     assert _base.cjk_font() in _base.CJK_FAMILIES
+
+
+def test_saving_in_workers_gives_the_same_bytes_in_order(tmp_path, score_fit, inst, boot):
+    figs = [
+        ss.plot_path(score_fit, instrument=inst),
+        ss.plot_bootstrap(boot, "indirect_synergy_effect"),
+    ]
+    if _base._fork_context() is None:
+        pytest.skip("no fork here: save_figures saves in this process")
+    together = _base.save_figures(
+        [(fig, tmp_path / f"par{k}") for k, fig in enumerate(figs)], n_jobs=2
+    )
+    for k, (fig, files) in enumerate(zip(figs, together, strict=True)):
+        assert [p.name for p in files] == [f"par{k}.png", f"par{k}.pdf", f"par{k}.svg"]
+        alone = ss.save_figure(fig, tmp_path / f"seq{k}")
+        for a, b in zip(files, alone, strict=True):
+            assert a.read_bytes() == b.read_bytes(), (k, a.suffix)
+
+
+def test_saving_in_workers_raises_the_workers_error(tmp_path, score_fit):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    figs = [(ss.plot_path(score_fit), tmp_path / "ok"), (ss.plot_path(score_fit), blocker / "f")]
+    with pytest.raises(ss.RenderError, match="cannot write"):
+        _base.save_figures(figs, n_jobs=2)
+    with pytest.raises(ss.OptionError, match="n_jobs"):
+        _base.save_figures(figs, n_jobs=0)
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs pdftoppm (poppler)")
+def test_pdf_fonts_without_layout_tables_render_the_same_page(tmp_path, monkeypatch, score_fit):
+    import contextlib
+
+    from matplotlib.backends import _backend_pdf_ps
+
+    module = _backend_pdf_ps.subset
+    fig = ss.plot_path(score_fit)
+    (lean,) = ss.save_figure(fig, tmp_path / "lean.pdf")
+    assert _backend_pdf_ps.subset is module  # the backend is left as it was
+    monkeypatch.setattr(_base, "_lean_pdf_fonts", contextlib.nullcontext)
+    (full,) = ss.save_figure(fig, tmp_path / "full.pdf")
+    assert lean.stat().st_size < full.stat().st_size  # the layout tables are gone
+    pages = []
+    for pdf in (lean, full):
+        subprocess.run(
+            ["pdftoppm", "-r", "100", "-png", str(pdf), str(tmp_path / pdf.stem)], check=True
+        )
+        pages.append((tmp_path / f"{pdf.stem}-1.png").read_bytes())
+    assert pages[0] == pages[1]
+
+
+def test_figures_drawn_in_workers_and_drawing_errors(tmp_path, score_fit):
+    def broken():
+        raise ss.OptionError("lang='fr' is not accepted")
+
+    items = [(lambda: ss.plot_path(score_fit), tmp_path / "drawn"), (broken, tmp_path / "x")]
+    out = _base.save_figures(items, n_jobs=2, drawing_errors=True)
+    assert [p.name for p in out[0]] == ["drawn.png", "drawn.pdf", "drawn.svg"]
+    assert isinstance(out[1], ss.OptionError)
+    assert not list(tmp_path.glob("x.*"))
+    alone = ss.save_figure(ss.plot_path(score_fit), tmp_path / "alone")
+    for a, b in zip(out[0], alone, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.suffix
+    with pytest.raises(ss.OptionError, match="fr"):
+        _base.save_figures(items, n_jobs=2)

@@ -280,3 +280,21 @@ def test_a_fitted_cfa_can_be_passed() -> None:
         for item, v in REF["hs"]["std_loadings"][c].items():
             assert_allclose(it.loc[item, "std_loading"], v, rtol=0, atol=TOL)
     assert rel.attrs["cfa_missing"] == "listwise" and rel.attrs["cfa_n"] == 301
+
+
+def test_em_moments_are_reused_without_sharing_arrays():
+    from synergy_stats.measurement._common import em_moments
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(60, 4))
+    x[rng.random(x.shape) < 0.15] = np.nan
+    x[np.isnan(x).all(axis=1), 0] = 0.0
+    mu, cov = em_moments(x)
+    mu[:] = 99.0
+    cov[:] = 99.0
+    again_mu, again_cov = em_moments(x.copy())
+    assert np.all(again_mu < 99.0) and np.all(again_cov < 99.0)
+    y = x.copy()
+    y[0, 1] = 5.0 if np.isnan(y[0, 1]) else y[0, 1] + 5.0
+    other_mu, _ = em_moments(y)
+    assert other_mu[1] != again_mu[1]

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from synergy_stats.errors import OptionError, RenderError, SynergyWarning
+from synergy_stats.errors import OptionError, RenderError, SynergyError, SynergyWarning
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -29,6 +29,7 @@ __all__ = [
     "label_of",
     "new_figure",
     "save_figure",
+    "save_figures",
     "set_cjk_font",
     "stars",
 ]
@@ -219,6 +220,53 @@ def _formats(path: Path, formats: Sequence[str] | None) -> list[tuple[FigureForm
     return [(f, stem.with_name(f"{stem.name}.{f}")) for f in wanted]  # type: ignore[misc]
 
 
+#: OpenType layout tables left out of the fonts embedded in PDFs: PDF viewers place glyphs
+#: where the file says and never read them (matplotlib lays the text out itself), yet
+#: fontTools spends most of the subsetting time decompiling them
+_PDF_DROP_TABLES = ("GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH")
+
+
+class _LeanSubset:
+    """``fontTools.subset`` as matplotlib's PDF backend sees it, minus the layout tables."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def Options(self, *args: Any, **kwargs: Any) -> Any:  # fontTools' name
+        options = self._module.Options(*args, **kwargs)
+        options.drop_tables += [t for t in _PDF_DROP_TABLES if t not in options.drop_tables]
+        return options
+
+
+@contextmanager
+def _lean_pdf_fonts() -> Iterator[None]:
+    """Subset the fonts embedded in PDFs without their OpenType layout tables.
+
+    matplotlib's PDF backend subsets each TrueType font with fontTools (``pdf.fonttype =
+    42``); decompiling and pruning GSUB/GPOS of DejaVu Sans or a CJK font is most of the
+    cost of writing a PDF, and the embedded font never needs them. The pages render the
+    same. Where the backend's module differs from the one this is written for, nothing is
+    changed.
+    """
+    try:
+        from matplotlib.backends import _backend_pdf_ps as pdf_ps
+    except ImportError:  # pragma: no cover - other matplotlib layouts
+        yield
+        return
+    module = getattr(pdf_ps, "subset", None)
+    if module is None or isinstance(module, _LeanSubset) or not hasattr(module, "Options"):
+        yield
+        return
+    pdf_ps.subset = _LeanSubset(module)
+    try:
+        yield
+    finally:
+        pdf_ps.subset = module
+
+
 def save_figure(
     fig: Figure,
     path: str | os.PathLike[str],
@@ -288,7 +336,7 @@ def save_figure(
         "svg": {"Date": None, "Creator": "matplotlib"},
     }
     written = []
-    with mpl.rc_context(_rc(lang)):
+    with mpl.rc_context(_rc(lang)), _lean_pdf_fonts():
         for form, target in targets:
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -303,6 +351,126 @@ def save_figure(
                 raise RenderError(f"cannot write {str(target)!r}: {exc}") from exc
             written.append(target)
     return written
+
+
+#: figures (or their makers) waiting to be saved by forked workers (inherited, not pickled)
+_PENDING: list[tuple[Figure | Callable[[], Figure], Path]] = []
+
+
+def _make_and_save(
+    item: Figure | Callable[[], Figure], path: Path
+) -> tuple[list[Path] | SynergyError, bool]:
+    """Draw (when given a maker) and save one figure: ``(files or error, error while drawing)``."""
+    from matplotlib.figure import Figure
+
+    if isinstance(item, Figure):
+        fig = item
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fig = item()
+        except SynergyError as exc:
+            return exc, True
+    try:
+        return save_figure(fig, path, overwrite=True), False
+    except SynergyError as exc:  # raised again by the caller
+        return exc, False
+
+
+def _save_pending(k: int) -> tuple[int, list[Path] | SynergyError, bool]:
+    return (k, *_make_and_save(*_PENDING[k]))
+
+
+def _fork_context() -> Any:
+    """A ``fork`` multiprocessing context, or None where forking is not safe or possible.
+
+    Forking copies the figures into the workers without pickling them; it is only safe in
+    a process that runs no other thread (a notebook kernel runs several).
+    """
+    import multiprocessing as mp
+    import sys
+    import threading
+
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return None
+    if "fork" not in mp.get_all_start_methods():  # pragma: no cover - Linux has it
+        return None
+    return mp.get_context("fork")
+
+
+def save_figures(
+    items: Sequence[tuple[Figure | Callable[[], Figure], str | os.PathLike[str]]],
+    *,
+    n_jobs: int = 2,
+    drawing_errors: bool = False,
+) -> list[list[Path] | SynergyError]:
+    """Draw and save several figures as :func:`save_figure` does (all formats, overwriting).
+
+    Rasterising at 300 dpi and embedding fonts in PDFs is most of the time of a report's
+    figures, and each figure is independent, so up to ``n_jobs`` forked worker processes
+    draw and write them. The files are the same bytes as when saved one by one. Without
+    ``fork`` (not Linux, or other threads running) or for a single figure everything runs
+    in this process.
+
+    Parameters
+    ----------
+    items : sequence of (Figure or callable, path)
+        Each figure, or a function without arguments that draws it (called in the worker,
+        warnings silenced), and its path as for :func:`save_figure` (a path without a
+        format's suffix writes PNG, PDF and SVG).
+    n_jobs : int, default 2
+        Worker processes at most.
+    drawing_errors : bool, default False
+        Return a :class:`~synergy_stats.errors.SynergyError` raised while *drawing* a
+        figure in its place in the result (its files are not written) instead of raising
+        it. Errors while writing files are always raised.
+
+    Returns
+    -------
+    list
+        Per item, in the order given: the files written, or the drawing error.
+
+    Raises
+    ------
+    RenderError
+        If a file cannot be written.
+    OptionError
+        For a bad ``n_jobs``.
+    """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise OptionError(f"n_jobs={n_jobs!r} is not accepted; give a positive integer")
+    pending = [(item, Path(path)) for item, path in items]
+    context = _fork_context() if n_jobs > 1 and len(pending) > 1 else None
+    results: list[tuple[list[Path] | SynergyError, bool]]
+    if context is None:
+        results = [_make_and_save(item, path) for item, path in pending]
+    else:
+        import gc
+        import importlib
+
+        # what every worker would otherwise import on its own: the three backends and the
+        # font subsetter of the PDF backend
+        for name in ("backend_agg", "backend_pdf", "backend_svg"):
+            importlib.import_module(f"matplotlib.backends.{name}")
+        _PENDING[:] = pending
+        results = [([], False)] * len(pending)
+        # objects frozen before the fork are never visited by the workers' garbage
+        # collector, so their memory pages stay shared instead of being copied
+        gc.freeze()
+        try:
+            with context.Pool(min(n_jobs, len(pending))) as pool:
+                for k, written, drawing in pool.imap_unordered(_save_pending, range(len(pending))):
+                    results[k] = (written, drawing)
+        finally:
+            gc.unfreeze()
+            _PENDING.clear()
+    out: list[list[Path] | SynergyError] = []
+    for written, drawing in results:
+        if isinstance(written, SynergyError) and not (drawing and drawing_errors):
+            raise written
+        out.append(written)
+    return out
 
 
 def svg_text(fig: Figure) -> str:

@@ -9,6 +9,7 @@ values are the same everywhere.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -652,6 +653,24 @@ def em_moments(
     Little, R. J. A., & Rubin, D. B. (2002). *Statistical analysis with missing data*
     (2nd ed.), section 11.2. Wiley.
     """
+    x = np.ascontiguousarray(x, dtype=float)
+    key = (x.shape, hashlib.blake2b(x.tobytes(), digest_size=16).digest(), tol, max_iter)
+    hit = _EM_CACHE.get(key)
+    if hit is None:
+        hit = _em_moments(x, tol=tol, max_iter=max_iter)
+        _EM_CACHE[key] = hit
+        while len(_EM_CACHE) > _EM_CACHE_SIZE:
+            _EM_CACHE.pop(next(iter(_EM_CACHE)))
+    return hit[0].copy(), hit[1].copy()
+
+
+#: EM estimates of recent data sets: reliability, HTMT and Fornell-Larcker of the same
+#: items each need the same saturated moments, and EM is most of their time
+_EM_CACHE: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+_EM_CACHE_SIZE = 8
+
+
+def _em_moments(x: np.ndarray, *, tol: float, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
     n, p = x.shape
     miss = np.isnan(x)
     patterns, inverse = np.unique(miss, axis=0, return_inverse=True)

@@ -14,6 +14,7 @@ fonts. The caption is APA's two lines (**Table 1**, then the *title*) or ``è¡¨1ã
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,7 +144,9 @@ def plan(
 # ------------------------------------------------------------------------------ XML bits
 
 
+@functools.lru_cache(maxsize=256)
 def _qn(tag: str) -> str:
+    """Clark name of a ``w:`` tag (cached: a table asks for the same few thousands of times)."""
     from docx.oxml.ns import qn
 
     return str(qn(tag))
@@ -434,32 +437,38 @@ def add_table(table: Table, document: Any, *, _plan: DocxPlan | None = None) -> 
     nh = len(table.header)
     grid = document.add_table(rows=nh + len(lines), cols=n + 1)
     _no_table_borders(grid)
+    # python-docx builds a row's cells anew on every ``row.cells``, so each row's are read
+    # once; merging later cells of a row leaves its earlier (already filled) cells valid
+    rows = list(grid.rows)
     for i, hrow in enumerate(table.header):
-        row = grid.rows[i]
+        row = rows[i]
+        cells = row.cells
         _row_flags(row, header=True)
         stub = table.stub if i == nh - 1 else ""
-        _fill(row.cells[0], stub, st, size, align="l", symbols=True)
+        _fill(cells[0], stub, st, size, align="l", symbols=True)
         pos = 1
         for c in hrow:
-            target = row.cells[pos]
+            target = cells[pos]
             if c.span > 1:
-                target = target.merge(row.cells[pos + c.span - 1])
+                target = target.merge(cells[pos + c.span - 1])
             _fill(target, c.text, st, size, marks=c.marks, symbols=True)
             if c.span > 1 and c.text and i < nh - 1 and not st.three_line:
                 _cell_rule(target, "bottom", "4")
             pos += c.span
+    first, last_header = rows[0].cells, rows[nh - 1].cells
     for k in range(n + 1):
-        _cell_rule(grid.rows[0].cells[k], "top", _RULE_THICK)
-        _cell_rule(grid.rows[nh - 1].cells[k], "bottom", _RULE_THIN)
+        _cell_rule(first[k], "top", _RULE_THICK)
+        _cell_rule(last_header[k], "bottom", _RULE_THIN)
     for j, line in enumerate(lines):
-        row = grid.rows[nh + j]
+        row = rows[nh + j]
+        cells = row.cells
         _row_flags(row, header=False)
         if line.kind == "panel":
-            merged = row.cells[0].merge(row.cells[n])
+            merged = cells[0].merge(cells[n])
             _fill(merged, line.label, st, size, italic=True, align="l")
             continue
         _fill(
-            row.cells[0],
+            cells[0],
             line.label,
             st,
             size,
@@ -470,9 +479,9 @@ def add_table(table: Table, document: Any, *, _plan: DocxPlan | None = None) -> 
         )
         pos = 1
         for lc in line.cells:
-            target = row.cells[pos]
+            target = cells[pos]
             if lc.span > 1:
-                target = target.merge(row.cells[pos + lc.span - 1])
+                target = target.merge(cells[pos + lc.span - 1])
             _fill(
                 target,
                 lc.text,
@@ -485,9 +494,9 @@ def add_table(table: Table, document: Any, *, _plan: DocxPlan | None = None) -> 
                 tab=lay.tabs[pos - 1] if lc.span == 1 else None,
             )
             pos += lc.span
-    last = grid.rows[nh + len(lines) - 1] if lines else grid.rows[nh - 1]
+    last = (rows[nh + len(lines) - 1] if lines else rows[nh - 1]).cells
     for k in range(n + 1):
-        _cell_rule(last.cells[k], "bottom", _RULE_THICK)
+        _cell_rule(last[k], "bottom", _RULE_THICK)
     _table_geometry(grid, lay.widths)
     _notes(table, document, lay.note_size)
     if switched:
