@@ -104,7 +104,7 @@ def _read_export(export: Any) -> tuple[pd.DataFrame, str | None, dict[str, Any]]
     """The export's frame, its name, and a .sav file's labels (variable and value labels)."""
     from synergy_stats.intake.read import _read_source
 
-    frame, name = _read_source(export, 0)
+    frame, name, _labels = _read_source(export, 0)
     meta: dict[str, Any] = {}
     if name is not None and Path(name).suffix.casefold() in (".sav", ".zsav"):
         import pyreadstat
