@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError, RenderError, SynergyWarning
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -266,6 +267,7 @@ def save_figure(
     >>> ss.save_figure(ss.plot_path(fit), "path_diagram")  # doctest: +SKIP
     [PosixPath('path_diagram.png'), PosixPath('path_diagram.pdf'), PosixPath('path_diagram.svg')]
     """
+    check_arguments(save_figure, locals())
     import matplotlib as mpl
     from matplotlib.figure import Figure
 

@@ -19,7 +19,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synergy_stats._typing import check_flags, check_option
+from synergy_stats._typing import check_arguments, check_flags, check_option
 from synergy_stats.errors import DataValidationError, OptionError
 from synergy_stats.instrument.model import normalize_label
 from synergy_stats.intake._common import column_key, preview
@@ -341,6 +341,7 @@ def draft_instrument(
     >>> print(ss.draft_instrument(export).splitlines()[0])
     # Draft codebook written by synergy_stats.draft_instrument from a DataFrame.
     """
+    check_arguments(draft_instrument, locals())
     import yaml
 
     check_flags(overwrite=overwrite)

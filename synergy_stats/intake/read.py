@@ -23,7 +23,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import (
     DataValidationError,
     DroppedDataWarning,
@@ -680,6 +680,7 @@ def read_survey(
     >>> survey.data["env_pressure_1"].max()
     5.0
     """
+    check_arguments(read_survey, locals())
     inst = resolve_instrument(instrument)
     if not isinstance(sheet, str | int) or isinstance(sheet, bool):
         raise OptionError(f"sheet={sheet!r} is not accepted; give a sheet name or 0-based number")

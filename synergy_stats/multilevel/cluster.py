@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import ClusterError, ClusterWarning, DroppedDataWarning
 
 __all__ = ["ClusterInfo", "MissingCluster", "validate_cluster"]
@@ -149,6 +149,7 @@ def validate_cluster(
     >>> info = validate_cluster(df, "department")  # doctest: +SKIP
     >>> info.n_clusters, info.n_singletons  # doctest: +SKIP
     """
+    check_arguments(validate_cluster, locals())
     check_option("missing_cluster", missing, MissingCluster)
     where = f"{what}: " if what else ""
     if not isinstance(data, pd.DataFrame):
@@ -159,6 +160,11 @@ def validate_cluster(
             f"{list(map(str, data.columns))[:30]}"
         )
     col = data[cluster]
+    if isinstance(col, pd.DataFrame):
+        raise ClusterError(
+            f"{where}{argument}={cluster!r} names {col.shape[1]} columns of data (the column "
+            "name repeats); rename them"
+        )
     isna = col.isna().to_numpy()
     n_dropped = 0
     if isna.any():

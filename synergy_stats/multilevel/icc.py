@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import DataValidationError, DroppedDataWarning
 from synergy_stats.multilevel.cluster import MissingCluster, validate_cluster
 from synergy_stats.multilevel.twolevel import _layout, make_twolevel_data, saturated
@@ -114,6 +115,7 @@ def item_icc(
     >>> out = item_icc(df, ["mech1", "mech2", "mech3"], cluster="department")  # doctest: +SKIP
     >>> out.icc  # doctest: +SKIP
     """
+    check_arguments(item_icc, locals())
     if isinstance(items, str) or not len(items):
         raise DataValidationError(f"items={items!r} must be a non-empty list of column names")
     items = list(dict.fromkeys(items))

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import (
     DataValidationError,
     DroppedDataWarning,
@@ -591,6 +591,7 @@ def measurement_invariance(
     >>> res = measurement_invariance(hs_model, hs, group="school")  # doctest: +SKIP
     >>> res.table()  # doctest: +SKIP
     """
+    check_arguments(measurement_invariance, locals())
     if ordered is not None and ordered is not False:
         from synergy_stats.ordinal.invariance import (
             wu_estabrook_ladder,

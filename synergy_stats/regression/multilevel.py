@@ -7,13 +7,14 @@ of the variance lies between groups and how far members of a group agree.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import DataValidationError, DroppedDataWarning, OptionError
 from synergy_stats.multilevel.cluster import MissingCluster, validate_cluster
 
@@ -41,6 +42,17 @@ def _columns(data: pd.DataFrame, names: Sequence[str], argument: str) -> list[st
         raise DataValidationError(
             f"{argument}={missing[0]!r} is not a column of data; use one of "
             f"{', '.join(map(str, data.columns))}"
+        )
+    twice = [n for i, n in enumerate(names) if n in list(names)[:i]]
+    if twice:
+        raise DataValidationError(
+            f"{argument}: column {twice[0]!r} is named twice; each role needs its own column"
+        )
+    repeated = [n for n in names if int((data.columns == n).sum()) > 1]
+    if repeated:
+        raise DataValidationError(
+            f"{argument}={repeated[0]!r} names several columns of data (the column name "
+            "repeats); rename them"
         )
     return list(names)
 
@@ -147,6 +159,7 @@ def icc(
 
     >>> icc(df, value="effect", group="dept")  # doctest: +SKIP
     """
+    check_arguments(icc, locals())
     import pandas as pd
     from scipy import stats
 
@@ -228,10 +241,15 @@ def design_effect(icc1: float, mean_cluster_size: float) -> float:
     >>> design_effect(0.1, 21)
     3.0
     """
+    check_arguments(design_effect, locals())
     for name, val in (("icc1", icc1), ("mean_cluster_size", mean_cluster_size)):
         if isinstance(val, bool) or not isinstance(val, int | float | np.number):
             raise OptionError(f"{name}={val!r} is not accepted; use a finite number")
-        if not np.isfinite(val):
+        try:
+            finite = math.isfinite(float(val))
+        except OverflowError:  # an int beyond the float range
+            finite = False
+        if not finite:
             raise OptionError(f"{name}={val!r} is not accepted; use a finite number")
     if not -1 <= icc1 <= 1:
         raise OptionError(f"icc1={icc1!r} is not accepted; use a value between -1 and 1")
@@ -337,6 +355,7 @@ def rwg(
 
     >>> rwg(df, value="mech_1", group="dept")  # doctest: +SKIP
     """
+    check_arguments(rwg, locals())
     if (value is None) == (items is None):
         raise OptionError(
             f"give exactly one of value= or items=; got value={value!r}, items={items!r}"
@@ -427,6 +446,7 @@ def rwg_j(
 
     >>> rwg_j(df, items=["mech_1", "mech_2", "mech_3"], group="dept")  # doctest: +SKIP
     """
+    check_arguments(rwg_j, locals())
     cols = [items] if isinstance(items, str) else list(items)
     if not cols:
         raise OptionError("items=[] is not accepted; give at least one column")

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from synergy_stats._random import normal_draws
-from synergy_stats._typing import SeedLike, check_option
+from synergy_stats._typing import SeedLike, check_arguments, check_option
 from synergy_stats.errors import (
     ConvergenceWarning,
     OptionError,
@@ -975,6 +975,7 @@ def power(
     >>> res = ss.power("y ~ 0.2*x", [100, 200], replications=500, seed=1)  # doctest: +SKIP
     >>> res.table()[["n", "target", "power"]]  # doctest: +SKIP
     """
+    check_arguments(power, locals())
     import pandas as pd
 
     check_option("ci", ci, CIMethod)

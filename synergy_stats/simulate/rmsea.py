@@ -16,16 +16,34 @@ from typing import Any
 
 import numpy as np
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError
 
 __all__ = ["rmsea_power", "rmsea_sample_size"]
 
 
+def _finite(x: Any) -> bool:
+    try:
+        return bool(np.isfinite(float(x)))
+    except (OverflowError, TypeError, ValueError):  # an int beyond the float range
+        return False
+
+
 def _check(df: Any, rmsea0: Any, rmsea1: Any, alpha: Any, groups: Any) -> None:
-    if isinstance(df, bool) or not isinstance(df, int | float | np.integer) or df <= 0:
+    if (
+        isinstance(df, bool)
+        or not isinstance(df, int | float | np.integer)
+        or not _finite(df)
+        or df <= 0
+    ):
         raise OptionError(f"df={df!r} must be a positive number of degrees of freedom")
     for name, val in (("rmsea0", rmsea0), ("rmsea1", rmsea1)):
-        if isinstance(val, bool) or not isinstance(val, int | float | np.number) or val < 0:
+        if (
+            isinstance(val, bool)
+            or not isinstance(val, int | float | np.number)
+            or not _finite(val)
+            or val < 0
+        ):
             raise OptionError(f"{name}={val!r} must be a non-negative number")
     if rmsea0 == rmsea1:
         raise OptionError(
@@ -95,6 +113,7 @@ def rmsea_power(
     >>> round(float(ss.rmsea_power(20, 200, 0.05, 0.08)), 4)
     0.4544
     """
+    check_arguments(rmsea_power, locals())
     from scipy.stats import chi2, ncx2
 
     _check(df, rmsea0, rmsea1, alpha, groups)
@@ -156,6 +175,7 @@ def rmsea_sample_size(
     >>> ss.rmsea_sample_size(20, 0.05, 0.08)
     434.0
     """
+    check_arguments(rmsea_sample_size, locals())
     _check(df, rmsea0, rmsea1, alpha, groups)
     if not 0 < power < 1:
         raise OptionError(f"power={power!r} must lie strictly between 0 and 1")

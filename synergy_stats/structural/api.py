@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from synergy_stats._typing import check_flags
+from synergy_stats._typing import check_arguments, check_flags
 from synergy_stats.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -171,6 +171,7 @@ def sem(
     >>> fit = ss.sem("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
     >>> fit.fit_measures()["cfi"]  # doctest: +SKIP
     """
+    check_arguments(sem, locals())
     check_flags(std_lv=std_lv, auto=auto, fixed_x=fixed_x, se=se, meanstructure=meanstructure)
     if (
         ordered is not None
@@ -282,6 +283,7 @@ def cfa(
     --------
     Mirrors lavaan's ``cfa(HS.model, data = HolzingerSwineford1939)``.
     """
+    check_arguments(cfa, locals())
     return sem(
         model,
         data,

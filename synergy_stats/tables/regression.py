@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import OptionError
 from synergy_stats.tables.format import fmt_int, fmt_num, fmt_p, is_missing, stars_for
 from synergy_stats.tables.labels import make_labeller
@@ -152,6 +152,7 @@ def regression_table(
 
     >>> regression_table([m1, m2], style="apa", statistic="se")  # doctest: +SKIP
     """
+    check_arguments(regression_table, locals())
     from synergy_stats.regression.adapter import as_result
 
     st = get_style(style)

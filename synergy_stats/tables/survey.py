@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import DataValidationError, OptionError
 from synergy_stats.tables.format import fmt_num, is_missing, stars_for
 from synergy_stats.tables.labels import ItemLabels, make_labeller
@@ -137,6 +137,7 @@ def correlation_table(
     >>> correlation_table(scores, variables=["motivation", "mechanism"],
     ...                   reliability=rel, instrument=inst)  # doctest: +SKIP
     """
+    check_arguments(correlation_table, locals())
     import numpy as np
     import pandas as pd
 
@@ -332,6 +333,7 @@ def item_table(
 
     >>> item_table(items, inst, fit=cfa)  # doctest: +SKIP
     """
+    check_arguments(item_table, locals())
     import pandas as pd
 
     st = get_style(style)
@@ -367,6 +369,11 @@ def item_table(
     loadings: dict[str, float] = {}
     if fit is not None:
         est = fit.estimates() if hasattr(fit, "estimates") else fit
+        if not isinstance(est, pd.DataFrame) or not {"op", "rhs", "std_all"} <= set(est.columns):
+            raise OptionError(
+                f"fit={type(fit).__name__} is not accepted; give the result of ss.cfa() or "
+                "its estimates() table"
+            )
         load = est[est["op"] == "=~"]
         if "group" in load.columns and load["group"].nunique() > 1:
             load = load[load["group"] == load["group"].min()]
