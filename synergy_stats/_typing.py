@@ -130,6 +130,15 @@ def _fits(value: Any, tp: Any) -> bool:
         )
         if pathlike and isinstance(value, numbers.Number):  # a path is never a number
             return False
+        listed = str in args and any(
+            (typing.get_origin(a) or a) in (abc.Sequence, abc.Iterable, list, tuple) for a in args
+        )
+        if (
+            listed
+            and isinstance(value, numbers.Number)
+            and not any(a in (int, float) for a in args)
+        ):
+            return False  # "a name or a list of names": a number is neither
         return any(_fits(value, a) for a in args)
     if origin is typing.Literal:
         try:  # the function checks the value; a value without a truth value never fits

@@ -280,7 +280,7 @@ def cases() -> dict[str, Case]:
         ),
         "effects": Case(
             ss.effects,
-            lambda: {"fit": _o("med")},
+            lambda: {"fit": _o("med"), "draws": 5, "seed": 1},
             bounded=("draws",),
             extra={
                 "source": ("visual", ["visual"], "x1", "nope"),

@@ -369,6 +369,8 @@ def _run_contract(
     name: str, case: pc.Case, kwargs: dict[str, Any], sandbox: Path, *, given_: bool = True
 ) -> None:
     snap = _snapshot(kwargs)
+    for s in SENTINELS:  # fresh sentinels: an earlier example may have overwritten one on purpose
+        (sandbox / s).write_text(f"sentinel {s}\n", encoding="utf-8")
     if given_:
         note(f"{name}({_describe(kwargs)})")
     old = signal.signal(signal.SIGALRM, _alarm)

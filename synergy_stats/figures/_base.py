@@ -201,6 +201,8 @@ def stars(p: float) -> str:
 
 def fmt(x: float, digits: int = 2) -> str:
     """A number with ``digits`` decimals (no negative zero, empty for NaN)."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
+        raise OptionError(f"digits={digits!r} is not accepted; use a whole number >= 0")
     if x != x:
         return ""
     out = f"{x:.{digits}f}"

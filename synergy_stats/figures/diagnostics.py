@@ -181,7 +181,10 @@ def plot_matrix(
         raise OptionError("matrix is not accepted; give a square DataFrame (htmt() or corr())")
     if kind not in ("auto", "htmt", "corr"):
         raise OptionError(f"kind={kind!r} is not accepted; use 'auto', 'htmt' or 'corr'")
-    values = matrix.to_numpy(dtype=float)
+    try:
+        values = matrix.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise OptionError("matrix holds values that are not numbers") from None
     n = values.shape[0]
     off = values[~np.eye(n, dtype=bool)]
     if kind == "auto":
@@ -279,6 +282,9 @@ def plot_invariance(
 
     lang = check_lang(lang)
     t = _T[lang]
+    for name, cut in (("cfi_cut", cfi_cut), ("rmsea_cut", rmsea_cut)):
+        if not np.isfinite(cut):
+            raise OptionError(f"{name}={cut!r} is not accepted; use a finite number")
     table = _ladder_table(ladder).iloc[1:]
     names = [_LEVELS.get(lang, {}).get(str(lv), str(lv)) for lv in table.index]
     x = np.arange(len(names))

@@ -11,6 +11,7 @@ member are counted and reported.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -164,6 +165,12 @@ def validate_cluster(
         raise ClusterError(
             f"{where}{argument}={cluster!r} names {col.shape[1]} columns of data (the column "
             "name repeats); rename them"
+        )
+    unhashable = [v for v in col.tolist() if not isinstance(v, Hashable)]
+    if unhashable:
+        raise ClusterError(
+            f"{where}{argument}={cluster!r} holds {len(unhashable)} value(s) that are not "
+            f"ids, e.g. {unhashable[0]!r}; use numbers or text"
         )
     isna = col.isna().to_numpy()
     n_dropped = 0

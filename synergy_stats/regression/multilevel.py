@@ -179,14 +179,19 @@ def icc(
     grand = y.mean()
     ssb = float(np.sum(sizes * (means - grand) ** 2))
     ssw = float(np.sum((y - means[codes]) ** 2))
+    if ssb + ssw == 0:
+        raise DataValidationError(
+            f"value={value!r} is constant (every answer is {y[0]:g}); an ICC needs variance"
+        )
     df_b = n_groups - 1
     df_w = n - n_groups
-    msb = ssb / df_b
-    msw = ssw / df_w
+    msb = np.float64(ssb / df_b)
+    msw = np.float64(ssw / df_w)
     k = n / n_groups
-    icc1 = (msb - msw) / (msb + (k - 1) * msw)
-    icc2 = (msb - msw) / msb
-    f = msb / msw
+    with np.errstate(divide="ignore", invalid="ignore"):  # no within variance: F is infinite
+        icc1 = float((msb - msw) / (msb + (k - 1) * msw))
+        icc2 = float((msb - msw) / msb) if msb > 0 else float("nan")
+        f = float(msb / msw)
     return pd.Series(
         {
             "icc1": icc1,

@@ -863,6 +863,19 @@ class PowerResult:
 
 
 # ---------------------------------------------------------------------- entry point
+def _known_keys(name: str, options: Mapping[str, Any], func: Callable[..., Any]) -> None:
+    """Refuse keys of ``fit_options``/``data_options`` that ``func`` does not take."""
+    import inspect
+
+    params = inspect.signature(func).parameters
+    unknown = [k for k in options if k not in params]
+    if unknown:
+        accepted = [p for p in params if params[p].kind is inspect.Parameter.KEYWORD_ONLY]
+        raise OptionError(
+            f"{name} has unknown option(s) {unknown}; accepted: {', '.join(accepted)}"
+        )
+
+
 def power(
     population: Any,
     n: int | Sequence[int],
@@ -1000,13 +1013,21 @@ def power(
     for bad in ("seed", "group_sizes", "n"):
         if bad in data_opts:
             raise OptionError(f"data_options may not set {bad!r}; it is set per replication")
+    _known_keys("data_options", data_opts, make_plan)
+    if group_shares is not None and (
+        isinstance(group_shares, str) or not isinstance(group_shares, Sequence)
+    ):
+        raise OptionError(f"group_shares={group_shares!r} is not accepted; give a list of shares")
     pop = make_population(population, n_groups=1 if group_shares is None else len(group_shares))
-    shares = (
-        np.full(pop.n_groups, 1.0 / pop.n_groups)
-        if group_shares is None
-        else np.asarray(group_shares, dtype=float)
-    )
-    if shares.shape != (pop.n_groups,) or np.any(shares <= 0):
+    try:
+        shares = (
+            np.full(pop.n_groups, 1.0 / pop.n_groups)
+            if group_shares is None
+            else np.asarray(group_shares, dtype=float)
+        )
+    except (TypeError, ValueError, OverflowError):
+        raise OptionError(f"group_shares={group_shares!r} must be positive numbers") from None
+    if shares.shape != (pop.n_groups,) or not np.all(np.isfinite(shares) & (shares > 0)):
         raise OptionError(f"group_shares={group_shares!r} needs {pop.n_groups} positive shares")
     shares = shares / shares.sum()
     plans = []
@@ -1020,6 +1041,9 @@ def power(
     for bad in ("group", "se", "data"):
         if bad in fopts:
             raise OptionError(f"fit_options may not set {bad!r}")
+    from synergy_stats.structural.api import sem as _sem
+
+    _known_keys("fit_options", fopts, _sem)
     fast_ok = not plans[0].tau and plans[0].missing is None
     an = _compile_analysis(spec, pop, fopts, fast_ok=fast_ok)
     tlist, nested_specs = _resolve_targets(targets, an.pt, spec)

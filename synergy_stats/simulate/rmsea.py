@@ -179,15 +179,28 @@ def rmsea_sample_size(
     _check(df, rmsea0, rmsea1, alpha, groups)
     if not 0 < power < 1:
         raise OptionError(f"power={power!r} must lie strictly between 0 and 1")
-    n = np.arange(5, 501, dtype=float)
-    while True:
-        pw = np.asarray(rmsea_power(df, n, rmsea0, rmsea1, alpha, groups=groups))
-        hit = np.flatnonzero(pw > power)
-        if hit.size:
-            return float(n[hit[0]] / groups)
-        if n[0] > 1e8:  # pragma: no cover - power cannot be reached (a numerical guard)
+    # semTools scans n = 5, 6, ... in blocks of 500 for the first n with more power; the
+    # first 20 blocks are scanned so, beyond them (rmsea1 close to rmsea0) the smallest such
+    # n is found by doubling and integer bisection (power rises with n): the same n without
+    # hundreds of thousands of blocks
+    n = np.arange(5, 10005, dtype=float)
+    pw = np.asarray(rmsea_power(df, n, rmsea0, rmsea1, alpha, groups=groups))
+    hit = np.flatnonzero(pw > power)
+    if hit.size:
+        return float(n[hit[0]] / groups)
+
+    def more(m: float) -> bool:
+        return bool(np.asarray(rmsea_power(df, m, rmsea0, rmsea1, alpha, groups=groups)) > power)
+
+    lo, hi = float(n[-1]), 2.0 * float(n[-1])
+    while not more(hi):
+        if hi > 1e8:
             raise OptionError(
                 f"power={power} is not reached below n = 1e8 for rmsea0={rmsea0}, "
                 f"rmsea1={rmsea1}, df={df}"
             )
-        n = n + 500  # semTools steps in blocks 5..500, 505..1000, ...: kept as is
+        lo, hi = hi, 2.0 * hi
+    while hi - lo > 1:
+        mid = float((lo + hi) // 2)
+        lo, hi = (lo, mid) if more(mid) else (mid, hi)
+    return float(hi / groups)

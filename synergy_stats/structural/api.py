@@ -368,6 +368,8 @@ def prepare_data(
     """
     cols = list(pt.observed)
     sub = data[cols]
+    if sub.shape[1] != len(cols):  # a repeated column name selects several columns
+        raise DataValidationError(f"data has repeated column names among {cols}; rename them")
     dtypes = sub.dtypes
     bad = [
         c

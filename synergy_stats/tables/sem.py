@@ -932,7 +932,10 @@ def discriminant_table(
         )
     lab = make_labeller(st, labels, instrument)
     names = [str(c) for c in matrix.columns]
-    values = matrix.to_numpy(dtype=float)
+    try:
+        values = matrix.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise DataValidationError("matrix holds values that are not numbers") from None
     n = len(names)
     rows = []
     flagged = False
