@@ -164,7 +164,9 @@ def _fits(value: Any, tp: Any) -> bool:
     if target in (abc.Sequence, abc.Iterable, abc.Collection, list, tuple):
         return isinstance(value, abc.Iterable) and not isinstance(value, bytes | bytearray)
     if target in (abc.Mapping, dict):
-        return isinstance(value, abc.Mapping) or hasattr(value, "items")
+        import pandas as pd
+
+        return isinstance(value, abc.Mapping | pd.Series)
     if target is abc.Callable:
         return callable(value)
     if isinstance(target, type):

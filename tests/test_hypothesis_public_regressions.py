@@ -212,3 +212,64 @@ def test_figures_refuse_bad_numbers(o) -> None:
         ss.plot_matrix(junk)
     with pytest.raises(OptionError, match="ax="):
         ss.plot_power(o["power"], ax={"a": 1})
+
+
+# ------------------------------------------------------------------------- second round
+def test_cluster_ids_of_mixed_types_are_grouped(o) -> None:
+    d = o["reg"].astype({"g": object})
+    d.loc[d["g"] == 0, "g"] = "d0"  # one department id is text, the others numbers
+    info = ss.validate_cluster(d, "g")
+    assert info.n_clusters == 12
+    assert sorted(info.sizes.tolist()) == [5] * 12
+    out = ss.icc(d, value="y", group="g")
+    same = ss.icc(o["reg"], value="y", group="g")  # the same grouping, other labels
+    assert out["icc1"] == pytest.approx(same["icc1"], abs=1e-12)
+    rw = ss.rwg(o["likert"].assign(g=d["g"]), group="g", value="l1")
+    assert len(rw) == 12
+
+
+def test_group_partial_and_thresholds_types(o) -> None:
+    with pytest.raises(OptionError, match="group_partial"):
+        ss.cfa(pc.HS_MODEL, o["items"], group_partial=[None])
+    with pytest.raises(OptionError, match="thresholds"):
+        ss.simulate_data("f =~ .7*x1 + .7*x2 + .7*x3", 20, seed=1, thresholds="", ordered=["x1"])
+
+
+def test_digits_and_dpi_ranges(o, tmp_path) -> None:
+    with pytest.raises(OptionError, match="digits=-1"):
+        ss.item_table(o["survey"].data, o["inst"], digits=-1)
+    with pytest.raises(OptionError, match="digits="):
+        ss.plot_riclpm(o["riclpm"], digits=10**30)
+    with pytest.raises(OptionError, match="cfi_cut="):
+        ss.plot_invariance(o["ladder"], cfi_cut=10**400)
+    with pytest.raises(OptionError, match="dpi=2"):
+        ss.save_figure(pc._figure(), tmp_path / "f", formats=["png"], dpi=2)
+
+
+def test_labels_must_be_a_mapping_and_reliability_numbers(o) -> None:
+    with pytest.raises(OptionError, match="labels="):
+        ss.measurement_table(o["fit"], o["rel"], labels=pd.DataFrame())
+    with pytest.raises(DataValidationError, match="not numbers"):
+        ss.correlation_table(o["items"][["x1", "x2"]], reliability={"x1": "high"})
+
+
+def test_power_empty_targets() -> None:
+    with pytest.raises(OptionError, match="targets"):
+        ss.power("y ~ 0.3*x", 30, replications=2, seed=1, targets=[])
+
+
+def test_invariance_group_with_missing_or_odd_labels(o) -> None:
+    spec = "visual =~ x1 + x2 + x3\ntextual =~ x4 + x5 + x6"
+    g = o["grouped"].astype({"g": object})
+    g.iat[0, g.columns.get_loc("g")] = pd.NA
+    with pytest.warns(ss.DroppedDataWarning, match="missing group"):
+        res = ss.measurement_invariance(
+            spec, g, group="g", levels=("configural", "metric"), partial=False
+        )
+    ref = ss.measurement_invariance(
+        spec, o["grouped"].iloc[1:], group="g", levels=("configural", "metric"), partial=False
+    )
+    assert res.table()["chisq"].tolist() == pytest.approx(ref.table()["chisq"].tolist())
+    g.iat[0, g.columns.get_loc("g")] = [1, 2]
+    with pytest.raises(DataValidationError, match="not group labels"):
+        ss.measurement_invariance(spec, g, group="g", levels=("configural",), partial=False)

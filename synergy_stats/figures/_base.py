@@ -11,6 +11,7 @@ import os
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -201,8 +202,8 @@ def stars(p: float) -> str:
 
 def fmt(x: float, digits: int = 2) -> str:
     """A number with ``digits`` decimals (no negative zero, empty for NaN)."""
-    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 0:
-        raise OptionError(f"digits={digits!r} is not accepted; use a whole number >= 0")
+    if isinstance(digits, bool) or not isinstance(digits, Integral) or not 0 <= digits <= 15:
+        raise OptionError(f"digits={digits!r} is not accepted; use a whole number from 0 to 15")
     if x != x:
         return ""
     out = f"{x:.{digits}f}"
@@ -275,8 +276,8 @@ def save_figure(
 
     if not isinstance(fig, Figure):
         raise OptionError(f"fig={type(fig).__name__} is not accepted; give a matplotlib Figure")
-    if not isinstance(dpi, int) or dpi <= 0:
-        raise OptionError(f"dpi={dpi!r} is not accepted; give a positive integer")
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 10 <= dpi <= 2400:
+        raise OptionError(f"dpi={dpi!r} is not accepted; give a whole number from 10 to 2400")
     targets = _formats(Path(path), formats)
     if not overwrite:
         existing = [str(p) for _, p in targets if p.exists()]

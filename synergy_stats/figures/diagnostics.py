@@ -283,7 +283,11 @@ def plot_invariance(
     lang = check_lang(lang)
     t = _T[lang]
     for name, cut in (("cfi_cut", cfi_cut), ("rmsea_cut", rmsea_cut)):
-        if not np.isfinite(cut):
+        try:
+            finite = bool(np.isfinite(float(cut)))
+        except (OverflowError, TypeError, ValueError):
+            finite = False
+        if not finite:
             raise OptionError(f"{name}={cut!r} is not accepted; use a finite number")
     table = _ladder_table(ladder).iloc[1:]
     names = [_LEVELS.get(lang, {}).get(str(lv), str(lv)) for lv in table.index]

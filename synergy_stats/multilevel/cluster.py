@@ -26,6 +26,23 @@ __all__ = ["ClusterInfo", "MissingCluster", "validate_cluster"]
 MissingCluster = Literal["error", "drop"]
 
 
+def factorize_ids(values: Any) -> tuple[np.ndarray, pd.Index]:
+    """0-based codes of ids and the sorted distinct ids (``pd.factorize(sort=True)``).
+
+    Ids of mixed types (numbers and text in one column) cannot be sorted by value; they are
+    ordered by type name, then text, so the coding stays deterministic.
+    """
+    try:
+        codes, labels = pd.factorize(values, sort=True)
+        return codes, labels
+    except TypeError:
+        codes, labels = pd.factorize(values, sort=False)
+    order = sorted(range(len(labels)), key=lambda i: (type(labels[i]).__name__, str(labels[i])))
+    remap = np.empty(len(order), dtype=np.intp)
+    remap[order] = np.arange(len(order))
+    return remap[codes], pd.Index([labels[i] for i in order], dtype=object)
+
+
 @dataclass(frozen=True)
 class ClusterInfo:
     """A validated cluster column.
@@ -190,7 +207,7 @@ def validate_cluster(
             stacklevel=stacklevel,
         )
     keep = ~isna
-    codes, labels = pd.factorize(col[keep], sort=True)
+    codes, labels = factorize_ids(col[keep])
     sizes = np.bincount(codes, minlength=len(labels))
     info = ClusterInfo(cluster, keep, codes.astype(int), tuple(labels.tolist()), sizes, n_dropped)
     if info.n_clusters < min_clusters:

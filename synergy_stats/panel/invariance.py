@@ -814,7 +814,16 @@ def measurement_invariance(
 
 def _check_groups(data: pd.DataFrame, group: str, observed: list[str], missing: str) -> None:
     """Each group needs more usable rows than observed variables; two groups at least."""
-    labels = pd.unique(data[group].dropna())
+    col = data[group]
+    if isinstance(col, pd.DataFrame):
+        raise DataValidationError(f"group={group!r} names several columns (the name repeats)")
+    odd = [v for v in col.dropna().tolist() if not isinstance(v, str | int | float | np.number)]
+    if odd:
+        raise DataValidationError(
+            f"group={group!r} holds {len(odd)} value(s) that are not group labels, e.g. "
+            f"{odd[0]!r}; use numbers or text"
+        )
+    labels = pd.unique(col.dropna())
     if len(labels) < 2:
         raise DataValidationError(
             f"group={group!r} has {len(labels)} distinct value(s); an invariance test across "

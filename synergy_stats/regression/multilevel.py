@@ -16,7 +16,7 @@ import numpy as np
 
 from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import DataValidationError, DroppedDataWarning, OptionError
-from synergy_stats.multilevel.cluster import MissingCluster, validate_cluster
+from synergy_stats.multilevel.cluster import MissingCluster, factorize_ids, validate_cluster
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -166,7 +166,7 @@ def icc(
     base, n_single = _clustered(data, group, missing_cluster, "icc")
     frame = _complete(base, _columns(base, [value, group], "value/group"), "icc")
     y = _numeric(frame, [value])[:, 0]
-    codes, uniques = pd.factorize(frame[group], sort=True)
+    codes, uniques = factorize_ids(frame[group])
     n_groups = len(uniques)
     n = len(y)
     if n_groups < 2 or n <= n_groups:
@@ -473,7 +473,7 @@ def _agreement(
     base, _ = _clustered(data, group, missing_cluster, name)
     frame = _complete(base, _columns(base, [*items, group], "items/group"), name)
     x = _numeric(frame, items)
-    codes, uniques = pd.factorize(frame[group], sort=True)
+    codes, uniques = factorize_ids(frame[group])
     n_groups = len(uniques)
     result = np.full(n_groups, np.nan)
     gsize = np.bincount(codes, minlength=n_groups)

@@ -455,7 +455,10 @@ def _threshold_plan(
 
 
 def _check_tau(t: Any, what: str) -> np.ndarray:
-    arr = np.asarray(t, dtype=float).ravel()
+    try:
+        arr = np.asarray(t, dtype=float).ravel()
+    except (TypeError, ValueError, OverflowError):
+        raise OptionError(f"thresholds for {what} must be increasing numbers, got {t!r}") from None
     if arr.size < 1 or np.any(np.diff(arr) <= 0) or not np.all(np.isfinite(arr)):
         raise OptionError(
             f"thresholds for {what} must be increasing finite numbers, got {list(arr)!r}"

@@ -173,6 +173,8 @@ def _resolve_targets(
         return out, nested
     if isinstance(targets, str | LRT | Wald | ModelSpec):
         targets = [targets]
+    if not list(targets):
+        raise OptionError("targets=[] names no target; give some, or None for every path")
     defined = {d.name: d.expression for d in spec.defined}
     for t in targets:
         if isinstance(t, LRT):

@@ -435,7 +435,12 @@ def prepare_data(
         )
         n_dropped += n_na
     groups: list[GroupData] = []
-    gvals = data[group].to_numpy() if group is not None else None
+    # missing group values (None, NaN, pd.NA) never equal a label; pd.NA has no truth value
+    gvals = (
+        data[group].astype(object).where(data[group].notna(), None).to_numpy()
+        if group is not None
+        else None
+    )
     p = len(cols)
     for lab in group_labels:
         sel = keep if gvals is None else keep & (gvals == lab)

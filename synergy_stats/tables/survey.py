@@ -177,9 +177,15 @@ def correlation_table(
                     f"reliability has no {diagonal!r} column; it has "
                     + ", ".join(map(str, reliability.columns))
                 )
-            rel = {str(k): float(v) for k, v in reliability[diagonal].items()}
+            pairs = list(reliability[diagonal].items())
         else:
-            rel = {str(k): float(v) for k, v in dict(reliability).items()}
+            pairs = list(dict(reliability).items())
+        try:
+            rel = {str(k): float(v) for k, v in pairs}
+        except (TypeError, ValueError, OverflowError):
+            raise DataValidationError(
+                f"reliability holds values that are not numbers: {pairs[:5]!r}"
+            ) from None
     frame = scores[variables]
     r, p, _n = pearson_matrix(frame)
     lab = make_labeller(st, labels, instrument)
