@@ -179,28 +179,34 @@ def rmsea_sample_size(
     _check(df, rmsea0, rmsea1, alpha, groups)
     if not 0 < power < 1:
         raise OptionError(f"power={power!r} must lie strictly between 0 and 1")
-    # semTools scans n = 5, 6, ... in blocks of 500 for the first n with more power; the
-    # first 20 blocks are scanned so, beyond them (rmsea1 close to rmsea0) the smallest such
-    # n is found by doubling and integer bisection (power rises with n): the same n without
-    # hundreds of thousands of blocks
-    n = np.arange(5, 10005, dtype=float)
-    pw = np.asarray(rmsea_power(df, n, rmsea0, rmsea1, alpha, groups=groups))
+
+    # semTools scans the candidates n = 5..500, 505..1000, 1005..1500, ... (blocks of 496)
+    # for the first with more power. The first 20 blocks are scanned so; beyond them
+    # (rmsea1 close to rmsea0) the first such candidate is found by doubling and bisection
+    # over the candidates' index (power rises with n): the same n without the hundreds of
+    # thousands of blocks a plain scan would evaluate.
+    def cand(i: int) -> float:
+        return float((i // 496) * 500 + 5 + i % 496)
+
+    first = np.array([cand(i) for i in range(20 * 496)])
+    pw = np.asarray(rmsea_power(df, first, rmsea0, rmsea1, alpha, groups=groups))
     hit = np.flatnonzero(pw > power)
     if hit.size:
-        return float(n[hit[0]] / groups)
+        return float(first[hit[0]] / groups)
 
-    def more(m: float) -> bool:
+    def more(i: int) -> bool:
+        m = cand(i)
         return bool(np.asarray(rmsea_power(df, m, rmsea0, rmsea1, alpha, groups=groups)) > power)
 
-    lo, hi = float(n[-1]), 2.0 * float(n[-1])
+    lo, hi = 20 * 496 - 1, 40 * 496
     while not more(hi):
-        if hi > 1e8:
+        if cand(hi) > 1e8:
             raise OptionError(
                 f"power={power} is not reached below n = 1e8 for rmsea0={rmsea0}, "
                 f"rmsea1={rmsea1}, df={df}"
             )
-        lo, hi = hi, 2.0 * hi
+        lo, hi = hi, 2 * hi
     while hi - lo > 1:
-        mid = float((lo + hi) // 2)
+        mid = (lo + hi) // 2
         lo, hi = (lo, mid) if more(mid) else (mid, hi)
-    return float(hi / groups)
+    return float(cand(hi) / groups)
