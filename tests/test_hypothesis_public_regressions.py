@@ -274,3 +274,10 @@ def test_invariance_group_with_missing_or_odd_labels(o) -> None:
     g.iat[0, g.columns.get_loc("g")] = [1, 2]
     with pytest.raises(DataValidationError, match="not group labels"):
         ss.measurement_invariance(spec, g, group="g", levels=("configural",), partial=False)
+
+
+def test_item_table_repeated_item_column(o) -> None:
+    d = o["survey"].data
+    first = next(str(it.id) for it in o["inst"].items if str(it.id) in d.columns)
+    with pytest.raises(DataValidationError, match="more than once"):
+        ss.item_table(pd.concat([d, d[[first]]], axis=1), o["inst"])

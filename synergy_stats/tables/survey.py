@@ -372,6 +372,12 @@ def item_table(
             f"data has no column for the items {', '.join(missing[:10])}"
             + (f" ... ({len(missing)} in all)" if len(missing) > 10 else "")
         )
+    shown_ids = [str(it.id) for c in shown for it in by_construct[c]]
+    repeated = [i for i in shown_ids if int((data.columns == i).sum()) > 1]
+    if repeated:
+        raise DataValidationError(
+            f"data has the column {repeated[0]!r} more than once; keep one column per item"
+        )
     loadings: dict[str, float] = {}
     if fit is not None:
         est = fit.estimates() if hasattr(fit, "estimates") else fit
