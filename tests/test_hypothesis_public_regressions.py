@@ -281,3 +281,12 @@ def test_item_table_repeated_item_column(o) -> None:
     first = next(str(it.id) for it in o["inst"].items if str(it.id) in d.columns)
     with pytest.raises(DataValidationError, match="more than once"):
         ss.item_table(pd.concat([d, d[[first]]], axis=1), o["inst"])
+
+
+def test_rmsea_with_a_python_int_beyond_int64() -> None:
+    # was numpy's TypeError from an object array (or a NaN power); now a typed error
+    with pytest.raises(OptionError, match="df="):
+        ss.rmsea_power(10**30, 200, 0.05, 0.08)
+    with pytest.raises(OptionError, match="df="):
+        ss.rmsea_sample_size(10**30, 0.05, 0.08)
+    assert float(ss.rmsea_power(10**9, 200, 0.05, 0.08)) == pytest.approx(1.0)

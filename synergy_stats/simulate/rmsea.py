@@ -37,6 +37,8 @@ def _check(df: Any, rmsea0: Any, rmsea1: Any, alpha: Any, groups: Any) -> None:
         or df <= 0
     ):
         raise OptionError(f"df={df!r} must be a positive number of degrees of freedom")
+    if df > 1e12:  # the noncentral chi-square is NaN far beyond any model's df
+        raise OptionError(f"df={df!r} is not accepted; use at most 1e12 degrees of freedom")
     for name, val in (("rmsea0", rmsea0), ("rmsea1", rmsea1)):
         if (
             isinstance(val, bool)
@@ -117,6 +119,7 @@ def rmsea_power(
     from scipy.stats import chi2, ncx2
 
     _check(df, rmsea0, rmsea1, alpha, groups)
+    df = float(df)  # a Python int beyond int64 would reach scipy as an object array
     n_arr = np.asarray(n, dtype=float)
     if np.any(n_arr <= 1):
         raise OptionError(f"n={n!r} must exceed 1")
@@ -188,11 +191,13 @@ def rmsea_sample_size(
     def cand(i: int) -> float:
         return float((i // 496) * 500 + 5 + i % 496)
 
-    first = np.array([cand(i) for i in range(20 * 496)])
-    pw = np.asarray(rmsea_power(df, first, rmsea0, rmsea1, alpha, groups=groups))
-    hit = np.flatnonzero(pw > power)
-    if hit.size:
-        return float(first[hit[0]] / groups)
+    df = float(df)
+    for block in range(20):
+        n = np.arange(5, 501, dtype=float) + 500 * block
+        pw = np.asarray(rmsea_power(df, n, rmsea0, rmsea1, alpha, groups=groups))
+        hit = np.flatnonzero(pw > power)
+        if hit.size:
+            return float(n[hit[0]] / groups)
 
     def more(i: int) -> bool:
         m = cand(i)
