@@ -290,3 +290,12 @@ def test_rmsea_with_a_python_int_beyond_int64() -> None:
     with pytest.raises(OptionError, match="df="):
         ss.rmsea_sample_size(10**30, 0.05, 0.08)
     assert float(ss.rmsea_power(10**9, 200, 0.05, 0.08)) == pytest.approx(1.0)
+
+
+def test_item_icc_of_one_item_and_of_an_empty_item(o) -> None:
+    d = o["likert"]  # 12 clusters of 5, complete: the saturated ML fit is per variable
+    one = ss.item_icc(d, ["l1"], cluster="g").icc
+    two = ss.item_icc(d, ["l1", "l2"], cluster="g").icc
+    assert float(one["l1"]) == pytest.approx(float(two["l1"]), abs=1e-6)
+    with pytest.raises(DataValidationError, match="no observed value"):
+        ss.item_icc(d.assign(l1=np.nan), ["l1", "l2"], cluster="g")

@@ -126,6 +126,9 @@ def item_icc(
     bad = [c for c in items if not pd.api.types.is_numeric_dtype(data[c])]
     if bad:
         raise DataValidationError(f"items {bad} are not numeric; code the answers as numbers")
+    empty = [c for c in items if not data.loc[info.keep, c].notna().any()]
+    if empty:
+        raise DataValidationError(f"items {empty} have no observed value")
     st = [
         Statement(a, "~~", b, level=lev)
         for lev in (1, 2)
