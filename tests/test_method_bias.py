@@ -164,3 +164,59 @@ def test_codebook_marker_items_are_the_default_markers(tmp_path, marker_result):
         res = ss.method_bias(inst, d)
     assert res.marker is not None and res.marker["items"] == ["m1", "m2", "m3"]
     pd.testing.assert_frame_equal(res.models, marker_result.models)
+
+
+# --- ULMC on data with a true method factor, where lavaan's solution is proper ----------
+ULMC_REF = json.loads((DATA / "measurement" / "ulmc_reference.json").read_text())
+ULMC_TRAITS = {t: [f"y{i}_{j}" for j in range(1, 5)] for i, t in enumerate("abc", 1)}
+
+
+@pytest.fixture(scope="module")
+def ulmc_result():
+    d = pd.read_csv(DATA / "measurement" / "ulmc_proper.csv")
+    before = d.copy()
+    out = ss.method_bias(ULMC_TRAITS, d)
+    pd.testing.assert_frame_equal(d, before)
+    return out
+
+
+def test_ulmc_proper_matches_lavaan(ulmc_result):
+    # the model synergy_stats fits is the one frozen in R (tests/reference_scripts/
+    # make_ulmc_reference.R): every loading, variance and covariance, est/se/std_all
+    est = ulmc_result.fits["ulmc"].estimates()
+    est = est[est["op"].isin(["=~", "~~"])].set_index(["lhs", "op", "rhs"])
+    assert len(est) == len(ULMC_REF["params"])
+    for p in ULMC_REF["params"]:
+        key = (p["lhs"], p["op"], p["rhs"])
+        if key not in est.index:  # a covariance may be spelled the other way round
+            key = (p["rhs"], p["op"], p["lhs"])
+        row = est.loc[key]
+        fixed = p["se"] == 0  # lavaan writes se 0 for a fixed value, synergy_stats NaN
+        for col in ("est", "std_all") if fixed else ("est", "se", "std_all"):
+            assert row[col] == pytest.approx(p[col], abs=1e-4), (key, col)
+        if fixed:
+            assert row["se"] != row["se"] or row["se"] == 0
+
+
+def test_ulmc_proper_fit_and_comparison_match_lavaan(ulmc_result):
+    for model in ("trait", "ulmc"):
+        row = ulmc_result.models.loc[model]
+        ref = ULMC_REF[model]
+        assert row["chisq"] == pytest.approx(ref["chisq"], abs=1e-3)
+        assert row["df"] == ref["df"]
+        for k in ("cfi", "tli", "rmsea", "srmr"):
+            assert row[k] == pytest.approx(ref[k], abs=1e-4), (model, k)
+    comp = ulmc_result.comparisons.set_index("model").loc["ulmc"]
+    assert comp["delta_df"] == ULMC_REF["trait"]["df"] - ULMC_REF["ulmc"]["df"] == 12
+    assert comp["delta_chisq"] == pytest.approx(
+        ULMC_REF["trait"]["chisq"] - ULMC_REF["ulmc"]["chisq"], abs=1e-3
+    )
+    assert comp["delta_cfi"] == pytest.approx(
+        ULMC_REF["ulmc"]["cfi"] - ULMC_REF["trait"]["cfi"], abs=1e-4
+    )
+    # the method-variance table holds the standardized ULMC loadings of lavaan
+    std = {(p["lhs"], p["rhs"]): p["std_all"] for p in ULMC_REF["params"] if p["op"] == "=~"}
+    mv = ulmc_result.method_variance
+    for item, row in mv.iterrows():
+        assert row["method_loading"] == pytest.approx(std[("method", item)], abs=1e-4)
+        assert row["trait_loading"] == pytest.approx(std[(row["trait"], item)], abs=1e-4)

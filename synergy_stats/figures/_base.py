@@ -11,9 +11,11 @@ import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from numbers import Integral
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError, RenderError, SynergyError, SynergyWarning
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -201,6 +203,8 @@ def stars(p: float) -> str:
 
 def fmt(x: float, digits: int = 2) -> str:
     """A number with ``digits`` decimals (no negative zero, empty for NaN)."""
+    if isinstance(digits, bool) or not isinstance(digits, Integral) or not 0 <= digits <= 15:
+        raise OptionError(f"digits={digits!r} is not accepted; use a whole number from 0 to 15")
     if x != x:
         return ""
     out = f"{x:.{digits}f}"
@@ -314,13 +318,14 @@ def save_figure(
     >>> ss.save_figure(ss.plot_path(fit), "path_diagram")  # doctest: +SKIP
     [PosixPath('path_diagram.png'), PosixPath('path_diagram.pdf'), PosixPath('path_diagram.svg')]
     """
+    check_arguments(save_figure, locals())
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
     if not isinstance(fig, Figure):
         raise OptionError(f"fig={type(fig).__name__} is not accepted; give a matplotlib Figure")
-    if not isinstance(dpi, int) or dpi <= 0:
-        raise OptionError(f"dpi={dpi!r} is not accepted; give a positive integer")
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 10 <= dpi <= 2400:
+        raise OptionError(f"dpi={dpi!r} is not accepted; give a whole number from 10 to 2400")
     targets = _formats(Path(path), formats)
     if not overwrite:
         existing = [str(p) for _, p in targets if p.exists()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError
 from synergy_stats.figures._base import Lang, check_lang, figure_context, fmt, label_of, new_figure
 
@@ -100,6 +101,7 @@ def plot_parallel(pa: ParallelAnalysisResult, *, lang: Lang = "en") -> Figure:
 
     >>> ss.plot_parallel(ss.parallel_analysis(items, seed=1))  # doctest: +SKIP
     """
+    check_arguments(plot_parallel, locals())
     lang = check_lang(lang)
     t = _T[lang]
     table = pa.table
@@ -169,6 +171,7 @@ def plot_matrix(
 
     >>> ss.plot_matrix(ss.htmt(inst, data))  # doctest: +SKIP
     """
+    check_arguments(plot_matrix, locals())
     import numpy as np
     import pandas as pd
     from matplotlib.patches import Rectangle
@@ -178,7 +181,10 @@ def plot_matrix(
         raise OptionError("matrix is not accepted; give a square DataFrame (htmt() or corr())")
     if kind not in ("auto", "htmt", "corr"):
         raise OptionError(f"kind={kind!r} is not accepted; use 'auto', 'htmt' or 'corr'")
-    values = matrix.to_numpy(dtype=float)
+    try:
+        values = matrix.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise OptionError("matrix holds values that are not numbers") from None
     n = values.shape[0]
     off = values[~np.eye(n, dtype=bool)]
     if kind == "auto":
@@ -271,10 +277,18 @@ def plot_invariance(
 
     >>> ss.plot_invariance(ss.measurement_invariance(inst, data, wave="wave"))  # doctest: +SKIP
     """
+    check_arguments(plot_invariance, locals())
     import numpy as np
 
     lang = check_lang(lang)
     t = _T[lang]
+    for name, cut in (("cfi_cut", cfi_cut), ("rmsea_cut", rmsea_cut)):
+        try:
+            finite = bool(np.isfinite(float(cut)))
+        except (OverflowError, TypeError, ValueError):
+            finite = False
+        if not finite:
+            raise OptionError(f"{name}={cut!r} is not accepted; use a finite number")
     table = _ladder_table(ladder).iloc[1:]
     names = [_LEVELS.get(lang, {}).get(str(lv), str(lv)) for lv in table.index]
     x = np.arange(len(names))
@@ -356,10 +370,13 @@ def plot_bootstrap(
 
     >>> ss.plot_bootstrap(boot, "indirect")  # doctest: +SKIP
     """
+    check_arguments(plot_bootstrap, locals())
     import numpy as np
 
     lang = check_lang(lang)
     t = _T[lang]
+    if bins < 1:
+        raise OptionError(f"bins={bins!r} is not accepted; use a whole number of bins >= 1")
     if effect not in boot.draws.columns:
         raise OptionError(
             f"effect={effect!r} is not accepted; use one of {list(boot.draws.columns)}"
@@ -460,6 +477,7 @@ def plot_coefficients(
 
     >>> ss.plot_coefficients({"OLS": m1, "Cluster-robust": m2})  # doctest: +SKIP
     """
+    check_arguments(plot_coefficients, locals())
     from synergy_stats.regression.adapter import as_result
 
     lang = check_lang(lang)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError
 from synergy_stats.figures._base import Lang, check_lang, figure_context, label_of, new_figure
 
@@ -84,6 +85,7 @@ def plot_likert(
 
     >>> ss.plot_likert(survey, "synergy-execution", by="wave")  # doctest: +SKIP
     """
+    check_arguments(plot_likert, locals())
     import numpy as np
     import pandas as pd
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError
 from synergy_stats.figures._base import (
     Lang,
@@ -112,6 +113,7 @@ def plot_riclpm(
 
     >>> ss.plot_riclpm(ri, instrument=inst)  # doctest: +SKIP
     """
+    check_arguments(plot_riclpm, locals())
     lang = check_lang(lang)
     if what not in ("std", "est"):
         raise OptionError(f"what={what!r} is not accepted; use 'std' or 'est'")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError
 from synergy_stats.figures._base import (
     Lang,
@@ -178,6 +179,7 @@ def plot_path(
     >>> fig = ss.plot_path(fit, instrument=inst, measurement=True)  # doctest: +SKIP
     >>> ss.save_figure(fig, "path_diagram")  # doctest: +SKIP
     """
+    check_arguments(plot_path, locals())
     lang = check_lang(lang)
     if what not in ("std", "est"):
         raise OptionError(f"what={what!r} is not accepted; use 'std' or 'est'")

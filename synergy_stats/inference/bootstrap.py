@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from synergy_stats._typing import SeedLike, check_option
+from synergy_stats._typing import SeedLike, check_arguments, check_option
 from synergy_stats.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -836,6 +836,7 @@ def bootstrap(
     >>> boot = ss.bootstrap(fit, draws=1000, seed=1, n_jobs=2)  # doctest: +SKIP
     >>> boot.ci(method="bc")  # doctest: +SKIP
     """
+    check_arguments(bootstrap, locals())
     import pandas as pd
 
     from synergy_stats.structural.results import SEMResult

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from synergy_stats._typing import SeedLike, check_option
+from synergy_stats._typing import SeedLike, check_arguments, check_option
 from synergy_stats.errors import OptionError, SpecificationError, SynergyWarning
 from synergy_stats.inference import intervals as iv
 from synergy_stats.inference.bootstrap import BootstrapResult, CIMethod, bootstrap
@@ -299,6 +299,7 @@ def effects(
 
     >>> ss.effects(fit, "mot", "res", ci="bootstrap", seed=1)  # doctest: +SKIP
     """
+    check_arguments(effects, locals())
     import pandas as pd
     from scipy import stats
 
@@ -473,6 +474,7 @@ def indirect_effects_table(
     >>> boot = ss.bootstrap(fit, draws=2000, seed=1, n_jobs=2)  # doctest: +SKIP
     >>> ss.indirect_effects_table(fit, boot)  # doctest: +SKIP
     """
+    check_arguments(indirect_effects_table, locals())
     import pandas as pd
 
     if not isinstance(boot, BootstrapResult):

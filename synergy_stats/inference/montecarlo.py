@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from synergy_stats._random import normal_draws
-from synergy_stats._typing import SeedLike
+from synergy_stats._typing import SeedLike, check_arguments
 from synergy_stats.errors import DroppedDataWarning, OptionError, SpecificationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -121,6 +121,7 @@ def monte_carlo_ci(
     >>> import synergy_stats as ss  # doctest: +SKIP
     >>> ss.monte_carlo_ci(fit, seed=1)  # doctest: +SKIP
     """
+    check_arguments(monte_carlo_ci, locals())
     import pandas as pd
 
     if isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 2:

@@ -25,6 +25,7 @@ from typing import Any, Final, cast
 
 import yaml
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import InstrumentError, InstrumentWarning
 from synergy_stats.instrument.model import (
     AttentionCheck,
@@ -1080,6 +1081,7 @@ def list_instruments() -> list[str]:
     >>> "synergy-execution" in list_instruments()
     True
     """
+    check_arguments(list_instruments, locals())
     return sorted(_bundled())
 
 
@@ -1248,6 +1250,7 @@ def load_instrument(
     This plays the role of a codebook read before lavaan's ``cfa(model, data)``: the
     measurement model is derived from ``inst.constructs`` and ``inst.items``.
     """
+    check_arguments(load_instrument, locals())
     if isinstance(name_or_path, Instrument):
         return name_or_path
     if isinstance(name_or_path, Mapping):

@@ -19,7 +19,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synergy_stats._typing import check_flags, check_option
+from synergy_stats._typing import check_arguments, check_flags, check_option
 from synergy_stats.errors import DataValidationError, OptionError
 from synergy_stats.instrument.model import normalize_label
 from synergy_stats.intake._common import column_key, preview
@@ -104,7 +104,7 @@ def _read_export(export: Any) -> tuple[pd.DataFrame, str | None, dict[str, Any]]
     """The export's frame, its name, and a .sav file's labels (variable and value labels)."""
     from synergy_stats.intake.read import _read_source
 
-    frame, name = _read_source(export, 0)
+    frame, name, _labels = _read_source(export, 0)
     meta: dict[str, Any] = {}
     if name is not None and Path(name).suffix.casefold() in (".sav", ".zsav"):
         import pyreadstat
@@ -341,6 +341,7 @@ def draft_instrument(
     >>> print(ss.draft_instrument(export).splitlines()[0])
     # Draft codebook written by synergy_stats.draft_instrument from a DataFrame.
     """
+    check_arguments(draft_instrument, locals())
     import yaml
 
     check_flags(overwrite=overwrite)

@@ -108,15 +108,52 @@ PLATFORMS: dict[str, Platform] = {
 }
 
 
-def find_metadata(columns: Sequence[Hashable], platform: Platform) -> dict[str, Hashable]:
-    """Metadata role -> column of the export, for the roles whose header is present."""
+def find_metadata(
+    columns: Sequence[Hashable],
+    platform: Platform,
+    variable_labels: Mapping[Hashable, str] | None = None,
+) -> dict[str, Hashable]:
+    """Metadata role -> column of the export, for the roles whose header is present.
+
+    Parameters
+    ----------
+    columns : sequence
+        The export's column names.
+    platform : Platform
+        The preset whose metadata headers are looked for.
+    variable_labels : mapping, optional
+        Column -> variable label (an SPSS ``.sav`` export). A header the preset knows is
+        also found as the label of a column whose name was made SPSS-safe (``所用时间`` ->
+        a column ``duration`` labelled ``所用时间``); a column named by the header wins over
+        one merely labelled with it.
+
+    Returns
+    -------
+    dict
+        Role -> column name, one column per role and no column for two roles.
+    """
     keys = {column_key(c): c for c in columns}
+    by_label: dict[str, Hashable] = {}
+    for c in columns:
+        lab = (variable_labels or {}).get(c)
+        if isinstance(lab, str) and lab.strip():
+            by_label.setdefault(column_key(lab), c)
     out: dict[str, Hashable] = {}
     for role, names in platform.metadata.items():
         for name in names:
             col = keys.get(column_key(name))
             if col is not None:
                 out[role] = col
+                break
+    used = set(out.values())
+    for role, names in platform.metadata.items():
+        if role in out:
+            continue
+        for name in names:
+            col = by_label.get(column_key(name))
+            if col is not None and col not in used:
+                out[role] = col
+                used.add(col)
                 break
     return out
 

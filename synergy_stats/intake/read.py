@@ -23,7 +23,7 @@ from numbers import Real
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import (
     DataValidationError,
     DroppedDataWarning,
@@ -256,7 +256,10 @@ def _read_xlsx(path: Path, sheet: str | int) -> pd.DataFrame:
     return frame
 
 
-def _read_readstat(path: Path, kind: Literal["sav", "dta"]) -> pd.DataFrame:
+def _read_readstat(
+    path: Path, kind: Literal["sav", "dta"]
+) -> tuple[pd.DataFrame, dict[Hashable, str]]:
+    """The data of a .sav/.dta file and its variable labels (column -> non-blank label)."""
     import pyreadstat
 
     errors: tuple[type[BaseException], ...] = (
@@ -269,24 +272,35 @@ def _read_readstat(path: Path, kind: Literal["sav", "dta"]) -> pd.DataFrame:
     try:
         if kind == "sav":
             # user_missing=True keeps SPSS user-missing codes (8, 9) so their reason survives
-            frame, _meta = pyreadstat.read_sav(
+            frame, meta = pyreadstat.read_sav(
                 str(path), user_missing=True, apply_value_formats=False
             )
         else:
-            frame, _meta = pyreadstat.read_dta(str(path), apply_value_formats=False)
+            frame, meta = pyreadstat.read_dta(str(path), apply_value_formats=False)
     except errors as exc:
         label = "SPSS .sav" if kind == "sav" else "Stata .dta"
         raise DataValidationError(
             f"source={str(path)!r} is not a readable {label} file: {exc}"
         ) from exc
-    return frame
+    var_labels: dict[Hashable, str] = {
+        col: lab.strip()
+        for col, lab in (meta.column_names_to_labels or {}).items()
+        if isinstance(lab, str) and lab.strip()
+    }
+    return frame, var_labels
 
 
-def _read_source(source: Any, sheet: str | int) -> tuple[pd.DataFrame, str | None]:
+def _read_source(
+    source: Any, sheet: str | int
+) -> tuple[pd.DataFrame, str | None, dict[Hashable, str]]:
+    """The frame of ``source``, its file name (None for a DataFrame) and variable labels.
+
+    Variable labels come from ``.sav``/``.dta`` files (column -> label; empty otherwise).
+    """
     import pandas as pd
 
     if isinstance(source, pd.DataFrame):
-        return source, None
+        return source, None, {}
     if not isinstance(source, str | os.PathLike):
         raise DataValidationError(
             f"source={type(source).__name__} is not accepted; pass a pandas DataFrame or the "
@@ -301,15 +315,16 @@ def _read_source(source: Any, sheet: str | int) -> tuple[pd.DataFrame, str | Non
         )
     if not path.is_file():
         raise DataValidationError(f"source={str(path)!r}: no such file")
+    var_labels: dict[Hashable, str] = {}
     if suffix == ".csv":
         frame = _read_csv(path)
     elif suffix in (".xlsx", ".xlsm"):
         frame = _read_xlsx(path, sheet)
     elif suffix in (".sav", ".zsav"):
-        frame = _read_readstat(path, "sav")
+        frame, var_labels = _read_readstat(path, "sav")
     else:
-        frame = _read_readstat(path, "dta")
-    return frame, str(path)
+        frame, var_labels = _read_readstat(path, "dta")
+    return frame, str(path), var_labels
 
 
 # --------------------------------------------------------------------------- cell reading
@@ -602,6 +617,9 @@ def read_survey(
         ``.metadata`` and kept out of the item matching, and its skip codes (Wenjuanxing
         ``-3``/``-2``) read as the reason "skipped", the reason of the text exports'
         ``"(跳过)"``.
+        In a labelled ``.sav``/``.dta`` export whose metadata headers were made
+        SPSS-safe (``所用时间`` -> ``V3``, the original kept as the variable label), the
+        preset's headers are also looked for among the variable labels.
     metadata : mapping, optional
         Metadata role -> column name, for exports whose metadata headers the preset does
         not know (or without a preset): roles ``serial``, ``submitted``, ``duration``,
@@ -662,10 +680,11 @@ def read_survey(
     >>> survey.data["env_pressure_1"].max()
     5.0
     """
+    check_arguments(read_survey, locals())
     inst = resolve_instrument(instrument)
     if not isinstance(sheet, str | int) or isinstance(sheet, bool):
         raise OptionError(f"sheet={sheet!r} is not accepted; give a sheet name or 0-based number")
-    frame, source_name = _read_source(source, sheet)
+    frame, source_name, var_labels = _read_source(source, sheet)
     survey = _build_survey(
         frame,
         inst,
@@ -679,6 +698,7 @@ def read_survey(
         wave_order=wave_order,
         platform=platform,
         metadata=metadata,
+        variable_labels=var_labels,
     )
     _require_half(survey)
     return survey
@@ -731,6 +751,7 @@ def _build_survey(
     wave_order: Sequence[Any] | None = None,
     platform: PlatformName | None = None,
     metadata: Mapping[str, str] | None = None,
+    variable_labels: Mapping[Hashable, str] | None = None,
 ) -> SurveyData:
     import numpy as np
     import pandas as pd
@@ -770,7 +791,7 @@ def _build_survey(
     if platform is not None:
         check_option("platform", platform, PlatformName)
         plat = PLATFORMS[platform]
-    meta = find_metadata(labels, plat) if plat is not None else {}
+    meta = find_metadata(labels, plat, variable_labels) if plat is not None else {}
     meta.update(_declared_metadata(labels, metadata))
     attention = find_attention_columns(
         [c for c in labels if _hashable_key(c) not in {_hashable_key(v) for v in meta.values()}],

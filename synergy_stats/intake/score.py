@@ -7,7 +7,7 @@ import warnings
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import OptionError, SynergyWarning
 from synergy_stats.intake.read import SurveyData, resolve_instrument
 from synergy_stats.intake.recoding import mark_recoded, recoded_items
@@ -128,6 +128,7 @@ def score(
     >>> scores = ss.score("synergy-execution", survey)
     >>> scores[["motivation", "n_items_motivation"]].head(2)  # doctest: +SKIP
     """
+    check_arguments(score, locals())
     import numpy as np
     import pandas as pd
 
@@ -257,6 +258,7 @@ def reverse_code(instrument: Instrument | str, data: Any) -> pd.DataFrame:
     >>> items = ss.reverse_code("synergy-execution", survey)  # doctest: +SKIP
     >>> ss.reliability("synergy-execution", items)  # recodes nothing again  # doctest: +SKIP
     """
+    check_arguments(reverse_code, locals())
     inst = resolve_instrument(instrument)
     already = recoded_items(data)
     survey = as_survey(inst, data, warn=False)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import TYPE_CHECKING, Any, Literal
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import DataValidationError, OptionError
 from synergy_stats.intake._common import column_key, format_value, markdown_table, plain
 from synergy_stats.intake.platforms import PlatformName
@@ -589,6 +590,7 @@ def validate(
     >>> report.ok
     False
     """
+    check_arguments(validate, locals())
     import numpy as np
     import pandas as pd
 

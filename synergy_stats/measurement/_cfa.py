@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from synergy_stats.errors import EstimationError, SpecificationError
+from synergy_stats.errors import EstimationError, OptionError, SpecificationError
 from synergy_stats.measurement._common import (
     MeasurementSpec,
     PreparedData,
@@ -138,6 +138,10 @@ def cfa_parts(fit: Any, *, missing: str | None = None) -> CFAParts:
     SpecificationError
         For a multi-group fit.
     """
+    if not callable(getattr(fit, "estimates", None)):
+        raise OptionError(
+            f"fit={type(fit).__name__} is not accepted; give the result of ss.cfa() or None"
+        )
     if missing is None:
         missing = str(getattr(getattr(fit, "options", None), "missing", "listwise"))
     est = fit.estimates()

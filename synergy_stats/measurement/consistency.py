@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import OptionError
 from synergy_stats.measurement import _cfa
 from synergy_stats.measurement._common import (
@@ -213,6 +213,7 @@ def reliability(
     ...         "speed": ["x7", "x8", "x9"]}  # doctest: +SKIP
     >>> ss.reliability(spec, hs)[["alpha", "omega", "ave"]]  # doctest: +SKIP
     """
+    check_arguments(reliability, locals())
     import pandas as pd
 
     check_option("missing", missing, Missing)
@@ -372,6 +373,7 @@ def item_statistics(
 
     >>> ss.item_statistics(spec, hs)  # doctest: +SKIP
     """
+    check_arguments(item_statistics, locals())
     import pandas as pd
 
     check_option("missing", missing, Missing)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import numpy as np
 
 from synergy_stats._blas import single_threaded
-from synergy_stats._typing import SeedLike, check_option, make_rng
+from synergy_stats._typing import SeedLike, check_arguments, check_option, make_rng
 from synergy_stats.errors import (
     ConvergenceWarning,
     DataValidationError,
@@ -368,6 +368,7 @@ def efa(
     ...              method="pa", rotation="promax")  # doctest: +SKIP
     >>> res.table(sort=True)  # doctest: +SKIP
     """
+    check_arguments(efa, locals())
     import pandas as pd
 
     check_option("method", method, Method)
@@ -586,6 +587,7 @@ def parallel_analysis(
     >>> pa = ss.parallel_analysis(items, n_iter=100, seed=1)  # doctest: +SKIP
     >>> pa.n_factors, pa.table  # doctest: +SKIP
     """
+    check_arguments(parallel_analysis, locals())
     import pandas as pd
 
     check_option("method", method, Method)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import numpy as np
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -109,6 +109,7 @@ def kmo(data: pd.DataFrame, *, missing: FactorMissing = "pairwise") -> KMOResult
     >>> ss.kmo(hs[["x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9"]]).overall
     ... # doctest: +SKIP
     """
+    check_arguments(kmo, locals())
     import pandas as pd
 
     from synergy_stats.measurement.exploratory import _prepare_matrix
@@ -164,6 +165,7 @@ def bartlett(data: pd.DataFrame, *, missing: FactorMissing = "pairwise") -> Bart
 
     >>> ss.bartlett(items).pvalue  # doctest: +SKIP
     """
+    check_arguments(bartlett, locals())
     from scipy import stats
 
     from synergy_stats.measurement.exploratory import _prepare_matrix

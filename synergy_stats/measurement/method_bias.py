@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import stats
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -278,6 +279,7 @@ def method_bias(
     Williams, L. J., Hartman, N., & Cavazotte, F. (2010). Method variance and marker
     variables. *Organizational Research Methods*, 13, 477-514.
     """
+    check_arguments(method_bias, locals())
     import pandas as pd
 
     if missing not in ("listwise", "fiml"):

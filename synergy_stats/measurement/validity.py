@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
 
-from synergy_stats._typing import SeedLike, check_option, make_rng
+from synergy_stats._typing import SeedLike, check_arguments, check_option, make_rng
 from synergy_stats.errors import OptionError
 from synergy_stats.measurement import _cfa
 from synergy_stats.measurement._common import (
@@ -136,6 +136,7 @@ def htmt(
     >>> ss.htmt(spec, hs)  # doctest: +SKIP
     >>> ss.htmt(spec, hs, ci=0.95, n_boot=2000, seed=1).attrs["ci_upper"]  # doctest: +SKIP
     """
+    check_arguments(htmt, locals())
     check_option("missing", missing, Missing)
     check_option("method", method, HTMTMethod)
     check_option("absolute", absolute, (True, False))
@@ -257,6 +258,7 @@ def fornell_larcker(
 
     >>> ss.fornell_larcker(spec, hs)  # doctest: +SKIP
     """
+    check_arguments(fornell_larcker, locals())
     check_option("missing", missing, Missing)
     ms = to_spec(spec)
     prep = prepare_keyed(data, ms, missing=missing, recode_reverse=recode_reverse)
@@ -343,6 +345,7 @@ def cross_loadings(
 
     >>> ss.cross_loadings(spec, hs)  # doctest: +SKIP
     """
+    check_arguments(cross_loadings, locals())
     import pandas as pd
 
     check_option("missing", missing, ScoreMissing)

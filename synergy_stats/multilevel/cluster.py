@@ -11,18 +11,36 @@ member are counted and reported.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import ClusterError, ClusterWarning, DroppedDataWarning
 
 __all__ = ["ClusterInfo", "MissingCluster", "validate_cluster"]
 
 MissingCluster = Literal["error", "drop"]
+
+
+def factorize_ids(values: Any) -> tuple[np.ndarray, pd.Index]:
+    """0-based codes of ids and the sorted distinct ids (``pd.factorize(sort=True)``).
+
+    Ids of mixed types (numbers and text in one column) cannot be sorted by value; they are
+    ordered by type name, then text, so the coding stays deterministic.
+    """
+    try:
+        codes, labels = pd.factorize(values, sort=True)
+        return codes, labels
+    except TypeError:
+        codes, labels = pd.factorize(values, sort=False)
+    order = sorted(range(len(labels)), key=lambda i: (type(labels[i]).__name__, str(labels[i])))
+    remap = np.empty(len(order), dtype=np.intp)
+    remap[order] = np.arange(len(order))
+    return remap[codes], pd.Index([labels[i] for i in order], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -149,6 +167,7 @@ def validate_cluster(
     >>> info = validate_cluster(df, "department")  # doctest: +SKIP
     >>> info.n_clusters, info.n_singletons  # doctest: +SKIP
     """
+    check_arguments(validate_cluster, locals())
     check_option("missing_cluster", missing, MissingCluster)
     where = f"{what}: " if what else ""
     if not isinstance(data, pd.DataFrame):
@@ -159,6 +178,17 @@ def validate_cluster(
             f"{list(map(str, data.columns))[:30]}"
         )
     col = data[cluster]
+    if isinstance(col, pd.DataFrame):
+        raise ClusterError(
+            f"{where}{argument}={cluster!r} names {col.shape[1]} columns of data (the column "
+            "name repeats); rename them"
+        )
+    unhashable = [v for v in col.tolist() if not isinstance(v, Hashable)]
+    if unhashable:
+        raise ClusterError(
+            f"{where}{argument}={cluster!r} holds {len(unhashable)} value(s) that are not "
+            f"ids, e.g. {unhashable[0]!r}; use numbers or text"
+        )
     isna = col.isna().to_numpy()
     n_dropped = 0
     if isna.any():
@@ -177,7 +207,7 @@ def validate_cluster(
             stacklevel=stacklevel,
         )
     keep = ~isna
-    codes, labels = pd.factorize(col[keep], sort=True)
+    codes, labels = factorize_ids(col[keep])
     sizes = np.bincount(codes, minlength=len(labels))
     info = ClusterInfo(cluster, keep, codes.astype(int), tuple(labels.tolist()), sizes, n_dropped)
     if info.n_clusters < min_clusters:

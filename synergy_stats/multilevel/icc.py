@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import DataValidationError, DroppedDataWarning
 from synergy_stats.multilevel.cluster import MissingCluster, validate_cluster
 from synergy_stats.multilevel.twolevel import _layout, make_twolevel_data, saturated
@@ -114,6 +115,7 @@ def item_icc(
     >>> out = item_icc(df, ["mech1", "mech2", "mech3"], cluster="department")  # doctest: +SKIP
     >>> out.icc  # doctest: +SKIP
     """
+    check_arguments(item_icc, locals())
     if isinstance(items, str) or not len(items):
         raise DataValidationError(f"items={items!r} must be a non-empty list of column names")
     items = list(dict.fromkeys(items))
@@ -124,6 +126,9 @@ def item_icc(
     bad = [c for c in items if not pd.api.types.is_numeric_dtype(data[c])]
     if bad:
         raise DataValidationError(f"items {bad} are not numeric; code the answers as numbers")
+    empty = [c for c in items if not data.loc[info.keep, c].notna().any()]
+    if empty:
+        raise DataValidationError(f"items {empty} have no observed value")
     st = [
         Statement(a, "~~", b, level=lev)
         for lev in (1, 2)

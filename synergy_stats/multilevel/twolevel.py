@@ -607,7 +607,10 @@ def _em_saturated(
     B = np.cov(cm, rowvar=False, bias=True).reshape(len(mu), len(mu))
     B[:p, :p] -= W / (N / J)
     B = np.diag(
-        np.maximum(np.diag(B), 1e-3 * np.diag(np.cov(cm, rowvar=False, bias=True)).clip(1e-6))
+        np.maximum(
+            np.diag(B),
+            1e-3 * np.diag(np.atleast_2d(np.cov(cm, rowvar=False, bias=True))).clip(1e-6),
+        )
     )
     keep = np.ones(len(mu), dtype=bool)
     keep[within_only] = False

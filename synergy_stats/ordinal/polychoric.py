@@ -18,7 +18,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import (
     DataValidationError,
     DroppedDataWarning,
@@ -171,6 +171,7 @@ def polychoric(
     >>> pc = ss.polychoric(items)  # doctest: +SKIP
     >>> pc.cor.round(3)  # doctest: +SKIP
     """
+    check_arguments(polychoric, locals())
     check_option("missing", missing, PolyMissing)
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(
@@ -186,6 +187,9 @@ def polychoric(
         )
     if len(cols) < 2:
         raise DataValidationError(f"columns={cols} must name at least two columns")
+    repeated = [c for c in cols if int((data.columns == c).sum()) > 1 or cols.count(c) > 1]
+    if repeated:
+        raise DataValidationError(f"column {repeated[0]!r} repeats; name each column once")
     if ordered is True:
         ord_cols = cols
     elif ordered is False:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import (
     DataValidationError,
     DroppedDataWarning,
@@ -556,6 +556,7 @@ def measurement_invariance(
     >>> res = measurement_invariance(hs_model, hs, group="school")  # doctest: +SKIP
     >>> res.table()  # doctest: +SKIP
     """
+    check_arguments(measurement_invariance, locals())
     if ordered is not None and ordered is not False:
         from synergy_stats.ordinal.invariance import (
             wu_estabrook_ladder,
@@ -778,7 +779,16 @@ def measurement_invariance(
 
 def _check_groups(data: pd.DataFrame, group: str, observed: list[str], missing: str) -> None:
     """Each group needs more usable rows than observed variables; two groups at least."""
-    labels = pd.unique(data[group].dropna())
+    col = data[group]
+    if isinstance(col, pd.DataFrame):
+        raise DataValidationError(f"group={group!r} names several columns (the name repeats)")
+    odd = [v for v in col.dropna().tolist() if not isinstance(v, str | int | float | np.number)]
+    if odd:
+        raise DataValidationError(
+            f"group={group!r} holds {len(odd)} value(s) that are not group labels, e.g. "
+            f"{odd[0]!r}; use numbers or text"
+        )
+    labels = pd.unique(col.dropna())
     if len(labels) < 2:
         raise DataValidationError(
             f"group={group!r} has {len(labels)} distinct value(s); an invariance test across "

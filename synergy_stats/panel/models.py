@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from synergy_stats._random import normal_draws
-from synergy_stats._typing import check_option, make_rng
+from synergy_stats._typing import check_arguments, check_option, make_rng
 from synergy_stats.errors import (
     DataValidationError,
     OptionError,
@@ -710,6 +710,7 @@ def riclpm(
     >>> fit = riclpm(long, ["mechanism", "results"], id="id", wave="wave")  # doctest: +SKIP
     >>> fit.feedback_test("results", ["mechanism"])  # doctest: +SKIP
     """
+    check_arguments(riclpm, locals())
     return _fit_panel(
         "riclpm",
         data,
@@ -757,6 +758,7 @@ def clpm(
 
     >>> fit = clpm(long, ["mechanism", "results"], id="id", wave="wave")  # doctest: +SKIP
     """
+    check_arguments(clpm, locals())
     return _fit_panel(
         "clpm",
         data,
@@ -870,6 +872,7 @@ def feedback_test(
 
     >>> feedback_test(fit, "results", ["mechanism"]).to_series()  # doctest: +SKIP
     """
+    check_arguments(feedback_test, locals())
     if not isinstance(fit, PanelFit):
         raise OptionError(
             f"fit={type(fit).__name__} is not accepted; give the result of riclpm() or clpm()"
@@ -880,6 +883,10 @@ def feedback_test(
     if targets is None:
         tgts = [c for c in cons if c != source]
     else:
+        if not isinstance(targets, str | Sequence):
+            raise OptionError(
+                f"targets={targets!r} is not accepted; give a construct name or a list of them"
+            )
         tgts = [targets] if isinstance(targets, str) else list(targets)
         bad = [t for t in tgts if t not in cons]
         if bad:
@@ -1135,6 +1142,7 @@ def compare_clpm_riclpm(clpm_fit: PanelFit, riclpm_fit: PanelFit) -> ChiBarSquar
     --------
     Mirrors ``ChiBarSq.DiffTest(q, S, Chi2_clpm, Chi2_riclpm, df_clpm, df_riclpm)``.
     """
+    check_arguments(compare_clpm_riclpm, locals())
     for name, f, kind in (("clpm_fit", clpm_fit, "clpm"), ("riclpm_fit", riclpm_fit, "riclpm")):
         if not isinstance(f, PanelFit) or f.kind != kind:
             raise OptionError(f"{name} must be the result of {kind}()")

@@ -155,10 +155,24 @@ def reshape_panel(
                 f"{name}={val!r} is not a column of data; available columns: "
                 f"{[str(c) for c in list(data.columns)[:30]]}"
             )
+    if id == wave:
+        raise DataValidationError(f"id={id!r} and wave={wave!r} name the same column")
     variables = list(dict.fromkeys(variables))
     if not variables:
         raise SpecificationError(f"no {what} given")
     _require_columns(data, variables, what)
+    repeated = [c for c in (id, wave, *variables) if int((data.columns == c).sum()) > 1]
+    if repeated:
+        raise DataValidationError(
+            f"column {repeated[0]!r} appears more than once in data; rename the repeats"
+        )
+    for name, val in (("id", id), ("wave", wave)):
+        unhashable = [v for v in data[val].tolist() if not isinstance(v, Hashable)]
+        if unhashable:
+            raise DataValidationError(
+                f"{name}={val!r} holds {len(unhashable)} value(s) that are not ids, e.g. "
+                f"{unhashable[0]!r}; use numbers or text"
+            )
     bad = [
         v
         for v in variables

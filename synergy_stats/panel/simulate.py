@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from synergy_stats._random import normal_draws
-from synergy_stats._typing import SeedLike, make_rng
+from synergy_stats._typing import SeedLike, check_arguments, make_rng
 from synergy_stats.errors import OptionError
 
 __all__ = ["item_names", "lag_matrix", "simulate_riclpm"]
@@ -197,6 +197,7 @@ def simulate_riclpm(
     >>> list(d.columns)
     ['id', 'wave', 'mechanism', 'results']
     """
+    check_arguments(simulate_riclpm, locals())
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
         raise OptionError(f"n={n!r} must be an integer of at least 2")
     if isinstance(waves, bool) or not isinstance(waves, int | np.integer) or waves < 2:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import (
     ConvergenceWarning,
     DataValidationError,
@@ -336,6 +336,7 @@ def regress(
     >>> fit = regress("y ~ x", df, cov_type="cluster", cluster="dept")  # doctest: +SKIP
     >>> fit.estimates()  # doctest: +SKIP
     """
+    check_arguments(regress, locals())
     import statsmodels.formula.api as smf
 
     frame = _check_frame(data)
@@ -470,6 +471,7 @@ def logit(
 
     >>> fit = logit("y ~ x", df)  # doctest: +SKIP
     """
+    check_arguments(logit, locals())
     return _binary("logit", formula, data, cov_type, cluster)
 
 
@@ -512,6 +514,7 @@ def probit(
 
     >>> fit = probit("y ~ x", df)  # doctest: +SKIP
     """
+    check_arguments(probit, locals())
     return _binary("probit", formula, data, cov_type, cluster)
 
 
@@ -559,6 +562,7 @@ def ordered_logit(
 
     >>> fit = ordered_logit("y ~ x", df)  # doctest: +SKIP
     """
+    check_arguments(ordered_logit, locals())
     from statsmodels.miscmodels.ordinal_model import OrderedModel
 
     check_option("distr", distr, Literal["logit", "probit"])
@@ -637,6 +641,7 @@ def mixedlm(
 
     >>> fit = mixedlm("y ~ x", df, groups="dept")  # doctest: +SKIP
     """
+    check_arguments(mixedlm, locals())
     import statsmodels.formula.api as smf
 
     if not isinstance(reml, bool):

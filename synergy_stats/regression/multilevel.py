@@ -7,15 +7,16 @@ of the variance lies between groups and how far members of a group agree.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import DataValidationError, DroppedDataWarning, OptionError
-from synergy_stats.multilevel.cluster import MissingCluster, validate_cluster
+from synergy_stats.multilevel.cluster import MissingCluster, factorize_ids, validate_cluster
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -41,6 +42,17 @@ def _columns(data: pd.DataFrame, names: Sequence[str], argument: str) -> list[st
         raise DataValidationError(
             f"{argument}={missing[0]!r} is not a column of data; use one of "
             f"{', '.join(map(str, data.columns))}"
+        )
+    twice = [n for i, n in enumerate(names) if n in list(names)[:i]]
+    if twice:
+        raise DataValidationError(
+            f"{argument}: column {twice[0]!r} is named twice; each role needs its own column"
+        )
+    repeated = [n for n in names if int((data.columns == n).sum()) > 1]
+    if repeated:
+        raise DataValidationError(
+            f"{argument}={repeated[0]!r} names several columns of data (the column name "
+            "repeats); rename them"
         )
     return list(names)
 
@@ -147,13 +159,14 @@ def icc(
 
     >>> icc(df, value="effect", group="dept")  # doctest: +SKIP
     """
+    check_arguments(icc, locals())
     import pandas as pd
     from scipy import stats
 
     base, n_single = _clustered(data, group, missing_cluster, "icc")
     frame = _complete(base, _columns(base, [value, group], "value/group"), "icc")
     y = _numeric(frame, [value])[:, 0]
-    codes, uniques = pd.factorize(frame[group], sort=True)
+    codes, uniques = factorize_ids(frame[group])
     n_groups = len(uniques)
     n = len(y)
     if n_groups < 2 or n <= n_groups:
@@ -166,14 +179,19 @@ def icc(
     grand = y.mean()
     ssb = float(np.sum(sizes * (means - grand) ** 2))
     ssw = float(np.sum((y - means[codes]) ** 2))
+    if ssb + ssw == 0:
+        raise DataValidationError(
+            f"value={value!r} is constant (every answer is {y[0]:g}); an ICC needs variance"
+        )
     df_b = n_groups - 1
     df_w = n - n_groups
-    msb = ssb / df_b
-    msw = ssw / df_w
+    msb = np.float64(ssb / df_b)
+    msw = np.float64(ssw / df_w)
     k = n / n_groups
-    icc1 = (msb - msw) / (msb + (k - 1) * msw)
-    icc2 = (msb - msw) / msb
-    f = msb / msw
+    with np.errstate(divide="ignore", invalid="ignore"):  # no within variance: F is infinite
+        icc1 = float((msb - msw) / (msb + (k - 1) * msw))
+        icc2 = float((msb - msw) / msb) if msb > 0 else float("nan")
+        f = float(msb / msw)
     return pd.Series(
         {
             "icc1": icc1,
@@ -228,10 +246,15 @@ def design_effect(icc1: float, mean_cluster_size: float) -> float:
     >>> design_effect(0.1, 21)
     3.0
     """
+    check_arguments(design_effect, locals())
     for name, val in (("icc1", icc1), ("mean_cluster_size", mean_cluster_size)):
         if isinstance(val, bool) or not isinstance(val, int | float | np.number):
             raise OptionError(f"{name}={val!r} is not accepted; use a finite number")
-        if not np.isfinite(val):
+        try:
+            finite = math.isfinite(float(val))
+        except OverflowError:  # an int beyond the float range
+            finite = False
+        if not finite:
             raise OptionError(f"{name}={val!r} is not accepted; use a finite number")
     if not -1 <= icc1 <= 1:
         raise OptionError(f"icc1={icc1!r} is not accepted; use a value between -1 and 1")
@@ -337,6 +360,7 @@ def rwg(
 
     >>> rwg(df, value="mech_1", group="dept")  # doctest: +SKIP
     """
+    check_arguments(rwg, locals())
     if (value is None) == (items is None):
         raise OptionError(
             f"give exactly one of value= or items=; got value={value!r}, items={items!r}"
@@ -427,6 +451,7 @@ def rwg_j(
 
     >>> rwg_j(df, items=["mech_1", "mech_2", "mech_3"], group="dept")  # doctest: +SKIP
     """
+    check_arguments(rwg_j, locals())
     cols = [items] if isinstance(items, str) else list(items)
     if not cols:
         raise OptionError("items=[] is not accepted; give at least one column")
@@ -448,7 +473,7 @@ def _agreement(
     base, _ = _clustered(data, group, missing_cluster, name)
     frame = _complete(base, _columns(base, [*items, group], "items/group"), name)
     x = _numeric(frame, items)
-    codes, uniques = pd.factorize(frame[group], sort=True)
+    codes, uniques = factorize_ids(frame[group])
     n_groups = len(uniques)
     result = np.full(n_groups, np.nan)
     gsize = np.bincount(codes, minlength=n_groups)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from synergy_stats._random import psd_root
-from synergy_stats._typing import SeedLike, check_option, make_rng
+from synergy_stats._typing import SeedLike, check_arguments, check_option, make_rng
 from synergy_stats.errors import OptionError, SpecificationError
 from synergy_stats.structural.model import ram_layout
 from synergy_stats.structural.partable import ParTable, build_partable
@@ -361,10 +361,21 @@ def _per_variable(value: Any, names: Sequence[str], what: str) -> np.ndarray:
             raise OptionError(
                 f"{what} names unknown variable(s) {bad}; variables are {list(names)}"
             )
-        return np.array([float(value.get(v, 0.0)) for v in names])
+        try:
+            return np.array([float(value.get(v, 0.0)) for v in names])
+        except (TypeError, ValueError, OverflowError):
+            raise OptionError(
+                f"{what}={value!r} is not accepted; its values must be numbers"
+            ) from None
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
         return np.full(p, float(value))
-    arr = np.asarray(value, dtype=float)
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise OptionError(
+            f"{what}={value!r} is not accepted; give one number, one per observed variable "
+            f"({p}), or a mapping variable -> number"
+        ) from None
     if arr.shape != (p,):
         raise OptionError(
             f"{what} has {arr.size} values; give one number, one per observed variable ({p}), "
@@ -444,7 +455,10 @@ def _threshold_plan(
 
 
 def _check_tau(t: Any, what: str) -> np.ndarray:
-    arr = np.asarray(t, dtype=float).ravel()
+    try:
+        arr = np.asarray(t, dtype=float).ravel()
+    except (TypeError, ValueError, OverflowError):
+        raise OptionError(f"thresholds for {what} must be increasing numbers, got {t!r}") from None
     if arr.size < 1 or np.any(np.diff(arr) <= 0) or not np.all(np.isfinite(arr)):
         raise OptionError(
             f"thresholds for {what} must be increasing finite numbers, got {list(arr)!r}"
@@ -735,6 +749,7 @@ def simulate_data(
     >>> d.shape
     (500, 3)
     """
+    check_arguments(simulate_data, locals())
     import pandas as pd
 
     n_groups = 1 if group_sizes is None else len(group_sizes)

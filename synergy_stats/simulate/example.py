@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from synergy_stats._typing import make_rng
+from synergy_stats._typing import check_arguments, make_rng
 from synergy_stats.errors import OptionError
 from synergy_stats.simulate.panel import (
     PanelDGP,
@@ -168,6 +168,7 @@ def simulate_example(
     >>> sorted(df["wave"].unique().tolist())
     [1, 2, 3]
     """
+    check_arguments(simulate_example, locals())
     import pandas as pd
 
     from synergy_stats.instrument import load_instrument
@@ -334,6 +335,7 @@ def load_example() -> pd.DataFrame:
     >>> load_example().shape[0] > 1000
     True
     """
+    check_arguments(load_example, locals())
     import io
 
     import pandas as pd

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def plot_power(
     >>> fig = ss.plot_power(res)  # doctest: +SKIP
     >>> fig.savefig("power.png", dpi=150)  # doctest: +SKIP
     """
+    check_arguments(plot_power, locals())
     from synergy_stats.simulate.power import PowerResult
 
     if not isinstance(result, PowerResult):
@@ -71,6 +73,8 @@ def plot_power(
 
         fig = Figure(figsize=(6.4, 4.2), layout="constrained")
         ax = fig.subplots()
+    elif not hasattr(ax, "errorbar") or getattr(ax, "figure", None) is None:
+        raise OptionError(f"ax={ax!r} is not accepted; give a matplotlib Axes or None")
     else:
         fig = ax.figure
     tab = result.table()

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from synergy_stats._random import normal_draws
-from synergy_stats._typing import SeedLike, check_option
+from synergy_stats._typing import SeedLike, check_arguments, check_option
 from synergy_stats.errors import (
     ConvergenceWarning,
     OptionError,
@@ -173,6 +173,8 @@ def _resolve_targets(
         return out, nested
     if isinstance(targets, str | LRT | Wald | ModelSpec):
         targets = [targets]
+    if not list(targets):
+        raise OptionError("targets=[] names no target; give some, or None for every path")
     defined = {d.name: d.expression for d in spec.defined}
     for t in targets:
         if isinstance(t, LRT):
@@ -863,6 +865,19 @@ class PowerResult:
 
 
 # ---------------------------------------------------------------------- entry point
+def _known_keys(name: str, options: Mapping[str, Any], func: Callable[..., Any]) -> None:
+    """Refuse keys of ``fit_options``/``data_options`` that ``func`` does not take."""
+    import inspect
+
+    params = inspect.signature(func).parameters
+    unknown = [k for k in options if k not in params]
+    if unknown:
+        accepted = [p for p in params if params[p].kind is inspect.Parameter.KEYWORD_ONLY]
+        raise OptionError(
+            f"{name} has unknown option(s) {unknown}; accepted: {', '.join(accepted)}"
+        )
+
+
 def power(
     population: Any,
     n: int | Sequence[int],
@@ -976,6 +991,7 @@ def power(
     >>> res = ss.power("y ~ 0.2*x", [100, 200], replications=500, seed=1)  # doctest: +SKIP
     >>> res.table()[["n", "target", "power"]]  # doctest: +SKIP
     """
+    check_arguments(power, locals())
     import pandas as pd
 
     check_option("ci", ci, CIMethod)
@@ -1000,13 +1016,21 @@ def power(
     for bad in ("seed", "group_sizes", "n"):
         if bad in data_opts:
             raise OptionError(f"data_options may not set {bad!r}; it is set per replication")
+    _known_keys("data_options", data_opts, make_plan)
+    if group_shares is not None and (
+        isinstance(group_shares, str) or not isinstance(group_shares, Sequence)
+    ):
+        raise OptionError(f"group_shares={group_shares!r} is not accepted; give a list of shares")
     pop = make_population(population, n_groups=1 if group_shares is None else len(group_shares))
-    shares = (
-        np.full(pop.n_groups, 1.0 / pop.n_groups)
-        if group_shares is None
-        else np.asarray(group_shares, dtype=float)
-    )
-    if shares.shape != (pop.n_groups,) or np.any(shares <= 0):
+    try:
+        shares = (
+            np.full(pop.n_groups, 1.0 / pop.n_groups)
+            if group_shares is None
+            else np.asarray(group_shares, dtype=float)
+        )
+    except (TypeError, ValueError, OverflowError):
+        raise OptionError(f"group_shares={group_shares!r} must be positive numbers") from None
+    if shares.shape != (pop.n_groups,) or not np.all(np.isfinite(shares) & (shares > 0)):
         raise OptionError(f"group_shares={group_shares!r} needs {pop.n_groups} positive shares")
     shares = shares / shares.sum()
     plans = []
@@ -1020,6 +1044,9 @@ def power(
     for bad in ("group", "se", "data"):
         if bad in fopts:
             raise OptionError(f"fit_options may not set {bad!r}")
+    from synergy_stats.structural.api import sem as _sem
+
+    _known_keys("fit_options", fopts, _sem)
     fast_ok = not plans[0].tau and plans[0].missing is None
     an = _compile_analysis(spec, pop, fopts, fast_ok=fast_ok)
     tlist, nested_specs = _resolve_targets(targets, an.pt, spec)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from synergy_stats._typing import SeedLike
+from synergy_stats._typing import SeedLike, check_arguments
 from synergy_stats.errors import OptionError
 from synergy_stats.inference.progress import ProgressLike
 from synergy_stats.panel.reshape import DEFAULT_SEP
@@ -341,6 +341,7 @@ def power_riclpm(
     ...                       replications=1000, seed=1)  # doctest: +SKIP
     >>> res.table().query("target == 'feedback_lrt'")  # doctest: +SKIP
     """
+    check_arguments(power_riclpm, locals())
     design = _design(
         constructs,
         waves,

@@ -16,16 +16,36 @@ from typing import Any
 
 import numpy as np
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError
 
 __all__ = ["rmsea_power", "rmsea_sample_size"]
 
 
+def _finite(x: Any) -> bool:
+    try:
+        return bool(np.isfinite(float(x)))
+    except (OverflowError, TypeError, ValueError):  # an int beyond the float range
+        return False
+
+
 def _check(df: Any, rmsea0: Any, rmsea1: Any, alpha: Any, groups: Any) -> None:
-    if isinstance(df, bool) or not isinstance(df, int | float | np.integer) or df <= 0:
+    if (
+        isinstance(df, bool)
+        or not isinstance(df, int | float | np.integer)
+        or not _finite(df)
+        or df <= 0
+    ):
         raise OptionError(f"df={df!r} must be a positive number of degrees of freedom")
+    if df > 1e12:  # the noncentral chi-square is NaN far beyond any model's df
+        raise OptionError(f"df={df!r} is not accepted; use at most 1e12 degrees of freedom")
     for name, val in (("rmsea0", rmsea0), ("rmsea1", rmsea1)):
-        if isinstance(val, bool) or not isinstance(val, int | float | np.number) or val < 0:
+        if (
+            isinstance(val, bool)
+            or not isinstance(val, int | float | np.number)
+            or not _finite(val)
+            or val < 0
+        ):
             raise OptionError(f"{name}={val!r} must be a non-negative number")
     if rmsea0 == rmsea1:
         raise OptionError(
@@ -95,9 +115,11 @@ def rmsea_power(
     >>> round(float(ss.rmsea_power(20, 200, 0.05, 0.08)), 4)
     0.4544
     """
+    check_arguments(rmsea_power, locals())
     from scipy.stats import chi2, ncx2
 
     _check(df, rmsea0, rmsea1, alpha, groups)
+    df = float(df)  # a Python int beyond int64 would reach scipy as an object array
     n_arr = np.asarray(n, dtype=float)
     if np.any(n_arr <= 1):
         raise OptionError(f"n={n!r} must exceed 1")
@@ -156,18 +178,40 @@ def rmsea_sample_size(
     >>> ss.rmsea_sample_size(20, 0.05, 0.08)
     434.0
     """
+    check_arguments(rmsea_sample_size, locals())
     _check(df, rmsea0, rmsea1, alpha, groups)
     if not 0 < power < 1:
         raise OptionError(f"power={power!r} must lie strictly between 0 and 1")
-    n = np.arange(5, 501, dtype=float)
-    while True:
+
+    # semTools scans the candidates n = 5..500, 505..1000, 1005..1500, ... (blocks of 496)
+    # for the first with more power. The first 20 blocks are scanned so; beyond them
+    # (rmsea1 close to rmsea0) the first such candidate is found by doubling and bisection
+    # over the candidates' index (power rises with n): the same n without the hundreds of
+    # thousands of blocks a plain scan would evaluate.
+    def cand(i: int) -> float:
+        return float((i // 496) * 500 + 5 + i % 496)
+
+    df = float(df)
+    for block in range(20):
+        n = np.arange(5, 501, dtype=float) + 500 * block
         pw = np.asarray(rmsea_power(df, n, rmsea0, rmsea1, alpha, groups=groups))
         hit = np.flatnonzero(pw > power)
         if hit.size:
             return float(n[hit[0]] / groups)
-        if n[0] > 1e8:  # pragma: no cover - power cannot be reached (a numerical guard)
+
+    def more(i: int) -> bool:
+        m = cand(i)
+        return bool(np.asarray(rmsea_power(df, m, rmsea0, rmsea1, alpha, groups=groups)) > power)
+
+    lo, hi = 20 * 496 - 1, 40 * 496
+    while not more(hi):
+        if cand(hi) > 1e8:
             raise OptionError(
                 f"power={power} is not reached below n = 1e8 for rmsea0={rmsea0}, "
                 f"rmsea1={rmsea1}, df={df}"
             )
-        n = n + 500  # semTools steps in blocks 5..500, 505..1000, ...: kept as is
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if more(mid) else (mid, hi)
+    return float(cand(hi) / groups)

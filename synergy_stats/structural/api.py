@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from synergy_stats._typing import check_flags
+from synergy_stats._typing import check_arguments, check_flags
 from synergy_stats.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -171,6 +171,7 @@ def sem(
     >>> fit = ss.sem("f =~ x1 + x2 + x3", data)  # doctest: +SKIP
     >>> fit.fit_measures()["cfi"]  # doctest: +SKIP
     """
+    check_arguments(sem, locals())
     check_flags(std_lv=std_lv, auto=auto, fixed_x=fixed_x, se=se, meanstructure=meanstructure)
     if (
         ordered is not None
@@ -282,6 +283,7 @@ def cfa(
     --------
     Mirrors lavaan's ``cfa(HS.model, data = HolzingerSwineford1939)``.
     """
+    check_arguments(cfa, locals())
     return sem(
         model,
         data,
@@ -366,6 +368,8 @@ def prepare_data(
     """
     cols = list(pt.observed)
     sub = data[cols]
+    if sub.shape[1] != len(cols):  # a repeated column name selects several columns
+        raise DataValidationError(f"data has repeated column names among {cols}; rename them")
     dtypes = sub.dtypes
     bad = [
         c
@@ -431,7 +435,12 @@ def prepare_data(
         )
         n_dropped += n_na
     groups: list[GroupData] = []
-    gvals = data[group].to_numpy() if group is not None else None
+    # missing group values (None, NaN, pd.NA) never equal a label; pd.NA has no truth value
+    gvals = (
+        data[group].astype(object).where(data[group].notna(), None).to_numpy()
+        if group is not None
+        else None
+    )
     p = len(cols)
     for lab in group_labels:
         sel = keep if gvals is None else keep & (gvals == lab)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import SpecificationError
 from synergy_stats.structural.spec import DefinedParameter, ModelSpec, Modifier, Statement
 from synergy_stats.structural.syntax import parse_model
@@ -123,6 +124,7 @@ def measurement_model(
         + single_dept_difficulty_3
     motivation =~ env_pressure + leader_attention + single_dept_difficulty
     """
+    check_arguments(measurement_model, locals(), skip=("constructs",))
     inst = _load(instrument)
     wanted = inst.top_level() if constructs is None else _as_names(constructs, "constructs")
     _check_known(inst, wanted, "constructs")
@@ -315,6 +317,7 @@ def structural_model(
     indirect_synergy_effect := h1*h2*h3_synergy_effect
     indirect_implementation_gap := h1*h2*h3_implementation_gap
     """
+    check_arguments(structural_model, locals(), skip=("measurement", "paths"))
     inst = _load(instrument)
     if not isinstance(measurement, bool):
         raise SpecificationError(f"measurement={measurement!r} is not accepted; use True or False")

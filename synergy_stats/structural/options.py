@@ -98,6 +98,8 @@ class FitOptions:
         for name, val in (("group_equal", group_equal), ("group_partial", group_partial)):
             if isinstance(val, str):
                 raise OptionError(f"{name}={val!r} must be a list of strings, not a string")
+            if any(not isinstance(v, str) for v in val):
+                raise OptionError(f"{name}={val!r} must be a list of strings")
         fiml = missing == "fiml"
         if meanstructure is None:
             # lavaan: FIML, groups and intercept lines in the syntax switch the means on

@@ -32,6 +32,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import ModelSyntaxError, SpecificationError
 from synergy_stats.structural.spec import (
     Constraint,
@@ -954,6 +955,7 @@ def parse_model(text: str) -> ModelSpec:
     >>> spec.statements[-1].modifier.fixed
     (1.0,)
     """
+    check_arguments(parse_model, locals())
     if not isinstance(text, str):
         raise SpecificationError(
             f"model must be a str of lavaan model syntax, got {type(text).__name__}"

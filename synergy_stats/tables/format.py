@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from numbers import Integral
 from typing import Any
+
+from synergy_stats.errors import OptionError
 
 __all__ = ["fmt_int", "fmt_num", "fmt_p", "is_missing", "stars_for"]
 
@@ -44,6 +47,8 @@ def fmt_num(
     str
         Never a negative zero: a value that rounds to zero is printed without a sign.
     """
+    if isinstance(digits, bool) or not isinstance(digits, Integral) or not 0 <= digits <= 15:
+        raise OptionError(f"digits={digits!r} is not accepted; use a whole number from 0 to 15")
     if is_missing(value):
         return missing
     x = float(value)

@@ -8,11 +8,13 @@ become ``Synergy mechanism (T1)``.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from synergy_stats._typing import check_option
+from synergy_stats.errors import OptionError
 from synergy_stats.tables.escape import has_cjk
 from synergy_stats.tables.style import Style
 
@@ -61,6 +63,15 @@ def instrument_labels(
     check_option("items", items, ItemLabels)
     if instrument is None:
         return {}
+    if isinstance(instrument, str | os.PathLike):  # a bundled name or a codebook path
+        from synergy_stats.instrument import load_instrument
+
+        instrument = load_instrument(instrument)
+    if not isinstance(getattr(instrument, "constructs", None), Mapping):
+        raise OptionError(
+            f"instrument={type(instrument).__name__} is not accepted; give an Instrument "
+            "(ss.load_instrument), the name of a bundled one, or None"
+        )
     out: dict[str, str] = {}
     for cid, construct in getattr(instrument, "constructs", {}).items():
         label = getattr(construct, "label", None)

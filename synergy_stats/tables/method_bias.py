@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from synergy_stats._typing import check_arguments
 from synergy_stats.errors import OptionError
 from synergy_stats.tables.model import Table, plain_table
 
@@ -48,6 +49,7 @@ def method_bias_table(
     OptionError
         If ``result`` is not a MethodBiasResult.
     """
+    check_arguments(method_bias_table, locals())
     from synergy_stats.measurement.method_bias import MethodBiasResult
 
     if not isinstance(result, MethodBiasResult):

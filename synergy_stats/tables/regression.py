@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import OptionError
 from synergy_stats.tables.format import fmt_int, fmt_num, fmt_p, is_missing, stars_for
 from synergy_stats.tables.labels import make_labeller
@@ -152,6 +152,7 @@ def regression_table(
 
     >>> regression_table([m1, m2], style="apa", statistic="se")  # doctest: +SKIP
     """
+    check_arguments(regression_table, locals())
     from synergy_stats.regression.adapter import as_result
 
     st = get_style(style)
@@ -256,7 +257,14 @@ def regression_table(
             else:
                 cells.append(Cell(fmt_num(v, 2), value=None if is_missing(v) else v))
         fit_list.append(Row(st.word(f), tuple(cells)))
-    for row_label, extra in add_rows:
+    for entry in add_rows:
+        if isinstance(entry, str) or not isinstance(entry, Sequence) or len(entry) != 2:
+            raise OptionError(
+                f"add_rows entry {entry!r} is not accepted; give (label, [one value per model])"
+            )
+        row_label, extra = entry
+        if isinstance(extra, str) or not isinstance(extra, Iterable):
+            raise OptionError(f"add_rows entry {row_label!r}: give a list of values, not {extra!r}")
         texts = [str(v) for v in extra]
         if len(texts) != k:
             raise OptionError(

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import DataValidationError, OptionError
 from synergy_stats.tables.format import fmt_int, fmt_num, fmt_p, is_missing, stars_for
 from synergy_stats.tables.labels import ItemLabels, make_labeller
@@ -191,6 +191,7 @@ def fit_table(
 
     >>> fit_table({"One factor": fit1, "Four factors": fit4})  # doctest: +SKIP
     """
+    check_arguments(fit_table, locals())
     st = get_style(style)
     nd = _digits(st, digits)
     allowed = (
@@ -393,6 +394,7 @@ def paths_table(
 
     >>> paths_table(fit, instrument=inst, style="cn")  # doctest: +SKIP
     """
+    check_arguments(paths_table, locals())
     if not isinstance(alpha, int | float) or not 0 < alpha < 1:
         raise OptionError(f"alpha={alpha!r} is not accepted; use a number between 0 and 1")
     if _is_many(result):
@@ -545,7 +547,20 @@ def _hyps(hypotheses: Any, instrument: Any) -> tuple[Any, list[Any]]:
         if instrument is None:
             instrument = hypotheses
         hypotheses = hypotheses.hypotheses
-    return instrument, list(hypotheses or ())
+    if hypotheses is not None and (
+        isinstance(hypotheses, str | bytes) or not isinstance(hypotheses, Iterable)
+    ):
+        raise OptionError(
+            f"hypotheses={hypotheses!r} is not accepted; give an instrument, a list of its "
+            "hypotheses or None"
+        )
+    out = list(hypotheses or ())
+    if any(not hasattr(h, "id") for h in out):
+        raise OptionError(
+            f"hypotheses={hypotheses!r} is not accepted; give an instrument or a list of its "
+            "Hypothesis objects (instrument.hypotheses)"
+        )
+    return instrument, out
 
 
 def _hypothesis_ids(paths: pd.DataFrame, hyps: Sequence[Any], instrument: Any) -> dict[Any, str]:
@@ -774,6 +789,7 @@ def measurement_table(
 
     >>> measurement_table(fit, rel)  # doctest: +SKIP
     """
+    check_arguments(measurement_table, locals())
     st = get_style(style)
     nd = _digits(st, digits)
     est = _estimates(result, "result")
@@ -900,6 +916,7 @@ def discriminant_table(
 
     >>> discriminant_table(htmt_matrix, kind="htmt")  # doctest: +SKIP
     """
+    check_arguments(discriminant_table, locals())
     import pandas as pd
 
     check_option("kind", kind, Literal["fornell_larcker", "htmt"])
@@ -915,7 +932,10 @@ def discriminant_table(
         )
     lab = make_labeller(st, labels, instrument)
     names = [str(c) for c in matrix.columns]
-    values = matrix.to_numpy(dtype=float)
+    try:
+        values = matrix.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise DataValidationError("matrix holds values that are not numbers") from None
     n = len(names)
     rows = []
     flagged = False
@@ -1035,6 +1055,7 @@ def indirect_table(
 
     >>> indirect_table(effects, draws=5000, method="percentile")  # doctest: +SKIP
     """
+    check_arguments(indirect_table, locals())
     st = get_style(style)
     nd = _digits(st, digits)
     _require(effects, ("label", "est", "se", "ci_lower", "ci_upper"), "effects")
@@ -1196,6 +1217,7 @@ def invariance_table(
 
     >>> invariance_table(ladder, style="cn")  # doctest: +SKIP
     """
+    check_arguments(invariance_table, locals())
     st = get_style(style)
     nd = _digits(st, digits)
     _require(ladder, _INV_COLUMNS, "ladder")
@@ -1316,6 +1338,7 @@ def lags_table(
 
     >>> lags_table(riclpm)  # doctest: +SKIP
     """
+    check_arguments(lags_table, locals())
     st, use_stars = _stars_cfg(get_style(style), stars)
     nd = _digits(st, digits)
     est = _estimates(result, "result")

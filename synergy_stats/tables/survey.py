@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from synergy_stats._typing import check_option
+from synergy_stats._typing import check_arguments, check_option
 from synergy_stats.errors import DataValidationError, OptionError
 from synergy_stats.tables.format import fmt_num, is_missing, stars_for
 from synergy_stats.tables.labels import ItemLabels, make_labeller
@@ -137,6 +137,7 @@ def correlation_table(
     >>> correlation_table(scores, variables=["motivation", "mechanism"],
     ...                   reliability=rel, instrument=inst)  # doctest: +SKIP
     """
+    check_arguments(correlation_table, locals())
     import numpy as np
     import pandas as pd
 
@@ -176,9 +177,15 @@ def correlation_table(
                     f"reliability has no {diagonal!r} column; it has "
                     + ", ".join(map(str, reliability.columns))
                 )
-            rel = {str(k): float(v) for k, v in reliability[diagonal].items()}
+            pairs = list(reliability[diagonal].items())
         else:
-            rel = {str(k): float(v) for k, v in dict(reliability).items()}
+            pairs = list(dict(reliability).items())
+        try:
+            rel = {str(k): float(v) for k, v in pairs}
+        except (TypeError, ValueError, OverflowError):
+            raise DataValidationError(
+                f"reliability holds values that are not numbers: {pairs[:5]!r}"
+            ) from None
     frame = scores[variables]
     r, p, _n = pearson_matrix(frame)
     lab = make_labeller(st, labels, instrument)
@@ -332,6 +339,7 @@ def item_table(
 
     >>> item_table(items, inst, fit=cfa)  # doctest: +SKIP
     """
+    check_arguments(item_table, locals())
     import pandas as pd
 
     st = get_style(style)
@@ -364,9 +372,20 @@ def item_table(
             f"data has no column for the items {', '.join(missing[:10])}"
             + (f" ... ({len(missing)} in all)" if len(missing) > 10 else "")
         )
+    shown_ids = [str(it.id) for c in shown for it in by_construct[c]]
+    repeated = [i for i in shown_ids if int((data.columns == i).sum()) > 1]
+    if repeated:
+        raise DataValidationError(
+            f"data has the column {repeated[0]!r} more than once; keep one column per item"
+        )
     loadings: dict[str, float] = {}
     if fit is not None:
         est = fit.estimates() if hasattr(fit, "estimates") else fit
+        if not isinstance(est, pd.DataFrame) or not {"op", "rhs", "std_all"} <= set(est.columns):
+            raise OptionError(
+                f"fit={type(fit).__name__} is not accepted; give the result of ss.cfa() or "
+                "its estimates() table"
+            )
         load = est[est["op"] == "=~"]
         if "group" in load.columns and load["group"].nunique() > 1:
             load = load[load["group"] == load["group"].min()]
