@@ -578,6 +578,7 @@ class Saturated:
     mean: np.ndarray  # over (y, z)
     loglik: float
     npar: int
+    boundary: bool = False
 
     def icc(self) -> pd.Series:
         """Item ICCs: ``diag(Sigma_B) / (diag(Sigma_B) + diag(Sigma_W))`` of level-1 variables."""
@@ -666,10 +667,13 @@ def _imputed(data: TwoLevelMissingData) -> TwoLevelData:
 def saturated(lay: _Layout, data: TwoLevelData | TwoLevelMissingData) -> Saturated:
     """Fit the unrestricted two-level model (free Sigma_W, Sigma_B over level-2 variables).
 
-    EM (:func:`_em_saturated`) to get close, then Fisher scoring to the ML optimum. With
-    missing values (:class:`TwoLevelMissingData`) the EM runs on the data filled in with
-    cluster means, and the ML fit maximises the FIML likelihood (lavaan's h1 under
-    ``missing = "ml"``, which it reaches by an EM of its own).
+    Complete data: Newton's method on ``Sigma_B = L L'`` with the exact Hessian
+    (:func:`synergy_stats.multilevel.twolevel_h1.fit_h1`), the ML estimate over
+    positive-semidefinite ``Sigma_B`` (as lavaan's EM, run to convergence). A maximum on the
+    boundary (singular ``Sigma_B``, common with few clusters) is reported with a
+    :class:`ClusterWarning`. With missing values (:class:`TwoLevelMissingData`) an EM on the
+    data filled in with cluster means gives the start, and Fisher scoring maximises the FIML
+    likelihood (lavaan's h1 under ``missing = "ml"``, which it reaches by nlminb).
     """
     spec = _saturated_spec(lay)
     pt = _level_partable(
@@ -678,16 +682,32 @@ def saturated(lay: _Layout, data: TwoLevelData | TwoLevelMissingData) -> Saturat
     N, J = data.n, data.n_clusters
     yz_names = list(lay.within) + list(lay.between_only)
     w_only = np.array([yz_names.index(v) for v in lay.within_only], dtype=int)
-    missing = isinstance(data, TwoLevelMissingData)
-    em_data = _imputed(data) if isinstance(data, TwoLevelMissingData) else data
-    W0, B0, mu0 = _em_saturated(em_data, w_only)
+    if isinstance(data, TwoLevelData):
+        from synergy_stats.multilevel.twolevel_h1 import fit_h1
+
+        sol = fit_h1(data, w_only)
+        if not sol.converged:
+            raise ConvergenceError(
+                f"the unrestricted two-level model did not converge in {sol.iterations} "
+                f"Newton steps ({J} clusters, {len(lay.between)} between-level variables)"
+            )
+        if sol.boundary:
+            warnings.warn(
+                f"the unrestricted between-level covariance matrix of {list(lay.between)} is "
+                f"singular at its ML estimate (smallest eigenvalue {sol.min_eigenvalue:.3g}) "
+                f"with {J} clusters: the maximum is on the boundary (Sigma_B positive "
+                "semidefinite), so ICCs of 0 or between-level correlations of +-1 are "
+                "estimates at that bound, and the between level is only weakly informed",
+                ClusterWarning,
+                stacklevel=4,
+            )
+        return Saturated(
+            lay, sol.within_cov, sol.between_cov, sol.mean, sol.loglik, pt.npar, sol.boundary
+        )
+    W0, B0, mu0 = _em_saturated(_imputed(data), w_only)
     groups = _level_groups(lay, W0, B0, mu0, N, J)
     model = RamModel(pt, groups)
-    obj: TwoLevelObjective
-    if isinstance(data, TwoLevelMissingData):
-        obj = TwoLevelMissingObjective(model, data, groups)
-    else:
-        obj = TwoLevelObjective(model, data, groups)
+    obj = TwoLevelMissingObjective(model, data, groups)
     pos = {v: i for i, v in enumerate(lay.names)}
     start = np.zeros(pt.npar)
     for r in range(len(pt)):
@@ -697,25 +717,7 @@ def saturated(lay: _Layout, data: TwoLevelData | TwoLevelMissingData) -> Saturat
         g = groups[int(pt.group[r]) - 1]
         i = pos[pt.lhs[r]]
         start[f - 1] = g.mean[i] if pt.op[r] == "~1" else g.cov[i, pos[pt.rhs[r]]]
-    try:
-        res = _optimise(obj, [start])
-    except ConvergenceError:
-        if missing or not isinstance(data, TwoLevelData):
-            raise
-        # the ML estimate is on the boundary (a singular Sigma_B): keep the EM solution
-        W, B, mu = _em_saturated(data, w_only, max_iter=20000, tol=1e-12)
-        ev = float(np.linalg.eigvalsh(B[np.ix_(np.diag(B) > 0, np.diag(B) > 0)]).min())
-        warnings.warn(
-            f"the unrestricted between-level covariance matrix is (near) singular at its ML "
-            f"estimate (smallest eigenvalue {ev:.3g}) with {J} clusters for "
-            f"{len(lay.between)} between-level variables; the h1 model (chi-square, ICCs) is "
-            "the EM solution",
-            ClusterWarning,
-            stacklevel=4,
-        )
-        out = obj._parts(W, B, mu, grad=False)
-        ll = -0.5 * N * float(out[0]) if out is not None else float("nan")
-        return Saturated(lay, W, B, mu, ll, pt.npar)
+    res = _optimise(obj, [start])
     W, B, mu = obj.moments(res.theta)
     return Saturated(lay, W, B, mu, obj.loglik(res.theta), pt.npar)
 
