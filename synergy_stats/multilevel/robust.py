@@ -23,7 +23,6 @@ import pandas as pd
 
 from synergy_stats.errors import EstimationError
 from synergy_stats.multilevel.cluster import ClusterInfo
-from synergy_stats.structural import fit as fitidx
 from synergy_stats.structural.estimate import Objective
 from synergy_stats.structural.inference import (
     _h1_expected_info,
@@ -196,6 +195,14 @@ class ClusterRobustResult(SEMResult):
             raise EstimationError("internal: a cluster-robust fit without its cluster column")
         return ClusterRobustResult.wrap(_fit_baseline(self), info, self.cluster_codes)
 
+    def _fiml_corrected(self) -> dict[str, float]:
+        """FIML-corrected robust indices with the saturated model's cluster-summed scores."""
+        meat = []
+        for g, gd in enumerate(self._groups):
+            s = _sum_by_cluster(_h1_scores(gd, True), self.cluster_codes[g])
+            meat.append(s.T @ s / gd.n)
+        return fiml_corrected(self, h1_meat=meat)
+
     def fit_measures(self) -> pd.Series:
         """Fit measures as :meth:`SEMResult.fit_measures`, plus ``n_clusters``.
 
@@ -203,17 +210,5 @@ class ClusterRobustResult(SEMResult):
         cluster-summed scores of the saturated model, as lavaan.
         """
         out = super().fit_measures()
-        if self._objective.fiml and "cfi_robust" in out:
-            meat = []
-            for g, gd in enumerate(self._groups):
-                s = _sum_by_cluster(_h1_scores(gd, True), self.cluster_codes[g])
-                meat.append(s.T @ s / gd.n)
-            fc = fiml_corrected(self, h1_meat=meat)
-            x3, d3, c3 = fc["XX3"], fc["df3"], fc["c3"]
-            x0, d0, c30 = fc["XX3_null"], fc["df3_null"], fc["c3_null"]
-            n, G = self._objective.ntotal, self.n_groups
-            out["cfi_robust"] = fitidx.cfi(x3, d3, x0, d0, c3, c30)
-            out["tli_robust"] = fitidx.tli(x3, d3, x0, d0, c3, c30)
-            out["rmsea_robust"] = fitidx.rmsea(x3, d3, n, G, c_hat=c3)
         out["n_clusters"] = float(self.n_clusters)
         return out
