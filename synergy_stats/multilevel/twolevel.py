@@ -541,6 +541,28 @@ def _level_groups(
     ]
 
 
+def _singular_cluster_size(
+    objective: TwoLevelObjective, theta: np.ndarray
+) -> tuple[int, int] | None:
+    """``(size, clusters of that size)`` whose implied covariance is (nearly) singular at theta.
+
+    The two-level likelihood is unbounded when ``Sigma_B`` may turn indefinite: the implied
+    covariance ``Sigma_B + Sigma_W / s`` of a size class with few clusters can become singular
+    in a direction their mean deviations do not use, and ``-2 logL`` then falls without
+    bound. An optimiser that stalls next to such a point has no maximum to find.
+    """
+    W, B, _ = objective.moments(theta)
+    p = objective._p
+    d = objective.data
+    for k, s in enumerate(d.sizes):
+        V = B.copy()
+        V[:p, :p] += W / s
+        ev = np.linalg.eigvalsh((V + V.T) / 2)
+        if ev[0] <= 1e-10 * max(float(ev[-1]), 1e-300):
+            return int(s), int(d.size_count[k])
+    return None
+
+
 def _optimise(objective: TwoLevelObjective, starts: list[np.ndarray]) -> Any:
     attempts = []
     for st in starts:
@@ -548,6 +570,15 @@ def _optimise(objective: TwoLevelObjective, starts: list[np.ndarray]) -> Any:
         attempts.append(res)
         if res.converged:
             return res
+        bad = _singular_cluster_size(objective, res.theta) if np.isfinite(res.fmin) else None
+        if bad is not None:
+            raise ConvergenceError(
+                "the two-level likelihood appears unbounded: the between-level covariance "
+                f"matrix turns indefinite and the implied covariance of the {bad[1]} "
+                f"cluster(s) of size {bad[0]} becomes singular, where the likelihood grows "
+                f"without bound ({objective.data.n_clusters} clusters). Fewer between-level "
+                "parameters, or more clusters, are needed"
+            )
     best = min(attempts, key=lambda r: r.fmin if np.isfinite(r.fmin) else np.inf)
     if np.isfinite(best.fmin):
         sol = optimize.minimize(
@@ -1190,6 +1221,21 @@ def _fit(
     return res
 
 
+def _covariates(lay: _Layout, level: int) -> list[str]:
+    """Observed exogenous covariates of one level (lavaan's ov.x): regressors only."""
+    sts = [t for t in lay.spec.statements if t.level == level]
+    lhs = {t.lhs for t in sts if t.op == "~"}
+    ind = {t.rhs for t in sts if t.op == "=~"}
+    latent = {t.lhs for t in sts if t.op == "=~"}
+    names = set(lay.within if level == 1 else lay.between)
+    out = [t.rhs for t in sts if t.op == "~"]
+    return [
+        v
+        for v in dict.fromkeys(out)
+        if v in names and v not in lhs and v not in ind and v not in latent
+    ]
+
+
 def _fit_baseline(
     result: TwoLevelResult,
     lay: _Layout,
@@ -1209,6 +1255,13 @@ def _fit_baseline(
         for v in names
         if (level, v) not in exo_at
     ]
+    if not result.options.fixed_x:
+        # free covariates (fixed.x = FALSE): lavaan's baseline keeps their covariances free
+        for level in (1, 2):
+            xs = _covariates(lay, level)
+            st += [
+                Statement(a, "~~", b, level=level) for i, a in enumerate(xs) for b in xs[i + 1 :]
+            ]
     bspec = ModelSpec(tuple(st))
     b0 = _level_partable(replace(lay, spec=bspec), auto=False, std_lv=False, fixed_x=False)
     keep = [r for r in range(len(b0)) if (int(b0.group[r]), b0.lhs[r]) not in exo_at]
