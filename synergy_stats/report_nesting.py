@@ -9,6 +9,7 @@ between-department paths with their fit), its table in two panels, one per level
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
@@ -22,6 +23,7 @@ from synergy_stats.report_analysis import (
     _fmt,
     _in_first_wave,
     _label,
+    _p,
     _skipped,
 )
 
@@ -125,11 +127,10 @@ def twolevel_table(fit: Any, label: Any = str) -> Any:
         part = est[(est["level"] == lev) & (est["op"] == "~")]
         rows = [Row(f"{label(r.rhs)} \u2192 {label(r.lhs)}", cells(r)) for r in part.itertuples()]
         for r in defined.itertuples():
-            used = {
-                t for t in str(r.rhs).replace("*", " ").replace("-", " ").replace("+", " ").split()
-            }
+            used = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", str(r.rhs)))
             if used and used <= labels[lev]:
-                rows.append(Row(f"{r.lhs} (indirect)", cells(r), indent=1))
+                target = re.sub(r"^indirect_|_[wb]$", "", str(r.lhs))
+                rows.append(Row(f"Indirect effect on {label(target)}", cells(r), indent=1))
         panels.append(Panel(title, tuple(rows)))
     note = (
         f"Two-level ML, N = {int(fm['n'])} staff in {int(fm['n_clusters'])} departments. "
@@ -269,7 +270,7 @@ def nesting_step(ctx: ReportContext) -> Section:
                         _fmt(r.se_naive),
                         _fmt(r.se_cluster),
                         _fmt(r.se_ratio, 2),
-                        _fmt(r.p_cluster),
+                        _p(r.p_cluster),
                     )
                     for r in comp.itertuples()
                 ],
@@ -325,7 +326,7 @@ def nesting_step(ctx: ReportContext) -> Section:
                                 f"{r.rhs} -> {r.lhs}",
                                 _fmt(r.est),
                                 _fmt(r.se),
-                                _fmt(r.pvalue),
+                                _p(r.pvalue),
                                 _fmt(r.std_all),
                             )
                             for r in part.itertuples()
