@@ -205,3 +205,68 @@ def test_parameter_recovery_200_clusters():
     est = fit.estimates().set_index("label")
     for lab, truth in (("bw", 0.3), ("bb", 0.7), ("ctx", 0.4)):
         assert est.loc[lab, "ci_lower"] <= truth <= est.loc[lab, "ci_upper"], lab
+
+
+def _tl(frame, items):
+    from synergy_stats.multilevel.twolevel import make_twolevel_data
+
+    codes = pd.factorize(frame["cluster"])[0]
+    return make_twolevel_data(frame[items].to_numpy(float), codes, tuple(items), len(items))
+
+
+def test_h1_newton_derivatives_are_those_of_the_likelihood(demo):
+    from synergy_stats.multilevel.twolevel_h1 import _Problem, _start
+
+    small = demo[demo["cluster"] <= 30]
+    tl = _tl(small, ["y1", "y2", "y3"])
+    W, B, mu = _start(tl, np.arange(3))
+    order = np.array([1, 0, 2])
+    prob = _Problem(tl, order)
+    rng = np.random.default_rng(8)
+    theta = prob.pack(W, np.linalg.cholesky(B[np.ix_(order, order)]), mu)
+    theta = theta + rng.normal(0, 0.02, theta.size)
+    _, g, H = prob.evaluate(theta, order=2)
+    h = 1e-6
+    eye = np.eye(theta.size)
+    g_num = [
+        (prob.evaluate(theta + h * e)[0] - prob.evaluate(theta - h * e)[0]) / (2 * h) for e in eye
+    ]
+    H_num = [
+        (prob.evaluate(theta + h * e, order=1)[1] - prob.evaluate(theta - h * e, order=1)[1])
+        / (2 * h)
+        for e in eye
+    ]
+    assert_allclose(g, g_num, rtol=1e-6, atol=1e-4)
+    assert_allclose(H, np.array(H_num), rtol=1e-6, atol=1e-3)
+
+
+def test_h1_on_the_boundary_is_reported_and_beats_a_long_em():
+    # 10 clusters of 4-29, a between part of rank 1: Sigma_B is singular at the maximum
+    from synergy_stats.multilevel.twolevel import _em_saturated
+    from synergy_stats.multilevel.twolevel_h1 import _Problem
+
+    rng = np.random.default_rng(0)
+    cl = np.repeat(np.arange(10), rng.integers(4, 30, size=10))
+    b = rng.normal(0, 0.5, 10)
+    e = rng.normal(size=(len(cl), 3))
+    d = pd.DataFrame(e + np.outer(b[cl], [1.0, 0.8, 0.0]), columns=["a", "b", "c"])
+    d["cluster"] = cl
+    with pytest.warns(ClusterWarning, match="singular at its ML estimate"):
+        out = ss.item_icc(d, ["a", "b", "c"], cluster="cluster")
+    assert out.boundary
+    assert np.linalg.eigvalsh(out.between_cov.to_numpy()).min() > -1e-10
+    # the EM (lavaan's algorithm) creeps towards the same maximum from below
+    tl = _tl(d, ["a", "b", "c"])
+    prob = _Problem(tl, np.arange(3))
+
+    def m2ll(W, B, mu):
+        ev, vec = np.linalg.eigh(B)
+        full = (vec * np.maximum(ev, 1e-14)) @ vec.T
+        return prob.evaluate(prob.pack(W, np.linalg.cholesky(full), mu))[0]
+
+    steps = [
+        m2ll(*_em_saturated(tl, np.array([], dtype=int), max_iter=k, tol=0.0)) for k in (200, 2000)
+    ]
+    assert steps[1] < steps[0]
+    assert -2 * out.loglik <= steps[1] + 1e-9
+    assert steps[1] - (-2 * out.loglik) < 0.1
