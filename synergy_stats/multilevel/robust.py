@@ -87,10 +87,15 @@ def cluster_yuan_bentler_trace(
     total = 0.0
     scores0 = casewise_scores(objective, theta)
     for g, gd in enumerate(objective.groups):
-        s1 = _sum_by_cluster(_h1_scores(gd, ms), codes[g])
-        B1 = s1.T @ s1 / gd.n
-        A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
-        trace_h1 = float(np.sum(B1 * np.linalg.inv(A1).T))
+        # the saturated model's part depends on the data only: shared by the model and its
+        # baseline (same group data, same clusters)
+        key = ("cluster_trace_h1", ms, codes[g].tobytes())
+        if key not in gd.cache:
+            s1 = _sum_by_cluster(_h1_scores(gd, ms), codes[g])
+            B1 = s1.T @ s1 / gd.n
+            A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
+            gd.cache[key] = float(np.trace(np.linalg.solve(A1, B1)))
+        trace_h1 = float(gd.cache[key])
         s0 = _sum_by_cluster(scores0[g], codes[g])
         B0 = s0.T @ s0 / gd.n
         trace_h0 = gd.n / objective.ntotal * float(np.sum(B0 * e_inv.T))

@@ -175,15 +175,12 @@ def _h1_observed_info(gd: GroupData) -> np.ndarray:
     T3 = (wQ @ us).transpose(0, 2, 1)  # T3[i, k, l] = sum_g w Q[i, l] u[k]
     out[:p, p:] = c * (T3[:, iu, ju] + T3[:, ju, iu])
     out[p:, :p] = out[:p, p:].T
-    Xg = Xs.transpose(1, 0, 2)  # (p, G, p)
-    chunk = max(1, int(2e6 // (p * p)))
-    for a0 in range(0, m, chunk):
-        a1 = min(m, a0 + chunk)
-        ia, ja = iu[a0:a1], ju[a0:a1]
-        T1 = np.matmul(wQ[ja], Xg[ia])  # [a, s, u] = sum_g w Q[j_a, s] X[i_a, u]
-        T2 = np.matmul(wQ[ia], Xg[ja])
-        blk = T1[:, iu, ju] + T1[:, ju, iu] + T2[:, iu, ju] + T2[:, ju, iu]
-        out[p + a0 : p + a1, p:] = 0.5 * c[a0:a1, None] * c[None, :] * blk
+    # K[(r, s), (t, u)] = sum_g w Q[r, s] X[t, u]: one matrix product over the patterns
+    K = (w[:, None] * Qs.reshape(G, p * p)).T @ Xs.reshape(G, p * p)
+    ia, ja = iu[:, None] * p, ju[:, None] * p
+    kb, lb = iu[None, :], ju[None, :]
+    blk = K[ja + kb, ia + lb] + K[ja + lb, ia + kb] + K[ia + kb, ja + lb] + K[ia + lb, ja + kb]
+    out[p:, p:] = 0.5 * c[:, None] * c[None, :] * blk
     out = (out + out.T) / 2
     gd.cache["h1_observed"] = out
     return out
@@ -310,37 +307,23 @@ def fiml_corrected(result, h1_meat: list[np.ndarray] | None = None) -> dict[str,
     Wc = [_h1_expected_info(gd, True)[sub] for gd in groups]
     Wmi = [np.linalg.inv(w) for w in Wm]
 
-    def bdiag(blocks: list[np.ndarray]) -> np.ndarray:
-        n = sum(b.shape[0] for b in blocks)
-        out = np.zeros((n, n))
-        i = 0
-        for b in blocks:
-            k = b.shape[0]
-            out[i : i + k, i : i + k] = b
-            i += k
-        return out
-
-    Wm_all = bdiag([f * w for f, w in zip(fg, Wm, strict=True)])
-    Wmi_all = bdiag([w / f for f, w in zip(fg, Wmi, strict=True)])
-    Wc_all = bdiag([f * w for f, w in zip(fg, Wc, strict=True)])
-    Gamma_all = bdiag([wi @ j @ wi / f for f, wi, j in zip(fg, Wmi, Jm, strict=True)])
-
-    # U = W_m - Z E^-1 Z' with Z = W_m Delta; with A = W_m^-1 W_c W_m^-1 (so that
-    # W_m A W_m = W_c) the trace expands into products of m x K matrices only:
-    # tr(U A U G) = tr(W_c G) - 2 tr(E^-1 Z' A W_m G Z) + tr(E^-1 Z'AZ E^-1 Z'GZ)
-    A_all = Wmi_all @ Wc_all @ Wmi_all
-    AWG = Wmi_all @ (Wc_all @ Gamma_all)
-    c0 = float(np.sum(Wc_all * Gamma_all.T))
+    # U = W_m - Z E^-1 Z' with Z = W_m Delta and E = Delta' W_m Delta; with
+    # A = W_m^-1 W_c W_m^-1 the trace expands (block-diagonal over groups, weights N_g/N):
+    # tr(U A U G) = tr(W_c G) - 2 tr(E^-1 Z' A W_m G Z) + tr(E^-1 Z'AZ E^-1 Z'GZ), and
+    # Z'AZ = Delta' W_c Delta, Z'GZ = Delta' J Delta, Z'A W_m G Z = Delta' W_c W_m^-1 J Delta
+    # (Gamma = W_m^-1 J W_m^-1), so only W_m^-1 J is needed at the size of the moments
+    WiJ = [wi @ j for wi, j in zip(Wmi, Jm, strict=True)]
+    c0 = float(sum(np.sum((wc @ wi) * wij) for wc, wi, wij in zip(Wc, Wmi, WiJ, strict=True)))
 
     def trace_for(res) -> float:
-        D = np.vstack(
-            [_moment_jacobian(res._model, res.theta, g)[keep] for g in range(len(groups))]
-        )
-        Z = Wm_all @ D
-        E_inv = np.linalg.inv(D.T @ Z)
-        t2 = float(np.sum(E_inv * (Z.T @ AWG @ Z).T))
-        ZAZ = Z.T @ A_all @ Z
-        ZGZ = Z.T @ Gamma_all @ Z
+        Ds = [_moment_jacobian(res._model, res.theta, g)[keep] for g in range(len(groups))]
+        E = sum(f * D.T @ w @ D for f, D, w in zip(fg, Ds, Wm, strict=True))
+        WcD = [f * w @ D for f, D, w in zip(fg, Ds, Wc, strict=True)]
+        ZAZ = sum(D.T @ x for D, x in zip(Ds, WcD, strict=True))
+        ZGZ = sum(f * D.T @ j @ D for f, D, j in zip(fg, Ds, Jm, strict=True))
+        ZAWGZ = sum(x.T @ (wij @ D) for x, wij, D in zip(WcD, WiJ, Ds, strict=True))
+        E_inv = np.linalg.inv(E)
+        t2 = float(np.sum(E_inv * ZAWGZ.T))
         t4 = float(np.sum((E_inv @ ZAZ) * (E_inv @ ZGZ).T))
         return c0 - 2.0 * t2 + t4
 
