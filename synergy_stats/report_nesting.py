@@ -186,7 +186,11 @@ def nesting_step(ctx: ReportContext) -> Section:
         warnings.simplefilter("always")
         items_tab, cons_tab = _icc_tables(ctx, data, scores)
     # boundary warnings are summarised below, one line instead of one per factor
-    notes += [n for n in _notes(caught) if "positive semidefinite" not in n]
+    notes += [
+        n
+        for n in _notes(caught)
+        if "positive semidefinite" not in n and not n.startswith("item_icc:")
+    ]
     files.append(ctx.write_csv("nesting_item_icc.csv", items_tab).name)
     n_dept = int(data[group].nunique())
     mean_size = float(data[group].notna().sum() / max(n_dept, 1))
@@ -198,6 +202,14 @@ def nesting_step(ctx: ReportContext) -> Section:
         f"median item ICC {_fmt(items_tab['icc'].median())} (range "
         f"{_fmt(items_tab['icc'].min())} to {_fmt(items_tab['icc'].max())}).",
     ]
+    n_rows = len(data)
+    if (items_tab["n"] < n_rows).any():
+        body += [
+            "",
+            "Each factor's ICCs use the rows with all its items answered "
+            f"({int(items_tab['n'].min())} to {int(items_tab['n'].max())} of {n_rows}; "
+            "column n of nesting_item_icc.csv).",
+        ]
     bound = list(dict.fromkeys(items_tab.loc[items_tab["boundary"], "factor"]))
     if bound:
         body += [
