@@ -601,7 +601,11 @@ def _optimise(objective: TwoLevelObjective, starts: list[np.ndarray]) -> Any:
 
 @dataclass(frozen=True)
 class Saturated:
-    """The unrestricted two-level (h1) model: ``lavInspect(fit, "h1")``."""
+    """The unrestricted two-level (h1) model: ``lavInspect(fit, "h1")``.
+
+    ``boundary`` is True when ``between_cov`` is singular at the ML estimate (complete
+    data; the maximum over positive-semidefinite Sigma_B lies on its bound).
+    """
 
     layout: _Layout
     within_cov: np.ndarray
