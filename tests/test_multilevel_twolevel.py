@@ -8,6 +8,10 @@ at 1e-4 except the level-2 intercepts (and their std_all), at 2e-4: lavaan's nlm
 with gradients ~1e-5 there (it reports false convergence when asked for more), and our
 objective at lavaan's point is higher than at ours (by 3e-6 chi-square units for
 Demo.twolevel), so the remaining 1.1e-4 is lavaan's stopping point, not a different optimum.
+
+Item ICCs are also checked against lavaan's h1 EM run to convergence
+(tests/reference_scripts/make_icc_tight_reference.R -> lavaan_icc_tight_reference.json), on
+Demo.twolevel and on two factors of the bundled example whose maximum is on the boundary.
 """
 
 from __future__ import annotations
@@ -270,3 +274,38 @@ def test_h1_on_the_boundary_is_reported_and_beats_a_long_em():
     assert steps[1] < steps[0]
     assert -2 * out.loglik <= steps[1] + 1e-9
     assert steps[1] - (-2 * out.loglik) < 0.1
+
+
+@pytest.fixture(scope="module")
+def icc_ref() -> dict:
+    return json.loads((ML / "lavaan_icc_tight_reference.json").read_text())
+
+
+def test_item_icc_matches_lavaan_em_run_to_convergence(icc_ref, demo):
+    # lavaan's h1 EM patched from tol = 1e-4 to 1e-13 (make_icc_tight_reference.R)
+    r = icc_ref["demo_y1_y4_tight"]
+    out = ss.item_icc(demo, r["items"], cluster="cluster")
+    assert not out.boundary
+    assert_allclose(out.icc.to_numpy(), list(r["icc"].values()), atol=1e-6)
+    assert_allclose(out.within_cov.to_numpy(), np.array(r["within_cov"]), atol=1e-6)
+    assert_allclose(out.between_cov.to_numpy(), np.array(r["between_cov"]), atol=1e-6)
+    assert_allclose(out.loglik, r["loglik"], atol=1e-6)
+
+
+# lavaan's EM after 1e5 steps at tol 1e-13 is still creeping towards the boundary maximum:
+# its ICCs are within 3e-6 of ours there (its default run, tol 1e-4, stops up to 6e-4 away)
+TIGHT_BOUNDARY_ICC = 1e-5
+
+
+@pytest.mark.parametrize("factor", ["accountability", "env_pressure"])
+def test_item_icc_on_the_boundary_is_lavaans_em_limit(icc_ref, factor):
+    # the example's 15 departments: the maximum has a singular Sigma_B; lavaan's EM (even at
+    # tol = 1e-13, 1e5 steps) creeps towards it from below, its default stops far short
+    ex = pd.read_csv(ML / "example_w1_icc_items.csv")
+    tight, default = icc_ref[f"example_{factor}_tight"], icc_ref[f"example_{factor}"]
+    with pytest.warns(ClusterWarning, match="singular at its ML estimate"):
+        out = ss.item_icc(ex, tight["items"], cluster="department")
+    assert out.boundary
+    assert default["loglik"] <= tight["loglik"] <= out.loglik + 1e-9
+    assert out.loglik - tight["loglik"] < 1e-3
+    assert_allclose(out.icc.to_numpy(), list(tight["icc"].values()), atol=TIGHT_BOUNDARY_ICC)
