@@ -264,6 +264,7 @@ REPORT_STEPS: list[str] = [
     "synergy_stats.report_method_bias:method_bias_step",
     "synergy_stats.report_analysis:sem_step",
     "synergy_stats.report_analysis:indirect_step",
+    "synergy_stats.report_nesting:nesting_step",
     "synergy_stats.report_ordinal:ordinal_step",
     "synergy_stats.report_analysis:panel_step",
     "synergy_stats.report_analysis:tables_step",

@@ -8,6 +8,10 @@ at 1e-4 except the level-2 intercepts (and their std_all), at 2e-4: lavaan's nlm
 with gradients ~1e-5 there (it reports false convergence when asked for more), and our
 objective at lavaan's point is higher than at ours (by 3e-6 chi-square units for
 Demo.twolevel), so the remaining 1.1e-4 is lavaan's stopping point, not a different optimum.
+
+Item ICCs are also checked against lavaan's h1 EM run to convergence
+(tests/reference_scripts/make_icc_tight_reference.R -> lavaan_icc_tight_reference.json), on
+Demo.twolevel and on two factors of the bundled example whose maximum is on the boundary.
 """
 
 from __future__ import annotations
@@ -205,3 +209,103 @@ def test_parameter_recovery_200_clusters():
     est = fit.estimates().set_index("label")
     for lab, truth in (("bw", 0.3), ("bb", 0.7), ("ctx", 0.4)):
         assert est.loc[lab, "ci_lower"] <= truth <= est.loc[lab, "ci_upper"], lab
+
+
+def _tl(frame, items):
+    from synergy_stats.multilevel.twolevel import make_twolevel_data
+
+    codes = pd.factorize(frame["cluster"])[0]
+    return make_twolevel_data(frame[items].to_numpy(float), codes, tuple(items), len(items))
+
+
+def test_h1_newton_derivatives_are_those_of_the_likelihood(demo):
+    from synergy_stats.multilevel.twolevel_h1 import _Problem, _start
+
+    small = demo[demo["cluster"] <= 30]
+    tl = _tl(small, ["y1", "y2", "y3"])
+    W, B, mu = _start(tl, np.arange(3))
+    order = np.array([1, 0, 2])
+    prob = _Problem(tl, order)
+    rng = np.random.default_rng(8)
+    theta = prob.pack(W, np.linalg.cholesky(B[np.ix_(order, order)]), mu)
+    theta = theta + rng.normal(0, 0.02, theta.size)
+    _, g, H = prob.evaluate(theta, order=2)
+    h = 1e-6
+    eye = np.eye(theta.size)
+    g_num = [
+        (prob.evaluate(theta + h * e)[0] - prob.evaluate(theta - h * e)[0]) / (2 * h) for e in eye
+    ]
+    H_num = [
+        (prob.evaluate(theta + h * e, order=1)[1] - prob.evaluate(theta - h * e, order=1)[1])
+        / (2 * h)
+        for e in eye
+    ]
+    assert_allclose(g, g_num, rtol=1e-6, atol=1e-4)
+    assert_allclose(H, np.array(H_num), rtol=1e-6, atol=1e-3)
+
+
+def test_h1_on_the_boundary_is_reported_and_beats_a_long_em():
+    # 10 clusters of 4-29, a between part of rank 1: Sigma_B is singular at the maximum
+    from synergy_stats.multilevel.twolevel import _em_saturated
+    from synergy_stats.multilevel.twolevel_h1 import _Problem
+
+    rng = np.random.default_rng(0)
+    cl = np.repeat(np.arange(10), rng.integers(4, 30, size=10))
+    b = rng.normal(0, 0.5, 10)
+    e = rng.normal(size=(len(cl), 3))
+    d = pd.DataFrame(e + np.outer(b[cl], [1.0, 0.8, 0.0]), columns=["a", "b", "c"])
+    d["cluster"] = cl
+    with pytest.warns(ClusterWarning, match="singular at its ML estimate"):
+        out = ss.item_icc(d, ["a", "b", "c"], cluster="cluster")
+    assert out.boundary
+    assert np.linalg.eigvalsh(out.between_cov.to_numpy()).min() > -1e-10
+    # the EM (lavaan's algorithm) creeps towards the same maximum from below
+    tl = _tl(d, ["a", "b", "c"])
+    prob = _Problem(tl, np.arange(3))
+
+    def m2ll(W, B, mu):
+        ev, vec = np.linalg.eigh(B)
+        full = (vec * np.maximum(ev, 1e-14)) @ vec.T
+        return prob.evaluate(prob.pack(W, np.linalg.cholesky(full), mu))[0]
+
+    steps = [
+        m2ll(*_em_saturated(tl, np.array([], dtype=int), max_iter=k, tol=0.0)) for k in (200, 2000)
+    ]
+    assert steps[1] < steps[0]
+    assert -2 * out.loglik <= steps[1] + 1e-9
+    assert steps[1] - (-2 * out.loglik) < 0.1
+
+
+@pytest.fixture(scope="module")
+def icc_ref() -> dict:
+    return json.loads((ML / "lavaan_icc_tight_reference.json").read_text())
+
+
+def test_item_icc_matches_lavaan_em_run_to_convergence(icc_ref, demo):
+    # lavaan's h1 EM patched from tol = 1e-4 to 1e-13 (make_icc_tight_reference.R)
+    r = icc_ref["demo_y1_y4_tight"]
+    out = ss.item_icc(demo, r["items"], cluster="cluster")
+    assert not out.boundary
+    assert_allclose(out.icc.to_numpy(), list(r["icc"].values()), atol=1e-6)
+    assert_allclose(out.within_cov.to_numpy(), np.array(r["within_cov"]), atol=1e-6)
+    assert_allclose(out.between_cov.to_numpy(), np.array(r["between_cov"]), atol=1e-6)
+    assert_allclose(out.loglik, r["loglik"], atol=1e-6)
+
+
+# lavaan's EM after 1e5 steps at tol 1e-13 is still creeping towards the boundary maximum:
+# its ICCs are within 3e-6 of ours there (its default run, tol 1e-4, stops up to 6e-4 away)
+TIGHT_BOUNDARY_ICC = 1e-5
+
+
+@pytest.mark.parametrize("factor", ["accountability", "env_pressure"])
+def test_item_icc_on_the_boundary_is_lavaans_em_limit(icc_ref, factor):
+    # the example's 15 departments: the maximum has a singular Sigma_B; lavaan's EM (even at
+    # tol = 1e-13, 1e5 steps) creeps towards it from below, its default stops far short
+    ex = pd.read_csv(ML / "example_w1_icc_items.csv")
+    tight, default = icc_ref[f"example_{factor}_tight"], icc_ref[f"example_{factor}"]
+    with pytest.warns(ClusterWarning, match="singular at its ML estimate"):
+        out = ss.item_icc(ex, tight["items"], cluster="department")
+    assert out.boundary
+    assert default["loglik"] <= tight["loglik"] <= out.loglik + 1e-9
+    assert out.loglik - tight["loglik"] < 1e-3
+    assert_allclose(out.icc.to_numpy(), list(tight["icc"].values()), atol=TIGHT_BOUNDARY_ICC)

@@ -50,12 +50,7 @@ def mcar() -> pd.DataFrame:
     return pd.read_csv(ML / "demo_twolevel_mcar10.csv")
 
 
-@pytest.mark.parametrize("key", ["demo_mcar10_tight", "cfa_mcar10_tight"])
-@pytest.mark.parametrize("missing", ["ml", "fiml"])
-def test_twolevel_fiml_matches_lavaan(ref, mcar, key, missing):
-    r = ref[key]
-    fit = ss.sem(r["model"], mcar, cluster="cluster", missing=missing)
-    assert fit.options.missing == "fiml"
+def check(fit, r: dict) -> None:
     pe = pd.DataFrame(r["estimates"])
     merged = fit.estimates().merge(pe, on=["lhs", "op", "rhs", "level"], suffixes=("", "_r"))
     assert len(merged) == len(pe)
@@ -69,6 +64,39 @@ def test_twolevel_fiml_matches_lavaan(ref, mcar, key, missing):
     fm = fit.fit_measures()
     for ours, (theirs, tol) in FIT.items():
         assert_allclose(fm[ours], r["fit_measures"][theirs], atol=tol, err_msg=ours)
+
+
+@pytest.mark.parametrize("key", ["demo_mcar10_tight", "cfa_mcar10_tight"])
+@pytest.mark.parametrize("missing", ["ml", "fiml"])
+def test_twolevel_fiml_matches_lavaan(ref, mcar, key, missing):
+    r = ref[key]
+    fit = ss.sem(r["model"], mcar, cluster="cluster", missing=missing)
+    assert fit.options.missing == "fiml"
+    check(fit, r)
+
+
+def test_twolevel_fiml_free_x_with_missing_covariates(ref):
+    # fixed.x = FALSE with missing x1-x3 and cluster-wise missing w1, w2: the covariates'
+    # means, variances and covariances are free at their level (41 rows as lavaan's), and
+    # the baseline keeps the covariances among them free
+    wx = pd.read_csv(ML / "demo_twolevel_mcar10_wx.csv")
+    assert wx[["x1", "w1"]].isna().any().all()
+    r = ref["demo_mcar10_wx_free_x_tight"]
+    fit = ss.sem(r["model"], wx, cluster="cluster", missing="ml", fixed_x=False)
+    assert fit.nobs == r["fit_measures"]["ntotal"]
+    assert len(fit.estimates()) == len(r["estimates"]) == 41
+    check(fit, r)
+    est = fit.estimates().set_index(["lhs", "op", "rhs", "level"])
+    assert est.loc[("w1", "~~", "w2", 2), "se"] > 0
+    assert est.loc[("x1", "~~", "x3", 1), "se"] > 0
+    # lavaan at its default h1 tolerance (nlminb, rel.tol 1e-7): within its own precision,
+    # as test_twolevel_fiml_default_lavaan_within_its_h1_precision
+    r0 = ref["demo_mcar10_wx_free_x"]
+    assert_allclose(fit.fit_measures()["chisq"], r0["fit_measures"]["chisq"], atol=5e-3)
+    pe = pd.DataFrame(r0["estimates"])
+    merged = fit.estimates().merge(pe, on=["lhs", "op", "rhs", "level"], suffixes=("", "_r"))
+    free = merged["se_r"] > 0
+    assert_allclose(merged.loc[free, "est"], merged.loc[free, "est_r"], atol=2e-4)
 
 
 def test_twolevel_fiml_default_lavaan_within_its_h1_precision(ref, mcar):

@@ -37,6 +37,10 @@ class ItemICC:
         ``n / n_clusters``.
     loglik : float
         Log-likelihood of the saturated two-level model.
+    boundary : bool
+        Whether ``between_cov`` is singular at the ML estimate (the maximum lies on the
+        bound of a positive-semidefinite Sigma_B, common with few clusters; a
+        :class:`~synergy_stats.errors.ClusterWarning` says so).
     """
 
     icc: pd.Series
@@ -47,6 +51,7 @@ class ItemICC:
     n_clusters: int
     mean_cluster_size: float
     loglik: float
+    boundary: bool = False
 
     def table(self) -> pd.DataFrame:
         """One row per item: ``icc var_within var_between design_effect``.
@@ -157,4 +162,5 @@ def item_icc(
         n_clusters=tl.n_clusters,
         mean_cluster_size=tl.n / tl.n_clusters,
         loglik=h1.loglik,
+        boundary=h1.boundary,
     )

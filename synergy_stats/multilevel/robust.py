@@ -23,7 +23,6 @@ import pandas as pd
 
 from synergy_stats.errors import EstimationError
 from synergy_stats.multilevel.cluster import ClusterInfo
-from synergy_stats.structural import fit as fitidx
 from synergy_stats.structural.estimate import Objective
 from synergy_stats.structural.inference import (
     _h1_expected_info,
@@ -88,10 +87,15 @@ def cluster_yuan_bentler_trace(
     total = 0.0
     scores0 = casewise_scores(objective, theta)
     for g, gd in enumerate(objective.groups):
-        s1 = _sum_by_cluster(_h1_scores(gd, ms), codes[g])
-        B1 = s1.T @ s1 / gd.n
-        A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
-        trace_h1 = float(np.sum(B1 * np.linalg.inv(A1).T))
+        # the saturated model's part depends on the data only: shared by the model and its
+        # baseline (same group data, same clusters)
+        key = ("cluster_trace_h1", ms, codes[g].tobytes())
+        if key not in gd.cache:
+            s1 = _sum_by_cluster(_h1_scores(gd, ms), codes[g])
+            B1 = s1.T @ s1 / gd.n
+            A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
+            gd.cache[key] = float(np.trace(np.linalg.solve(A1, B1)))
+        trace_h1 = float(gd.cache[key])
         s0 = _sum_by_cluster(scores0[g], codes[g])
         B0 = s0.T @ s0 / gd.n
         trace_h0 = gd.n / objective.ntotal * float(np.sum(B0 * e_inv.T))
@@ -196,6 +200,14 @@ class ClusterRobustResult(SEMResult):
             raise EstimationError("internal: a cluster-robust fit without its cluster column")
         return ClusterRobustResult.wrap(_fit_baseline(self), info, self.cluster_codes)
 
+    def _fiml_corrected(self) -> dict[str, float]:
+        """FIML-corrected robust indices with the saturated model's cluster-summed scores."""
+        meat = []
+        for g, gd in enumerate(self._groups):
+            s = _sum_by_cluster(_h1_scores(gd, True), self.cluster_codes[g])
+            meat.append(s.T @ s / gd.n)
+        return fiml_corrected(self, h1_meat=meat)
+
     def fit_measures(self) -> pd.Series:
         """Fit measures as :meth:`SEMResult.fit_measures`, plus ``n_clusters``.
 
@@ -203,17 +215,5 @@ class ClusterRobustResult(SEMResult):
         cluster-summed scores of the saturated model, as lavaan.
         """
         out = super().fit_measures()
-        if self._objective.fiml and "cfi_robust" in out:
-            meat = []
-            for g, gd in enumerate(self._groups):
-                s = _sum_by_cluster(_h1_scores(gd, True), self.cluster_codes[g])
-                meat.append(s.T @ s / gd.n)
-            fc = fiml_corrected(self, h1_meat=meat)
-            x3, d3, c3 = fc["XX3"], fc["df3"], fc["c3"]
-            x0, d0, c30 = fc["XX3_null"], fc["df3_null"], fc["c3_null"]
-            n, G = self._objective.ntotal, self.n_groups
-            out["cfi_robust"] = fitidx.cfi(x3, d3, x0, d0, c3, c30)
-            out["tli_robust"] = fitidx.tli(x3, d3, x0, d0, c3, c30)
-            out["rmsea_robust"] = fitidx.rmsea(x3, d3, n, G, c_hat=c3)
         out["n_clusters"] = float(self.n_clusters)
         return out

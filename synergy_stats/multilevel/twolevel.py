@@ -541,6 +541,28 @@ def _level_groups(
     ]
 
 
+def _singular_cluster_size(
+    objective: TwoLevelObjective, theta: np.ndarray
+) -> tuple[int, int] | None:
+    """``(size, clusters of that size)`` whose implied covariance is (nearly) singular at theta.
+
+    The two-level likelihood is unbounded when ``Sigma_B`` may turn indefinite: the implied
+    covariance ``Sigma_B + Sigma_W / s`` of a size class with few clusters can become singular
+    in a direction their mean deviations do not use, and ``-2 logL`` then falls without
+    bound. An optimiser that stalls next to such a point has no maximum to find.
+    """
+    W, B, _ = objective.moments(theta)
+    p = objective._p
+    d = objective.data
+    for k, s in enumerate(d.sizes):
+        V = B.copy()
+        V[:p, :p] += W / s
+        ev = np.linalg.eigvalsh((V + V.T) / 2)
+        if ev[0] <= 1e-10 * max(float(ev[-1]), 1e-300):
+            return int(s), int(d.size_count[k])
+    return None
+
+
 def _optimise(objective: TwoLevelObjective, starts: list[np.ndarray]) -> Any:
     attempts = []
     for st in starts:
@@ -548,6 +570,15 @@ def _optimise(objective: TwoLevelObjective, starts: list[np.ndarray]) -> Any:
         attempts.append(res)
         if res.converged:
             return res
+        bad = _singular_cluster_size(objective, res.theta) if np.isfinite(res.fmin) else None
+        if bad is not None:
+            raise ConvergenceError(
+                "the two-level likelihood appears unbounded: the between-level covariance "
+                f"matrix turns indefinite and the implied covariance of the {bad[1]} "
+                f"cluster(s) of size {bad[0]} becomes singular, where the likelihood grows "
+                f"without bound ({objective.data.n_clusters} clusters). Fewer between-level "
+                "parameters, or more clusters, are needed"
+            )
     best = min(attempts, key=lambda r: r.fmin if np.isfinite(r.fmin) else np.inf)
     if np.isfinite(best.fmin):
         sol = optimize.minimize(
@@ -570,7 +601,11 @@ def _optimise(objective: TwoLevelObjective, starts: list[np.ndarray]) -> Any:
 
 @dataclass(frozen=True)
 class Saturated:
-    """The unrestricted two-level (h1) model: ``lavInspect(fit, "h1")``."""
+    """The unrestricted two-level (h1) model: ``lavInspect(fit, "h1")``.
+
+    ``boundary`` is True when ``between_cov`` is singular at the ML estimate (complete
+    data; the maximum over positive-semidefinite Sigma_B lies on its bound).
+    """
 
     layout: _Layout
     within_cov: np.ndarray
@@ -578,6 +613,7 @@ class Saturated:
     mean: np.ndarray  # over (y, z)
     loglik: float
     npar: int
+    boundary: bool = False
 
     def icc(self) -> pd.Series:
         """Item ICCs: ``diag(Sigma_B) / (diag(Sigma_B) + diag(Sigma_W))`` of level-1 variables."""
@@ -669,10 +705,13 @@ def _imputed(data: TwoLevelMissingData) -> TwoLevelData:
 def saturated(lay: _Layout, data: TwoLevelData | TwoLevelMissingData) -> Saturated:
     """Fit the unrestricted two-level model (free Sigma_W, Sigma_B over level-2 variables).
 
-    EM (:func:`_em_saturated`) to get close, then Fisher scoring to the ML optimum. With
-    missing values (:class:`TwoLevelMissingData`) the EM runs on the data filled in with
-    cluster means, and the ML fit maximises the FIML likelihood (lavaan's h1 under
-    ``missing = "ml"``, which it reaches by an EM of its own).
+    Complete data: Newton's method on ``Sigma_B = L L'`` with the exact Hessian
+    (:func:`synergy_stats.multilevel.twolevel_h1.fit_h1`), the ML estimate over
+    positive-semidefinite ``Sigma_B`` (as lavaan's EM, run to convergence). A maximum on the
+    boundary (singular ``Sigma_B``, common with few clusters) is reported with a
+    :class:`ClusterWarning`. With missing values (:class:`TwoLevelMissingData`) an EM on the
+    data filled in with cluster means gives the start, and Fisher scoring maximises the FIML
+    likelihood (lavaan's h1 under ``missing = "ml"``, which it reaches by nlminb).
     """
     spec = _saturated_spec(lay)
     pt = _level_partable(
@@ -681,16 +720,32 @@ def saturated(lay: _Layout, data: TwoLevelData | TwoLevelMissingData) -> Saturat
     N, J = data.n, data.n_clusters
     yz_names = list(lay.within) + list(lay.between_only)
     w_only = np.array([yz_names.index(v) for v in lay.within_only], dtype=int)
-    missing = isinstance(data, TwoLevelMissingData)
-    em_data = _imputed(data) if isinstance(data, TwoLevelMissingData) else data
-    W0, B0, mu0 = _em_saturated(em_data, w_only)
+    if isinstance(data, TwoLevelData):
+        from synergy_stats.multilevel.twolevel_h1 import fit_h1
+
+        sol = fit_h1(data, w_only)
+        if not sol.converged:
+            raise ConvergenceError(
+                f"the unrestricted two-level model did not converge in {sol.iterations} "
+                f"Newton steps ({J} clusters, {len(lay.between)} between-level variables)"
+            )
+        if sol.boundary:
+            warnings.warn(
+                f"the unrestricted between-level covariance matrix of {list(lay.between)} is "
+                f"singular at its ML estimate (smallest eigenvalue {sol.min_eigenvalue:.3g}) "
+                f"with {J} clusters: the maximum is on the boundary (Sigma_B positive "
+                "semidefinite), so ICCs of 0 or between-level correlations of +-1 are "
+                "estimates at that bound, and the between level is only weakly informed",
+                ClusterWarning,
+                stacklevel=4,
+            )
+        return Saturated(
+            lay, sol.within_cov, sol.between_cov, sol.mean, sol.loglik, pt.npar, sol.boundary
+        )
+    W0, B0, mu0 = _em_saturated(_imputed(data), w_only)
     groups = _level_groups(lay, W0, B0, mu0, N, J)
     model = RamModel(pt, groups)
-    obj: TwoLevelObjective
-    if isinstance(data, TwoLevelMissingData):
-        obj = TwoLevelMissingObjective(model, data, groups)
-    else:
-        obj = TwoLevelObjective(model, data, groups)
+    obj = TwoLevelMissingObjective(model, data, groups)
     pos = {v: i for i, v in enumerate(lay.names)}
     start = np.zeros(pt.npar)
     for r in range(len(pt)):
@@ -700,25 +755,7 @@ def saturated(lay: _Layout, data: TwoLevelData | TwoLevelMissingData) -> Saturat
         g = groups[int(pt.group[r]) - 1]
         i = pos[pt.lhs[r]]
         start[f - 1] = g.mean[i] if pt.op[r] == "~1" else g.cov[i, pos[pt.rhs[r]]]
-    try:
-        res = _optimise(obj, [start])
-    except ConvergenceError:
-        if missing or not isinstance(data, TwoLevelData):
-            raise
-        # the ML estimate is on the boundary (a singular Sigma_B): keep the EM solution
-        W, B, mu = _em_saturated(data, w_only, max_iter=20000, tol=1e-12)
-        ev = float(np.linalg.eigvalsh(B[np.ix_(np.diag(B) > 0, np.diag(B) > 0)]).min())
-        warnings.warn(
-            f"the unrestricted between-level covariance matrix is (near) singular at its ML "
-            f"estimate (smallest eigenvalue {ev:.3g}) with {J} clusters for "
-            f"{len(lay.between)} between-level variables; the h1 model (chi-square, ICCs) is "
-            "the EM solution",
-            ClusterWarning,
-            stacklevel=4,
-        )
-        out = obj._parts(W, B, mu, grad=False)
-        ll = -0.5 * N * float(out[0]) if out is not None else float("nan")
-        return Saturated(lay, W, B, mu, ll, pt.npar)
+    res = _optimise(obj, [start])
     W, B, mu = obj.moments(res.theta)
     return Saturated(lay, W, B, mu, obj.loglik(res.theta), pt.npar)
 
@@ -1191,6 +1228,21 @@ def _fit(
     return res
 
 
+def _covariates(lay: _Layout, level: int) -> list[str]:
+    """Observed exogenous covariates of one level (lavaan's ov.x): regressors only."""
+    sts = [t for t in lay.spec.statements if t.level == level]
+    lhs = {t.lhs for t in sts if t.op == "~"}
+    ind = {t.rhs for t in sts if t.op == "=~"}
+    latent = {t.lhs for t in sts if t.op == "=~"}
+    names = set(lay.within if level == 1 else lay.between)
+    out = [t.rhs for t in sts if t.op == "~"]
+    return [
+        v
+        for v in dict.fromkeys(out)
+        if v in names and v not in lhs and v not in ind and v not in latent
+    ]
+
+
 def _fit_baseline(
     result: TwoLevelResult,
     lay: _Layout,
@@ -1210,6 +1262,13 @@ def _fit_baseline(
         for v in names
         if (level, v) not in exo_at
     ]
+    if not result.options.fixed_x:
+        # free covariates (fixed.x = FALSE): lavaan's baseline keeps their covariances free
+        for level in (1, 2):
+            xs = _covariates(lay, level)
+            st += [
+                Statement(a, "~~", b, level=level) for i, a in enumerate(xs) for b in xs[i + 1 :]
+            ]
     bspec = ModelSpec(tuple(st))
     b0 = _level_partable(replace(lay, spec=bspec), auto=False, std_lv=False, fixed_x=False)
     keep = [r for r in range(len(b0)) if (int(b0.group[r]), b0.lhs[r]) not in exo_at]

@@ -297,6 +297,9 @@ def build_partable(
         for v in observed
         if v in reg_rhs and v not in reg_lhs and v not in indicators and v not in latent_set
     ]
+    # fixed.x = FALSE: the covariates' (co)variances and means are free parameters (lavaan
+    # still adds the covariances among them)
+    free_x = [] if fixed_x else ov_x
     if not fixed_x:
         ov_x = []
     # lavaan's "ov.y"/"lv.y" for auto.cov.y: dependent variables that predict nothing
@@ -371,6 +374,11 @@ def build_partable(
                     continue
                 # std_lv: every latent (residual) variance is fixed to 1, as lavaan
                 add(v, "~~", v, g, fixed=1.0 if std_lv else None)
+            # free exogenous covariates (fixed_x=False): their covariances
+            for i, a in enumerate(free_x):
+                for b in free_x[i + 1 :]:
+                    if not has(a, "~~", b):
+                        add(a, "~~", b, g)
             # exogenous latent covariances
             for i, a in enumerate(lv_x):
                 for b in lv_x[i + 1 :]:

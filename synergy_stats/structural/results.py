@@ -547,6 +547,10 @@ class SEMResult:
     def _information_for_test(self) -> np.ndarray:
         return self._information
 
+    def _fiml_corrected(self) -> dict[str, float]:
+        """Ingredients of the FIML-corrected robust indices (a cluster-robust fit overrides)."""
+        return fiml_corrected(self)
+
     @single_threaded
     def information(self, kind: str = "default") -> pd.DataFrame:
         """An information matrix per observation at the estimates (``lavInspect``).
@@ -671,7 +675,7 @@ class SEMResult:
             out.update(_scaled_indices(chisq, df, c, bchisq, bdf, c0, n, G))
             if self._objective.fiml:
                 # FIML-corrected robust indices (Zhang & Savalei 2023), as lavaan
-                fc = fiml_corrected(self)
+                fc = self._fiml_corrected()
                 x3, d3, c3 = fc["XX3"], fc["df3"], fc["c3"]
                 x0, d0, c30 = fc["XX3_null"], fc["df3_null"], fc["c3_null"]
             else:
