@@ -29,6 +29,7 @@ from synergy_stats.structural.inference import (
     _h1_observed_info,
     _h1_scores,
     casewise_scores,
+    h1_keep,
     fiml_corrected,
     invert_information,
     observed_information,
@@ -81,19 +82,26 @@ def cluster_yuan_bentler_trace(
     """``tr(U Gamma)`` of the Yuan-Bentler (Mplus) scaled test with cluster-summed scores.
 
     As :func:`synergy_stats.structural.inference.yuan_bentler_trace`, with every mean outer
-    product of casewise scores replaced by its cluster-summed version.
+    product of casewise scores replaced by its cluster-summed version. The fixed-x
+    covariates' own moments (their means and their covariance block) are not modelled and
+    are left out of the saturated model's part, as lavaan does (:func:`h1_keep`).
     """
     ms = objective.meanstructure
     total = 0.0
     scores0 = casewise_scores(objective, theta)
+    pt = objective.compiled.pt
+    x_idx = [pt.observed.index(v) for v in pt.exogenous_x]
     for g, gd in enumerate(objective.groups):
         # the saturated model's part depends on the data only: shared by the model and its
         # baseline (same group data, same clusters)
-        key = ("cluster_trace_h1", ms, codes[g].tobytes())
+        key = ("cluster_trace_h1", ms, tuple(x_idx), codes[g].tobytes())
         if key not in gd.cache:
-            s1 = _sum_by_cluster(_h1_scores(gd, ms), codes[g])
+            h1_ms = ms or not gd.complete
+            keep = h1_keep(len(pt.observed), x_idx, h1_ms)
+            s1 = _sum_by_cluster(_h1_scores(gd, h1_ms)[:, keep], codes[g])
             B1 = s1.T @ s1 / gd.n
             A1 = _h1_expected_info(gd, ms) if gd.complete else _h1_observed_info(gd)
+            A1 = A1[np.ix_(keep, keep)]
             gd.cache[key] = float(np.trace(np.linalg.solve(A1, B1)))
         trace_h1 = float(gd.cache[key])
         s0 = _sum_by_cluster(scores0[g], codes[g])
