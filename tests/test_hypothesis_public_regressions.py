@@ -293,9 +293,18 @@ def test_rmsea_with_a_python_int_beyond_int64() -> None:
 
 
 def test_item_icc_of_one_item_and_of_an_empty_item(o) -> None:
-    d = o["likert"]  # 12 clusters of 5, complete: the saturated ML fit is per variable
+    d = o["likert"]  # 12 clusters of 5, complete: balanced, so the one-item ML is closed-form
     one = ss.item_icc(d, ["l1"], cluster="g").icc
-    two = ss.item_icc(d, ["l1", "l2"], cluster="g").icc
-    assert float(one["l1"]) == pytest.approx(float(two["l1"]), abs=1e-6)
+    y, means = d["l1"], d.groupby("g")["l1"].transform("mean")
+    n_total, n_clusters = len(d), d["g"].nunique()
+    s_within = float(((y - means) ** 2).sum()) / (n_total - n_clusters)
+    cluster_means = d.groupby("g")["l1"].mean()
+    s_between = float(((cluster_means - y.mean()) ** 2).mean()) - s_within * n_clusters / n_total
+    expected = max(s_between, 0.0) / (max(s_between, 0.0) + s_within)
+    assert float(one["l1"]) == pytest.approx(expected, abs=1e-6)
+    # the pair's between-level matrix is singular at its maximum (a boundary, reported): the
+    # items are then no longer separable, so l1's ICC is not the one-item value
+    with pytest.warns(ss.ClusterWarning, match="singular"):
+        assert ss.item_icc(d, ["l1", "l2"], cluster="g").boundary
     with pytest.raises(DataValidationError, match="no observed value"):
         ss.item_icc(d.assign(l1=np.nan), ["l1", "l2"], cluster="g")
