@@ -105,7 +105,7 @@ def test_every_back_end_gives_the_draws_of_the_seed(kwargs: dict) -> None:
 
 
 def test_forked_workers_share_the_work(tmp_path: Path) -> None:
-    if not par._can_fork():
+    if not par.can_fork():
         pytest.skip("forked workers need Linux and a single-threaded process")
     task = _Where(os.getpid(), tmp_path / "ran")
     out = map_draws(task, 400, seeds=None, n_jobs=2, chunk_size=2, progress=False)
@@ -164,7 +164,7 @@ def test_an_exception_in_a_worker_reaches_the_caller() -> None:
 
 
 def test_a_worker_that_dies_is_an_error_not_missing_rows(tmp_path: Path) -> None:
-    if not par._can_fork():
+    if not par.can_fork():
         pytest.skip("forked workers need Linux and a single-threaded process")
     with pytest.raises(RuntimeError, match="ended before finishing"):
         map_draws(_Dies(os.getpid(), tmp_path / "died"), 50, seeds=None, n_jobs=2, chunk_size=1)

@@ -390,18 +390,15 @@ def _save_pending(k: int) -> tuple[int, list[Path] | SynergyError, bool]:
 def _fork_context() -> Any:
     """A ``fork`` multiprocessing context, or None where forking is not safe or possible.
 
-    Forking copies the figures into the workers without pickling them; it is only safe in
-    a process that runs no other thread (a notebook kernel runs several).
+    Forking copies the figures into the workers without pickling them; whether this
+    process may fork is the resampling pool's rule
+    (:func:`synergy_stats.inference.parallel.can_fork`: Linux, no other thread running).
     """
     import multiprocessing as mp
-    import sys
-    import threading
 
-    if not sys.platform.startswith("linux") or threading.active_count() != 1:
-        return None
-    if "fork" not in mp.get_all_start_methods():  # pragma: no cover - Linux has it
-        return None
-    return mp.get_context("fork")
+    from synergy_stats.inference.parallel import can_fork
+
+    return mp.get_context("fork") if can_fork() else None
 
 
 def save_figures(

@@ -200,8 +200,12 @@ def _dask_chunk(
         return _run_range(task, start, stop, plan)
 
 
-def _can_fork() -> bool:
-    """Whether local workers can be forked from this process (Linux, no other thread)."""
+def can_fork() -> bool:
+    """Whether local workers can be forked from this process (Linux, no other thread).
+
+    The one rule for every pool of the package that forks (the resampling workers, the
+    report's figure writers): forking a process that runs other threads is unsafe.
+    """
     return (
         sys.platform.startswith("linux")
         and "fork" in mp.get_all_start_methods()
@@ -210,7 +214,7 @@ def _can_fork() -> bool:
 
 
 def _mp_context() -> Any:
-    """How to start the pool of local workers when :func:`_can_fork` is False.
+    """How to start the pool of local workers when :func:`can_fork` is False.
 
     ``forkserver`` where available, with numpy, scipy and this package preloaded in the
     server so that workers start fast too (a notebook kernel runs threads, and forking a
@@ -218,7 +222,7 @@ def _mp_context() -> Any:
     single-threaded Linux process, which :func:`map_draws` runs by :func:`_run_forked`.)
     """
     methods = mp.get_all_start_methods()
-    if _can_fork():
+    if can_fork():
         return mp.get_context("fork")
     if "forkserver" in methods:
         ctx = mp.get_context("forkserver")
@@ -441,7 +445,7 @@ def map_draws(
         workers = _dask_worker_count(client)
     else:
         workers = check_n_jobs(n_jobs)
-    forked = client is None and workers > 1 and _can_fork()
+    forked = client is None and workers > 1 and can_fork()
     if chunk_size is None:
         if workers == 1 and client is None:
             size = max(1, math.ceil(n / 50))

@@ -29,8 +29,8 @@ from synergy_stats.structural.inference import (
     _h1_observed_info,
     _h1_scores,
     casewise_scores,
-    h1_keep,
     fiml_corrected,
+    h1_keep,
     invert_information,
     observed_information,
 )

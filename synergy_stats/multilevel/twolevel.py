@@ -577,7 +577,7 @@ def _optimise(objective: TwoLevelObjective, starts: list[np.ndarray]) -> Any:
                 f"matrix turns indefinite and the implied covariance of the {bad[1]} "
                 f"cluster(s) of size {bad[0]} becomes singular, where the likelihood grows "
                 f"without bound ({objective.data.n_clusters} clusters). Fewer between-level "
-                "parameters, or more clusters, are needed"
+                "parameters, or more clusters, are needed."
             )
     best = min(attempts, key=lambda r: r.fmin if np.isfinite(r.fmin) else np.inf)
     if np.isfinite(best.fmin):
