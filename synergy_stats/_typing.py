@@ -162,7 +162,12 @@ def _fits(value: Any, tp: Any) -> bool:
             isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
         )
     if target in (abc.Sequence, abc.Iterable, abc.Collection, list, tuple):
-        return isinstance(value, abc.Iterable) and not isinstance(value, bytes | bytearray)
+        import pandas as pd
+
+        # a DataFrame iterates over its column names: never a sequence of values
+        return isinstance(value, abc.Iterable) and not isinstance(
+            value, bytes | bytearray | pd.DataFrame
+        )
     if target in (abc.Mapping, dict):
         import pandas as pd
 

@@ -245,6 +245,9 @@ def test_digits_and_dpi_ranges(o, tmp_path) -> None:
         ss.plot_invariance(o["ladder"], cfi_cut=10**400)
     with pytest.raises(OptionError, match="dpi=2"):
         ss.save_figure(pc._figure(), tmp_path / "f", formats=["png"], dpi=2)
+    for empty in ("", ".", ".."):  # numpy/pathlib's ValueError before (found by the suite)
+        with pytest.raises(OptionError, match="path="):
+            ss.save_figure(pc._figure(), empty)
 
 
 def test_labels_must_be_a_mapping_and_reliability_numbers(o) -> None:
@@ -308,3 +311,18 @@ def test_item_icc_of_one_item_and_of_an_empty_item(o) -> None:
         assert ss.item_icc(d, ["l1", "l2"], cluster="g").boundary
     with pytest.raises(DataValidationError, match="no observed value"):
         ss.item_icc(d.assign(l1=np.nan), ["l1", "l2"], cluster="g")
+
+
+def test_thorough_profile_findings(o, tmp_path) -> None:
+    """Found by SS_HYPOTHESIS_PROFILE=thorough: raw TypeError/ValueError/OverflowError before."""
+    from synergy_stats.tables.format import fmt_int
+
+    assert fmt_int(float("inf")) == "Inf" and fmt_int(float("-inf")) == "-Inf"
+    assert fmt_int(3.0) == "3"
+    frame = pd.DataFrame({"a": [1]})
+    with pytest.raises(OptionError, match="instrument="):
+        ss.item_table(o["survey"].data, frame)
+    with pytest.raises(OptionError, match="hypotheses="):
+        ss.paths_table(o["med"], hypotheses=frame)
+    with pytest.raises(OptionError, match="methods="):
+        ss.plot_bootstrap(o["boot"], "ind", methods=frame)

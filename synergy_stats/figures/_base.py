@@ -212,6 +212,11 @@ def fmt(x: float, digits: int = 2) -> str:
 
 
 def _formats(path: Path, formats: Sequence[str] | None) -> list[tuple[FigureFormat, Path]]:
+    if not path.name or path.name in (".", ".."):
+        raise OptionError(
+            f"path={str(path)!r} is not accepted; give a file name such as 'figure' or "
+            "'out/figure.png'"
+        )
     suffix = path.suffix.lower().lstrip(".")
     if formats is None:
         wanted: list[str] = [suffix] if suffix in FORMATS else list(FORMATS)

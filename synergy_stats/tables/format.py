@@ -69,7 +69,10 @@ def fmt_int(value: Any, *, missing: str = "") -> str:
     """Format a count (N, number of clusters) as an integer with no separator."""
     if is_missing(value):
         return missing
-    return str(round(float(value)))
+    number = float(value)
+    if math.isinf(number):  # as fmt_num writes it
+        return "Inf" if number > 0 else "-Inf"
+    return str(round(number))
 
 
 def fmt_p(value: Any, digits: int = 3, *, leading_zero: bool = False, missing: str = "") -> str:

@@ -554,6 +554,13 @@ def _hyps(hypotheses: Any, instrument: Any) -> tuple[Any, list[Any]]:
             f"hypotheses={hypotheses!r} is not accepted; give an instrument, a list of its "
             "hypotheses or None"
         )
+    import pandas as pd
+
+    if isinstance(hypotheses, pd.DataFrame | pd.Series):
+        raise OptionError(
+            f"hypotheses=<{type(hypotheses).__name__}> is not accepted; give an instrument, "
+            "a list of its hypotheses or None"
+        )
     out = list(hypotheses or ())
     if any(not hasattr(h, "id") for h in out):
         raise OptionError(

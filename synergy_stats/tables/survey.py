@@ -10,6 +10,7 @@ loading.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -345,7 +346,17 @@ def item_table(
     st = get_style(style)
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(f"data must be a DataFrame of items, got {type(data).__name__}")
-    all_items = list(getattr(instrument, "items", ()) or ())
+    if isinstance(instrument, str | os.PathLike):  # a bundled name or a codebook path
+        from synergy_stats.instrument import load_instrument
+
+        instrument = load_instrument(instrument)
+    items_attr = getattr(instrument, "items", ())
+    if callable(items_attr) or isinstance(items_attr, str):
+        raise OptionError(
+            f"instrument=<{type(instrument).__name__}> is not accepted; give an Instrument "
+            "(ss.load_instrument) or a bundled instrument's name"
+        )
+    all_items = list(items_attr or ())
     if not all_items:
         raise DataValidationError("instrument has no items")
     by_construct: dict[str, list[Any]] = {}
