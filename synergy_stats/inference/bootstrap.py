@@ -41,7 +41,14 @@ from synergy_stats.inference.parallel import (
     seed_plan,
 )
 from synergy_stats.inference.progress import ProgressLike
-from synergy_stats.structural.engine import CompiledModel, GroupMoments, PatternBatch, moments_of
+from synergy_stats.structural.engine import (
+    CompiledModel,
+    GroupMoments,
+    PatternBatch,
+    batches_by_pattern,
+    moments_of,
+    pattern_index,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -258,7 +265,8 @@ def _scoring_step_rows(task: _RefitTask) -> tuple[list[np.ndarray], np.ndarray |
     obj = Objective(None, gds, fiml=True, compiled=task.compiled, partable=task.pt)
     try:
         scores = obj.scores(task.theta0)
-        factor = cho_factor(2.0 * obj.expected_information(task.theta0), lower=True)
+        scoring = 2.0 * obj.expected_information(task.theta0)
+        factor = cho_factor(scoring, lower=True)
     except (np.linalg.LinAlgError, SynergyError, ValueError):
         return None
     rows = [cho_solve(factor, s.T).T for s in scores]
@@ -266,7 +274,7 @@ def _scoring_step_rows(task: _RefitTask) -> tuple[list[np.ndarray], np.ndarray |
     try:
         hess = obj.hessian(task.theta0)
         if np.all(np.isfinite(hess)) and np.linalg.eigvalsh(hess)[0] > 0:
-            offset = hess - 2.0 * obj.expected_information(task.theta0)
+            offset = hess - scoring
     except (np.linalg.LinAlgError, SynergyError, ValueError):
         offset = None
     return rows, offset
@@ -288,52 +296,16 @@ class _Patterns:
     """
 
     def __init__(self, raw: np.ndarray) -> None:
-        miss = np.isnan(raw)
-        keys = np.packbits(miss, axis=1)
-        _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
         self.raw = raw
-        self.miss = miss
-        self.pattern = inverse.ravel()  # pattern of each row, in pattern_batches' order
-        self.n_miss = miss[first].sum(axis=1)
-        self.missing = [np.flatnonzero(miss[k]) for k in first]
-        self.sizes = np.unique(self.n_miss)
+        self.miss = np.isnan(raw)
+        # each row's pattern, in pattern_batches' order
+        self.pattern, self.n_miss, self.missing = pattern_index(self.miss)
 
     def batches(self, idx: np.ndarray) -> list[PatternBatch]:
         """The pattern batches of the sample ``raw[idx]`` (as ``pattern_batches`` gives)."""
-        n = idx.size
-        pat = self.pattern[idx]
-        order = np.argsort(pat, kind="stable")
-        spat = pat[order]
-        counts_all = np.bincount(pat, minlength=self.n_miss.size)
-        sm = self.n_miss[spat]
-        out = []
-        for m in self.sizes:
-            sel = order[sm == m]
-            if sel.size == 0:
-                continue
-            present = np.flatnonzero((counts_all > 0) & (self.n_miss == m))
-            remap = np.full(self.n_miss.size, -1)
-            remap[present] = np.arange(present.size)
-            cp = remap[pat[sel]]
-            counts = counts_all[present]
-            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            missing = np.array([self.missing[k] for k in present], dtype=int).reshape(
-                present.size, int(m)
-            )
-            rows = idx[sel]
-            mk = self.miss[rows]
-            out.append(
-                PatternBatch(
-                    miss=missing,
-                    weight=counts / n,
-                    y=np.where(mk, 0.0, self.raw[rows]),
-                    mask=(~mk).astype(float),
-                    case_pattern=cp,
-                    rows=sel,
-                    starts=starts,
-                )
-            )
-        return out
+        return batches_by_pattern(
+            self.raw[idx], self.miss[idx], self.pattern[idx], self.n_miss, self.missing
+        )
 
 
 @dataclass(frozen=True)

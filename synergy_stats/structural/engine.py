@@ -30,6 +30,7 @@ inverse of a pattern's observed block, embedded with zeros, is a low-rank update
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -114,35 +115,58 @@ class PatternBatch:
 
 def pattern_batches(raw: np.ndarray) -> list[PatternBatch]:
     """Group the rows of ``raw`` (NaN for missing) by missing-data pattern, batched by size."""
-    n = raw.shape[0]
     miss = np.isnan(raw)
+    return batches_by_pattern(raw, miss, *pattern_index(miss))
+
+
+def pattern_index(miss: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Each row's missing-data pattern id, and per pattern its count and its missing columns.
+
+    Ids follow the order of the patterns' missingness keys (what :func:`batches_by_pattern`
+    expects).
+    """
     keys = np.packbits(miss, axis=1)
     _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    n_miss = miss[first].sum(axis=1)
+    return inverse.ravel(), miss[first].sum(axis=1), [np.flatnonzero(miss[k]) for k in first]
+
+
+def batches_by_pattern(
+    raw: np.ndarray,
+    miss: np.ndarray,
+    pattern: np.ndarray,
+    n_miss: np.ndarray,
+    missing: Sequence[np.ndarray],
+) -> list[PatternBatch]:
+    """The pattern batches of ``raw`` when each row's pattern is already known.
+
+    ``pattern`` gives each row's pattern id, ids numbered in the order of the patterns'
+    missingness keys (as ``np.unique`` sorts them; ids without rows are allowed, so a
+    resample can use the ids of its full data); ``n_miss[k]`` and ``missing[k]`` are the
+    number and the indices of the missing variables of pattern ``k``.
+    """
+    n = raw.shape[0]
+    counts_all = np.bincount(pattern, minlength=len(n_miss))
+    order = np.argsort(pattern, kind="stable")
+    size_of = n_miss[pattern[order]]
     out = []
-    order = np.argsort(inverse, kind="stable")
-    for m in np.unique(n_miss):
-        pats = np.flatnonzero(n_miss == m)
-        sel = order[np.isin(inverse[order], pats)]
-        remap = np.full(len(first), -1)
-        remap[pats] = np.arange(len(pats))
-        cp = remap[inverse[sel]]
-        counts = np.bincount(cp, minlength=len(pats))
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        missing = np.array([np.flatnonzero(miss[first[k]]) for k in pats], dtype=int).reshape(
-            len(pats), int(m)
-        )
-        y = np.where(miss[sel], 0.0, raw[sel])
+    for m in np.unique(size_of):
+        present = np.flatnonzero((counts_all > 0) & (n_miss == m))
+        sel = order[size_of == m]
+        remap = np.full(len(n_miss), -1)
+        remap[present] = np.arange(present.size)
+        counts = counts_all[present]
+        mk = miss[sel]
         out.append(
             PatternBatch(
-                miss=missing,
+                miss=np.array([missing[int(k)] for k in present], dtype=np.intp).reshape(
+                    present.size, int(m)
+                ),
                 weight=counts / n,
-                y=y,
-                mask=(~miss[sel]).astype(float),
-                case_pattern=cp,
+                y=np.where(mk, 0.0, raw[sel]),
+                mask=(~mk).astype(float),
+                case_pattern=remap[pattern[sel]],
                 rows=sel,
-                starts=starts,
+                starts=np.concatenate([[0], np.cumsum(counts)[:-1]]),
             )
         )
     return out
