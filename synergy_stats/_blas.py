@@ -22,6 +22,11 @@ def one_blas_thread() -> Any:
     """
     global _CONTROLLER
     if _CONTROLLER is None:
+        # The controller knows the BLAS libraries loaded when it is built: scipy's own
+        # OpenBLAS (scipy.linalg, lapack) loads on first import, after numpy's, so load it
+        # first. (Built before it, the limit missed scipy's library: the report's FIML
+        # bootstrap ran its Cholesky factorisations on two threads per worker, 4x slower.)
+        import scipy.linalg  # noqa: F401
         from threadpoolctl import ThreadpoolController
 
         _CONTROLLER = ThreadpoolController()
