@@ -23,7 +23,6 @@ def _children_cpu() -> float:
 
 
 def main(argv: list[str]) -> int:
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     cpu0, wall0 = time.process_time(), time.perf_counter()
     import synergy_stats.report as rep
     from synergy_stats.cli import main as cli

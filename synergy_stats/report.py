@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -33,6 +33,8 @@ __all__ = [
     "DEFAULT_SEED",
     "REPORT_STEPS",
     "FigureRef",
+    "PendingFigures",
+    "PendingSection",
     "ReportContext",
     "ReportResult",
     "Section",
@@ -138,7 +140,7 @@ class ReportContext:
         path = self.out_dir / name
         if path.parent != self.out_dir or not name or name.startswith("."):
             raise RenderError(f"report file name={name!r} must be a plain file name")
-        if path in self.files:
+        if path in self.files or path in self._taken:
             raise RenderError(f"report file {name!r} was already written by another step")
         return path
 
@@ -204,7 +206,23 @@ class ReportContext:
         by one; with ``drawing_errors`` a figure whose function raised a SynergyError is
         returned as that error and not written).
         """
-        from synergy_stats.figures._base import save_figures
+        return self.start_figures(figures, n_jobs=n_jobs, drawing_errors=drawing_errors).wait()
+
+    def start_figures(
+        self,
+        figures: Sequence[tuple[str, Any, str, str | None]],
+        *,
+        n_jobs: int = 2,
+        drawing_errors: bool = False,
+    ) -> PendingFigures:
+        """Start writing figures as :meth:`save_figures` does, in forked processes.
+
+        The step goes on (or returns a :class:`PendingSection`) while they are written;
+        :meth:`PendingFigures.wait` adds them to :attr:`figures` and :attr:`files` and
+        returns what :meth:`save_figures` would. Their file names are taken at once: a
+        later step cannot write the same name.
+        """
+        from synergy_stats.figures._base import start_figures
 
         stems = [stem for stem, *_ in figures]
         if len(set(stems)) != len(stems):
@@ -212,21 +230,80 @@ class ReportContext:
         targets = [
             [self._target(f"{stem}.{ext}") for ext in ("png", "pdf", "svg")] for stem in stems
         ]
-        written = save_figures(
+        jobs = start_figures(
             [(fig, self.out_dir / stem) for stem, fig, _, _ in figures],
             n_jobs=n_jobs,
             drawing_errors=drawing_errors,
         )
+        taken = [path for files in targets for path in files]
+        self._taken.extend(taken)
+        return PendingFigures(self, list(figures), targets, jobs)
+
+    _taken: list[Path] = field(default_factory=list, repr=False, init=False)
+
+
+class PendingFigures:
+    """Figures of a report step being written in the background (``start_figures``)."""
+
+    def __init__(
+        self,
+        ctx: ReportContext,
+        figures: list[tuple[str, Any, str, str | None]],
+        targets: list[list[Path]],
+        jobs: Any,
+    ) -> None:
+        self._ctx = ctx
+        self._figures = figures
+        self._targets = targets
+        self._jobs = jobs
+        self._refs: list[FigureRef | SynergyError] | None = None
+
+    def wait(self) -> list[FigureRef | SynergyError]:
+        """Wait for the files; per figure its :class:`FigureRef`, or its drawing error."""
+        if self._refs is not None:
+            return self._refs
+        try:
+            written = self._jobs.wait()
+        finally:
+            self._release()
         refs: list[FigureRef | SynergyError] = []
-        for (stem, _, caption, anchor), files, done in zip(figures, targets, written, strict=True):
+        for (stem, _, caption, anchor), files, done in zip(
+            self._figures, self._targets, written, strict=True
+        ):
             if isinstance(done, SynergyError):
                 refs.append(done)
                 continue
-            self.files.extend(files)
+            self._ctx.files.extend(files)
             ref = FigureRef(stem, caption, tuple(t.name for t in files), anchor)
-            self.figures.append(ref)
+            self._ctx.figures.append(ref)
             refs.append(ref)
+        self._refs = refs
         return refs
+
+    def cancel(self) -> None:
+        """Stop the writers (nothing is added to the report)."""
+        if self._refs is None:
+            self._jobs.cancel()
+            self._release()
+            self._refs = []
+
+    def _release(self) -> None:
+        taken = {path for files in self._targets for path in files}
+        self._ctx._taken[:] = [p for p in self._ctx._taken if p not in taken]
+
+
+@dataclass(frozen=True)
+class PendingSection:
+    """A step's section finished after the later steps, while background work completes.
+
+    A step that leaves work to other processes (the figures' writers) returns this instead
+    of a :class:`Section`: :func:`run_report` calls ``finish`` after the last step, in the
+    order of the steps, before it writes the report, and ``cancel`` when the run stops
+    before that. The section keeps the step's place in the report.
+    """
+
+    finish: Callable[[], Section | None]
+    cancel: Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -252,7 +329,7 @@ class Section:
     figures: tuple[FigureRef, ...] = ()
 
 
-Step = Callable[[ReportContext], Section | None]
+Step = Callable[[ReportContext], Section | PendingSection | None]
 
 #: The steps of the main job, in order, as ``"module:function"``. A feature that adds
 #: output to ``synergy-stats report`` appends its step here.
@@ -264,12 +341,13 @@ REPORT_STEPS: list[str] = [
     "synergy_stats.report_method_bias:method_bias_step",
     "synergy_stats.report_analysis:sem_step",
     "synergy_stats.report_analysis:indirect_step",
+    "synergy_stats.report_analysis:panel_step",
+    # the figures' writers run in the background while the steps after it do
+    "synergy_stats.report_figures:figures_step",
     "synergy_stats.report_nesting:nesting_step",
     "synergy_stats.report_ordinal:ordinal_step",
-    "synergy_stats.report_analysis:panel_step",
     "synergy_stats.report_analysis:tables_step",
     "synergy_stats.report_power:power_step",
-    "synergy_stats.report_figures:figures_step",
     "synergy_stats.report_methods:methods_step",
 ]
 
@@ -433,37 +511,74 @@ def run_report(
     out = Path(out_dir)
     _prepare(out, overwrite)
     ctx = ReportContext(survey=survey, out_dir=out, lang=lang, seed=seed)
-    named: list[tuple[str, Section]] = []
+    named: list[tuple[str, Section | PendingSection]] = []
+    slots: list[int] = []  # the record of each named section's step
     failed: list[tuple[str, str]] = []
     records: list[StepRecord] = []
     started = datetime.now(UTC)
-    with make_progress(progress, len(resolved), "report") as bar:
-        for name, func in resolved:
-            bar.set_label(name.removesuffix("_step"))
-            step_start = datetime.now(UTC)
+
+    def failure(name: str, exc: SynergyError) -> Section:
+        failed.append((name, str(exc)))
+        return Section(
+            title=name.removesuffix("_step").replace("_", " ").capitalize(),
+            body=f"**This step failed** ({type(exc).__name__}):\n\n```\n{exc}\n```",
+        )
+
+    try:
+        with make_progress(progress, len(resolved), "report") as bar:
+            for name, func in resolved:
+                bar.set_label(name.removesuffix("_step"))
+                step_start = datetime.now(UTC)
+                t0 = time.perf_counter()
+                status = "ok"
+                section: Section | PendingSection | None
+                try:
+                    section = func(ctx)
+                except SynergyError as exc:
+                    status = f"failed: {type(exc).__name__}"
+                    section = failure(name, exc)
+                records.append(
+                    StepRecord(
+                        name,
+                        step_start.isoformat(timespec="seconds"),
+                        time.perf_counter() - t0,
+                        status,
+                    )
+                )
+                if section is not None:
+                    named.append((name, section))
+                    slots.append(len(records) - 1)
+                bar.update()
+        # sections whose work went on in other processes while the later steps ran
+        finished: list[tuple[str, Section]] = []
+        for k, (name, section) in enumerate(named):
+            if isinstance(section, Section):
+                finished.append((name, section))
+                continue
             t0 = time.perf_counter()
-            status = "ok"
+            failed_as: str | None = None
+            named[k] = (name, Section(name, ""))  # finished (or failed): nothing to cancel
             try:
-                section = func(ctx)
+                done = section.finish()
             except SynergyError as exc:
-                failed.append((name, str(exc)))
-                status = f"failed: {type(exc).__name__}"
-                section = Section(
-                    title=name.removesuffix("_step").replace("_", " ").capitalize(),
-                    body=f"**This step failed** ({type(exc).__name__}):\n\n```\n{exc}\n```",
-                )
-            records.append(
-                StepRecord(
-                    name, step_start.isoformat(timespec="seconds"), time.perf_counter() - t0, status
-                )
+                failed_as = f"failed: {type(exc).__name__}"
+                done = failure(name, exc)
+            r = slots[k]
+            records[r] = replace(
+                records[r],
+                seconds=records[r].seconds + time.perf_counter() - t0,
+                status=failed_as or records[r].status,
             )
-            if section is not None:
-                named.append((name, section))
-            bar.update()
+            if done is not None:
+                finished.append((name, done))
+    finally:
+        for _, section in named:
+            if isinstance(section, PendingSection):
+                section.cancel()
     from synergy_stats.report_manifest import build_manifest, manifest_section
 
     manifest = build_manifest(ctx, records, started, command)
-    sections = [sec for _, sec in named]
+    sections = [sec for _, sec in finished]
     text = _render(ctx, [*sections, manifest_section(manifest)], title)
     try:
         path = ctx.write_text("report.md", text)
@@ -473,7 +588,7 @@ def run_report(
     from synergy_stats.report_html import render_html
 
     page = render_html(
-        ctx, named, title or "Survey report", _facts(ctx), manifest=manifest, lang=lang
+        ctx, finished, title or "Survey report", _facts(ctx), manifest=manifest, lang=lang
     )
     try:
         html_path = ctx.write_text("report.html", page)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from synergy_stats.errors import SynergyError
-from synergy_stats.report import ReportContext, Section
+from synergy_stats.report import PendingFigures, PendingSection, ReportContext, Section
 
 __all__ = ["FIGURE_JOBS", "PA_ITERATIONS", "figures_step"]
 
@@ -56,7 +56,7 @@ _CAPTIONS: dict[str, dict[str, str]] = {
 }
 
 
-def figures_step(ctx: ReportContext) -> Section:
+def figures_step(ctx: ReportContext) -> PendingSection:
     """Draw the figures of the earlier results: path diagrams, item bars, diagnostics.
 
     Writes ``<figure>.png``, ``.pdf`` and ``.svg`` for each (``path_diagram``,
@@ -70,7 +70,6 @@ def figures_step(ctx: ReportContext) -> Section:
     text = _CAPTIONS[ctx.lang]
     inst = ctx.instrument
     res = ctx.results
-    problems: list[str] = []
     made: list[tuple[str, Callable[[], Any], str, str | None]] = []
 
     def draw(stem: str, make: Callable[[], Any], caption: str, anchor: str | None) -> None:
@@ -153,12 +152,24 @@ def figures_step(ctx: ReportContext) -> Section:
     if scores is not None:
         _coefficients(ctx, scores, draw, text, _first_wave(ctx))
     # the figures are drawn and written (300 dpi PNG, PDF with embedded fonts, SVG) by two
-    # processes; a figure that cannot be drawn is named under the list
-    for (stem, *_), ref in zip(
-        made, ctx.save_figures(made, n_jobs=FIGURE_JOBS, drawing_errors=True), strict=True
-    ):
-        if isinstance(ref, SynergyError):
-            problems.append(text["failed"].format(name=stem, error=ref))
+    # processes while the later steps run; the section is finished once they are done (a
+    # figure that cannot be drawn is named under the list)
+    pending = ctx.start_figures(made, n_jobs=FIGURE_JOBS, drawing_errors=True)
+    return PendingSection(
+        finish=functools.partial(_section, ctx, pending, [stem for stem, *_ in made], text),
+        cancel=pending.cancel,
+    )
+
+
+def _section(
+    ctx: ReportContext, pending: PendingFigures, stems: list[str], text: dict[str, str]
+) -> Section:
+    """The figures' section, once their writers are done."""
+    problems = [
+        text["failed"].format(name=stem, error=ref)
+        for stem, ref in zip(stems, pending.wait(), strict=True)
+        if isinstance(ref, SynergyError)
+    ]
     lines = []
     for k, f in enumerate(ctx.figures, start=1):
         lines.append(f"{k}. {f.caption} ![{f.stem}]({f.stem}.png)")

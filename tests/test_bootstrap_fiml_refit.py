@@ -48,7 +48,10 @@ def test_resample_batches_equal_those_sorted_from_scratch(fiml_fit) -> None:
 
 
 def test_secant_refit_reaches_the_plain_scoring_optimum(fiml_fit) -> None:
+    # RESAMPLE_GRAD_TOL puts a refit within about 1e-5 sqrt(N/2) standard errors of the
+    # optimum: checked in units of the fit's standard errors (1e-3 SE, 20x the bound)
     task = _RefitTask(fiml_fit, [fiml_fit.group_data[0].raw], mode="bootstrap", measures=False)
+    se = np.sqrt(np.diag(fiml_fit.vcov_matrix))
     plan = seed_plan(8)
     for i in range(5):
         x = task._samples(i, plan.rng(i))[0]
@@ -60,11 +63,11 @@ def test_secant_refit_reaches_the_plain_scoring_optimum(fiml_fit) -> None:
         exact = minimise(objective(), task.theta0, grad_tol=1e-11)
         fast = minimise(objective(), task.theta0, grad_tol=RESAMPLE_GRAD_TOL, memory=3)
         assert exact.converged and fast.converged
-        assert_allclose(fast.theta, exact.theta, atol=1e-5)
+        assert np.max(np.abs(fast.theta - exact.theta) / se) < 1e-3
         # and the task's own refit (precomputed batches, secant steps) gives the same
         vals, code = task.run(i, plan.rng(i))
         assert code == 0
-        assert_allclose(vals[: fast.theta.size], exact.theta, atol=1e-5)
+        assert np.max(np.abs(vals[: fast.theta.size] - exact.theta) / se) < 1e-3
 
 
 def test_first_step_is_the_scoring_step_of_the_sample(fiml_fit) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from synergy_stats.errors import DataValidationError, OptionError, RenderError
 from synergy_stats.intake import read_survey
 from synergy_stats.report import (
     REPORT_STEPS,
+    PendingSection,
     ReportContext,
     Section,
     report_steps,
@@ -241,3 +243,69 @@ def test_custom_steps_and_failures(survey, tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(RenderError, match="not a folder"):
         run_report(survey, tmp_path / "file")
+
+
+def test_pending_sections_finish_after_the_later_steps_in_their_place(survey, tmp_path):
+    order: list[str] = []
+
+    def pending(ctx: ReportContext) -> PendingSection:
+        order.append("start")
+
+        def finish() -> Section:
+            order.append("finish")
+            return Section("Pending", "done later")
+
+        return PendingSection(finish=finish, cancel=lambda: order.append("cancel"))
+
+    def later(ctx: ReportContext) -> Section:
+        order.append("later")
+        return Section("Later", "b")
+
+    def failing(ctx: ReportContext) -> PendingSection:
+        def finish() -> Section:
+            raise RenderError("the writer died")
+
+        return PendingSection(finish=finish, cancel=lambda: order.append("cancel failing"))
+
+    result = run_report(survey, tmp_path / "r", steps=[pending, later, failing])
+    assert order == ["start", "later", "finish"]  # finished ones are not cancelled
+    assert [s.title for s in result.sections] == ["Pending", "Later", "Failing"]
+    assert result.failed == (("failing", "the writer died"),)
+    steps = json.loads((tmp_path / "r" / "manifest.json").read_text("utf-8"))["steps"]
+    assert [s["status"] for s in steps] == ["ok", "ok", "failed: RenderError"]
+
+    def crash(ctx: ReportContext) -> None:
+        raise RuntimeError("a bug")
+
+    order.clear()
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_report(survey, tmp_path / "r2", steps=[pending, crash])
+    assert order == ["start", "cancel"]  # background work stopped, not left running
+
+
+def test_background_figures_are_listed_and_their_names_taken(survey, tmp_path):
+    from matplotlib.figure import Figure
+
+    def draw() -> Figure:
+        fig = Figure(figsize=(2, 2))
+        fig.add_subplot().plot([0, 1], [1, 0])
+        return fig
+
+    def figures(ctx: ReportContext) -> PendingSection:
+        pending = ctx.start_figures([("a", draw, "A", None), ("b", draw, "B", None)])
+
+        def finish() -> Section:
+            refs = pending.wait()
+            return Section("Figures", "", tuple(n for r in refs for n in r.files))
+
+        return PendingSection(finish=finish, cancel=pending.cancel)
+
+    def clash(ctx: ReportContext) -> None:
+        ctx.write_text("b.svg", "not a figure")
+
+    result = run_report(survey, tmp_path / "r", steps=[figures, clash])
+    assert result.failed[0][0] == "clash" and "already written" in result.failed[0][1]
+    names = {p.name for p in result.files}
+    assert {f"{s}.{e}" for s in "ab" for e in ("png", "pdf", "svg")} <= names
+    assert (tmp_path / "r" / "b.svg").read_text("utf-8").startswith("<?xml")
+    assert result.sections[0].files == ("a.png", "a.pdf", "a.svg", "b.png", "b.pdf", "b.svg")

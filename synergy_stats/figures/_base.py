@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "FONT_ENV",
+    "FigureJobs",
     "Lang",
     "cjk_font",
     "figure_context",
@@ -34,6 +35,7 @@ __all__ = [
     "save_figures",
     "set_cjk_font",
     "stars",
+    "start_figures",
 ]
 
 Lang = Literal["en", "zh"]
@@ -406,6 +408,151 @@ def _fork_context() -> Any:
     return mp.get_context("fork") if can_fork() else None
 
 
+class FigureJobs:
+    """Figures being drawn and written by forked processes: :meth:`wait` for their files.
+
+    Made by :func:`start_figures`. Where nothing was forked (no ``fork``, a single figure
+    or ``n_jobs=1``) the work is already done when the object is made.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        procs: list[Any] | None = None,
+        pipes: list[Any] | None = None,
+        results: list[tuple[list[Path] | SynergyError, bool]] | None = None,
+        drawing_errors: bool = False,
+    ) -> None:
+        self._count = count
+        self._procs = procs or []
+        self._pipes = pipes or []
+        self._results = results
+        self._drawing_errors = drawing_errors
+
+    def wait(self) -> list[list[Path] | SynergyError]:
+        """Wait for the writers; per figure, in the order given, its files or drawing error.
+
+        Raises
+        ------
+        RenderError
+            If a file could not be written, or a writer process failed.
+        """
+        if self._results is None:
+            self._results = self._collect()
+        out: list[list[Path] | SynergyError] = []
+        for written, drawing in self._results:
+            if isinstance(written, SynergyError) and not (drawing and self._drawing_errors):
+                raise written
+            out.append(written)
+        return out
+
+    def cancel(self) -> None:
+        """Stop writers still running (their figures are not reported)."""
+        for proc in self._procs:
+            if proc.is_alive():
+                proc.terminate()
+        self._join()
+
+    def _join(self) -> None:
+        for proc in self._procs:
+            proc.join()
+        for pipe in self._pipes:
+            pipe.close()
+        self._procs, self._pipes = [], []
+
+    def _collect(self) -> list[tuple[list[Path] | SynergyError, bool]]:
+        results: list[tuple[list[Path] | SynergyError, bool] | None] = [None] * self._count
+        failure: str | None = None
+        try:
+            for pipe in self._pipes:
+                try:
+                    done, error = pipe.recv()
+                except EOFError:
+                    failure = failure or "a figure writer process ended without its results"
+                    continue
+                for k, written, drawing in done:
+                    results[k] = (written, drawing)
+                if error is not None:
+                    failure = failure or error
+        finally:
+            self._join()
+        if failure is not None:
+            raise RenderError(f"writing the figures failed: {failure}")
+        missing = [k for k, r in enumerate(results) if r is None]
+        if missing:
+            raise RenderError(f"figures {missing} were not written by the writer processes")
+        return [r for r in results if r is not None]
+
+
+def _writer(claim: Any, pipe: Any) -> None:
+    """Body of a forked figure writer: claim figures until none is left, send the files."""
+    done: list[tuple[int, list[Path] | SynergyError, bool]] = []
+    error: str | None = None
+    try:
+        while True:
+            with claim.get_lock():
+                k = int(claim.value)
+                claim.value = k + 1
+            if k >= len(_PENDING):
+                break
+            done.append(_save_pending(k))
+    except BaseException as exc:  # reported to the parent, which raises
+        import traceback
+
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    try:
+        pipe.send((done, error))
+    finally:
+        pipe.close()
+        os._exit(0)  # no atexit handlers or buffers inherited from the parent
+
+
+def start_figures(
+    items: Sequence[tuple[Figure | Callable[[], Figure], str | os.PathLike[str]]],
+    *,
+    n_jobs: int = 2,
+    drawing_errors: bool = False,
+) -> FigureJobs:
+    """Start drawing and saving figures in forked processes; see :func:`save_figures`.
+
+    The caller goes on while up to ``n_jobs`` writers work; :meth:`FigureJobs.wait` returns
+    what :func:`save_figures` would. No thread is started, so the caller may fork again
+    (the resampling pool) while the writers run.
+    """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
+        raise OptionError(f"n_jobs={n_jobs!r} is not accepted; give a positive integer")
+    pending = [(item, Path(path)) for item, path in items]
+    context = _fork_context() if n_jobs > 1 and len(pending) > 1 else None
+    if context is None:
+        results = [_make_and_save(item, path) for item, path in pending]
+        return FigureJobs(len(pending), results=results, drawing_errors=drawing_errors)
+    import gc
+    import importlib
+
+    # what every writer would otherwise import on its own: the three backends and the
+    # font subsetter of the PDF backend
+    for name in ("backend_agg", "backend_pdf", "backend_svg"):
+        importlib.import_module(f"matplotlib.backends.{name}")
+    _PENDING[:] = pending
+    claim = context.Value("i", 0)
+    procs, pipes = [], []
+    # objects frozen before the fork are never visited by the writers' garbage collector,
+    # so their memory pages stay shared instead of being copied
+    gc.freeze()
+    try:
+        for _ in range(min(n_jobs, len(pending))):
+            receive, send = context.Pipe(duplex=False)
+            proc = context.Process(target=_writer, args=(claim, send), daemon=True)
+            proc.start()
+            send.close()
+            procs.append(proc)
+            pipes.append(receive)
+    finally:
+        gc.unfreeze()
+        _PENDING.clear()  # the writers hold their own copy
+    return FigureJobs(len(pending), procs, pipes, drawing_errors=drawing_errors)
+
+
 def save_figures(
     items: Sequence[tuple[Figure | Callable[[], Figure], str | os.PathLike[str]]],
     *,
@@ -445,39 +592,7 @@ def save_figures(
     OptionError
         For a bad ``n_jobs``.
     """
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise OptionError(f"n_jobs={n_jobs!r} is not accepted; give a positive integer")
-    pending = [(item, Path(path)) for item, path in items]
-    context = _fork_context() if n_jobs > 1 and len(pending) > 1 else None
-    results: list[tuple[list[Path] | SynergyError, bool]]
-    if context is None:
-        results = [_make_and_save(item, path) for item, path in pending]
-    else:
-        import gc
-        import importlib
-
-        # what every worker would otherwise import on its own: the three backends and the
-        # font subsetter of the PDF backend
-        for name in ("backend_agg", "backend_pdf", "backend_svg"):
-            importlib.import_module(f"matplotlib.backends.{name}")
-        _PENDING[:] = pending
-        results = [([], False)] * len(pending)
-        # objects frozen before the fork are never visited by the workers' garbage
-        # collector, so their memory pages stay shared instead of being copied
-        gc.freeze()
-        try:
-            with context.Pool(min(n_jobs, len(pending))) as pool:
-                for k, written, drawing in pool.imap_unordered(_save_pending, range(len(pending))):
-                    results[k] = (written, drawing)
-        finally:
-            gc.unfreeze()
-            _PENDING.clear()
-    out: list[list[Path] | SynergyError] = []
-    for written, drawing in results:
-        if isinstance(written, SynergyError) and not (drawing and drawing_errors):
-            raise written
-        out.append(written)
-    return out
+    return start_figures(items, n_jobs=n_jobs, drawing_errors=drawing_errors).wait()
 
 
 def svg_text(fig: Figure) -> str:

@@ -300,9 +300,6 @@ class OrdinalSEMResult(SEMResult):
         X0 = 0.0
         ks = 0.0
         kbs = 0.0
-        Dr = np.zeros((p * p, nc))
-        Dr[ri * p + rj, np.arange(nc)] = 1.0
-        Dr[rj * p + ri, np.arange(nc)] = 1.0
         blocks_M = []
         for g, s in enumerate(st.stats):
             R = s.cor
@@ -329,7 +326,15 @@ class OrdinalSEMResult(SEMResult):
         Gb = []
         for g, s, si in blocks_M:
             fg = s.n / N
-            Vb.append(fg * 0.5 * Dr.T @ np.kron(si, si) @ Dr)
+            # 1/2 D_r' (si (x) si) D_r without the p^2 x p^2 Kronecker product: the entry of
+            # correlations (i, j) and (k, l) is si_ik si_jl + si_il si_jk
+            Vb.append(
+                fg
+                * (
+                    si[np.ix_(ri, ri)] * si[np.ix_(rj, rj)]
+                    + si[np.ix_(ri, rj)] * si[np.ix_(rj, ri)]
+                )
+            )
             gam = self._gammas[g][-nc:, -nc:] / fg
             Gb.append(gam)
             kbs += float(np.trace(gam))
