@@ -342,3 +342,64 @@ def test_figures_drawn_in_workers_and_drawing_errors(tmp_path, score_fit):
         assert a.read_bytes() == b.read_bytes(), a.suffix
     with pytest.raises(ss.OptionError, match="fr"):
         _base.save_figures(items, n_jobs=2)
+
+
+_FORKED_WRITERS = """
+import json, sys, threading
+from pathlib import Path
+from matplotlib.figure import Figure
+from synergy_stats.errors import RenderError
+from synergy_stats.figures import _base
+
+out = Path(sys.argv[1])
+
+
+def draw(k):
+    fig = Figure(figsize=(2, 2))
+    fig.add_subplot().plot([0, 1], [k, 1 - k])
+    return fig
+
+
+assert threading.active_count() == 1
+jobs = _base.start_figures([(lambda k=k: draw(k), out / f"bg{k}") for k in range(3)], n_jobs=2)
+forked = len(jobs._procs)
+started_threads = threading.active_count() - 1  # the caller may fork again meanwhile
+written = jobs.wait()
+same = all(
+    a.read_bytes() == b.read_bytes()
+    for k, files in enumerate(written)
+    for a, b in zip(files, _base.save_figure(draw(k), out / f"fg{k}"), strict=True)
+)
+blocker = out / "not_a_folder"
+blocker.write_text("x")
+failing = _base.start_figures([(draw(0), out / "ok"), (draw(1), blocker / "f")], n_jobs=2)
+try:
+    failing.wait()
+    error = None
+except RenderError as exc:
+    error = str(exc)
+print(json.dumps({"forked": forked, "threads": started_threads, "same": same,
+                  "names": [[p.name for p in f] for f in written], "error": error}))
+"""
+
+
+def test_background_writers_fork_and_write_the_same_bytes(tmp_path):
+    # pytest runs threads, so the forked writers are checked in a fresh interpreter
+    import json
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("forked writers need Linux")
+    run = subprocess.run(
+        [sys.executable, "-c", _FORKED_WRITERS, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["forked"] == 2 and got["threads"] == 0
+    assert got["same"]
+    assert got["names"][2] == ["bg2.png", "bg2.pdf", "bg2.svg"]
+    assert got["error"] is not None and "cannot write" in got["error"]
