@@ -74,12 +74,24 @@ def test_instruments(capsys):
     assert "synergy-execution" in out and "sfic" in out
 
 
-def test_report_example(tmp_path, capsys):
-    out = tmp_path / "rep"
-    assert main(["report", "--example", "--out", str(out)]) == 0
-    printed = capsys.readouterr()
-    assert "wrote" in printed.out
-    assert "DroppedDataWarning" in printed.err
+@pytest.fixture(scope="module")
+def example_report(tmp_path_factory):
+    """The main job on the bundled example, run in this (threaded, so unforked) process."""
+    import contextlib
+    import io
+
+    out = tmp_path_factory.mktemp("example") / "rep"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["report", "--example", "--out", str(out)])
+    return out, code, stdout.getvalue(), stderr.getvalue()
+
+
+def test_report_example(example_report):
+    out, code, printed_out, printed_err = example_report
+    assert code == 0
+    assert "wrote" in printed_out
+    assert "DroppedDataWarning" in printed_err
     names = {p.name for p in out.iterdir()}
     assert {
         "report.md",
@@ -133,6 +145,24 @@ def test_report_example(tmp_path, capsys):
     assert len(scores) == len(pd.read_csv(out / "missingness_respondents.csv"))
     desc = pd.read_csv(out / "descriptives.csv", encoding="utf-8-sig")
     assert sorted(desc["wave"].unique().tolist()) == [1, 2, 3]
+
+
+def test_report_example_in_a_fresh_process_gives_the_same_files(example_report, tmp_path):
+    # the command as a user runs it: a single-threaded process, so the bootstrap and the
+    # power check fork their workers and the figures are written by background processes
+    # while the later steps run; every table and figure must be the in-process run's
+    inproc = example_report[0]
+    out = tmp_path / "rep"
+    done = _run("-m", "synergy_stats.cli", "report", "--example", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(p.name for p in inproc.iterdir())
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert all(step["status"] == "ok" for step in manifest["steps"])
+    compared = [n for n in names if n.endswith((".csv", ".png", ".svg", ".tex"))]
+    assert len(compared) > 60
+    differ = [n for n in compared if (out / n).read_bytes() != (inproc / n).read_bytes()]
+    assert not differ, differ
 
 
 def test_report_refuses_non_empty_folder(tmp_path, capsys):
