@@ -43,6 +43,7 @@ def main(argv: list[str]) -> int:
                     own[name] = time.process_time() - t
                     workers[name] = _children_cpu() - c
 
+            step.prepare = getattr(fn, "prepare", None)  # type: ignore[attr-defined]
             out.append((name, step))
         return out
 

@@ -7,6 +7,13 @@ and the results of earlier steps), writes its files through the context and retu
 ``"module:function"`` entry to :data:`REPORT_STEPS` (or, at run time, with
 :func:`register_step`); the command line does not change.
 
+Two ways for a step to use the other core while the job goes on: a step may return a
+:class:`PendingSection` (work it started in other processes, finished after the later
+steps; the figures' writers), and a step function may carry a ``prepare(ctx)`` attribute,
+which :func:`run_report` calls before the first step so that work needing only the survey
+starts at once in a forked process (:meth:`ReportContext.start_background`; the power
+step's simulation), its result taken by the step in its place.
+
 The steps shipped here: validation (``problems.csv`` and summaries), scoring
 (``scores.csv`` with ``n_items_<construct>`` columns) and descriptives per wave.
 """
@@ -240,6 +247,29 @@ class ReportContext:
         return PendingFigures(self, list(figures), targets, jobs)
 
     _taken: list[Path] = field(default_factory=list, repr=False, init=False)
+    _background: dict[str, Any] = field(default_factory=dict, repr=False, init=False)
+
+    def start_background(self, key: str, fn: Callable[..., Any], *args: Any) -> None:
+        """Start ``fn(*args)`` in a forked process for a later step (see ``prepare``).
+
+        :func:`synergy_stats.inference.parallel.start_background` (in this process where
+        forking is not safe); :meth:`take_background` with the same ``key`` returns it.
+        """
+        from synergy_stats.inference.parallel import start_background
+
+        if key in self._background:
+            raise RenderError(f"background work {key!r} was already started")
+        self._background[key] = start_background(fn, *args)
+
+    def take_background(self, key: str) -> Any:
+        """The result of the work started as ``key`` (waits for it); None if none was."""
+        job = self._background.pop(key, None)
+        return None if job is None else job.result()
+
+    def _cancel_background(self) -> None:
+        for job in self._background.values():
+            job.cancel()
+        self._background.clear()
 
 
 class PendingFigures:
@@ -525,6 +555,13 @@ def run_report(
         )
 
     try:
+        for _, func in resolved:
+            prepare = getattr(func, "prepare", None)
+            if callable(prepare):
+                try:
+                    prepare(ctx)
+                except SynergyError:
+                    pass  # the step meets the same problem in its place and reports it
         with make_progress(progress, len(resolved), "report") as bar:
             for name, func in resolved:
                 bar.set_label(name.removesuffix("_step"))
@@ -575,6 +612,7 @@ def run_report(
         for _, section in named:
             if isinstance(section, PendingSection):
                 section.cancel()
+        ctx._cancel_background()
     from synergy_stats.report_manifest import build_manifest, manifest_section
 
     manifest = build_manifest(ctx, records, started, command)

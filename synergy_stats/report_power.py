@@ -51,18 +51,9 @@ def _fmt(x: float, digits: int = 2) -> str:
     return f"{x:.{digits}f}"
 
 
-def power_step(ctx: ReportContext) -> Section:
-    """Power of the feedback test at the survey's n, and the n needed for 80%.
-
-    Writes ``power_feedback.csv`` (analytic power over n, and the Monte Carlo check) and
-    ``power_feedback.png`` (the curve).
-    """
-    import numpy as np
-    import pandas as pd
-    from scipy.stats import chi2, ncx2
-
-    from synergy_stats.report import Section
-    from synergy_stats.simulate.riclpm_power import feedback_power_analytic, power_riclpm
+def _plan(ctx: ReportContext) -> tuple[int, int, dict[str, Any]]:
+    """The survey's n and waves and the analytic power over a grid of n."""
+    from synergy_stats.simulate.riclpm_power import feedback_power_analytic
 
     survey = ctx.survey
     data = survey.data
@@ -70,20 +61,47 @@ def power_step(ctx: ReportContext) -> Section:
     waves = int(data[survey.wave].nunique()) if survey.wave is not None else 3
     waves = max(waves, 3)
     grid = sorted({n_obs, *range(200, 2001, 100)})
-    ana = feedback_power_analytic(grid, waves=waves, **DESIGN)
+    return n_obs, waves, feedback_power_analytic(grid, waves=waves, **DESIGN)
+
+
+def _monte_carlo(ns: list[int], waves: int, n_jobs: int) -> Any:
+    from synergy_stats.simulate.riclpm_power import power_riclpm
+
+    return power_riclpm(
+        ns, waves=waves, replications=MC_REPLICATIONS, seed=MC_SEED, n_jobs=n_jobs, **DESIGN
+    )
+
+
+def _prepare(ctx: ReportContext) -> None:
+    """Start the Monte Carlo check at once: it needs only the survey's n and waves."""
+    n_obs, waves, ana = _plan(ctx)
+    ns = sorted({n_obs, int(ana["n_required"])})
+    ctx.start_background("power_monte_carlo", _monte_carlo, ns, waves, 1)
+
+
+def power_step(ctx: ReportContext) -> Section:
+    """Power of the feedback test at the survey's n, and the n needed for 80%.
+
+    Writes ``power_feedback.csv`` (analytic power over n, and the Monte Carlo check) and
+    ``power_feedback.png`` (the curve). The Monte Carlo check starts before the first step
+    (``power_step.prepare``) in a process of its own, while the other steps run; its
+    replications are seeded one by one, so the figures do not depend on where it ran.
+    """
+    import numpy as np
+    import pandas as pd
+    from scipy.stats import chi2, ncx2
+
+    from synergy_stats.report import Section
+
+    n_obs, waves, ana = _plan(ctx)
     table = ana["table"]
     n_req = int(ana["n_required"])
     p_here = float(table.loc[table["n"] == n_obs, "power"].iloc[0])
     crit = float(chi2.isf(0.05, ana["df"]))
     p_req = float(ncx2.sf(crit, ana["df"], n_req * ana["f0"]))
-    mc = power_riclpm(
-        sorted({n_obs, n_req}),
-        waves=waves,
-        replications=MC_REPLICATIONS,
-        seed=MC_SEED,
-        n_jobs=MC_JOBS,
-        **DESIGN,
-    )
+    mc = ctx.take_background("power_monte_carlo")
+    if mc is None:  # not prepared (a custom run)
+        mc = _monte_carlo(sorted({n_obs, n_req}), waves, MC_JOBS)
     mtab = mc.table()
     lrt = mtab[mtab["target"] == "feedback_lrt"].set_index("n")
     lag = mtab[mtab["target"] == "cl_synergy_effect_mechanism"].set_index("n")
@@ -153,6 +171,9 @@ def power_step(ctx: ReportContext) -> Section:
     )
     ctx.results["power"] = {"n": n_obs, "power": p_here, "n_required": n_req, "monte_carlo": mc}
     return Section("Power of the feedback test", body, tuple(files))
+
+
+power_step.prepare = _prepare  # type: ignore[attr-defined]
 
 
 def _curve(ctx: ReportContext, table: Any, lrt: Any, n_obs: int, n_req: int) -> str:

@@ -313,6 +313,30 @@ def test_pending_sections_finish_after_the_later_steps_in_their_place(survey, tm
     assert order == ["start", "cancel"]  # background work stopped, not left running
 
 
+def test_a_steps_prepare_runs_before_the_first_step(survey, tmp_path):
+    order: list[str] = []
+
+    def first(ctx: ReportContext) -> Section:
+        order.append("first")
+        return Section("First", "a")
+
+    def prepared(ctx: ReportContext) -> Section:
+        value = ctx.take_background("square")
+        order.append(f"prepared {value}")
+        return Section("Prepared", str(value))
+
+    def prepare(ctx: ReportContext) -> None:
+        order.append("prepare")
+        ctx.start_background("square", pow, len(ctx.survey.data), 2)
+
+    prepared.prepare = prepare  # type: ignore[attr-defined]
+    result = run_report(survey, tmp_path / "r", steps=[first, prepared])
+    n = len(survey.data)
+    assert order == ["prepare", "first", f"prepared {n * n}"]
+    assert result.sections[1].body == str(n * n)
+    assert ReportContext(survey=survey, out_dir=tmp_path).take_background("none") is None
+
+
 def test_background_figures_are_listed_and_their_names_taken(survey, tmp_path):
     from matplotlib.figure import Figure
 

@@ -168,3 +168,76 @@ def test_a_worker_that_dies_is_an_error_not_missing_rows(tmp_path: Path) -> None
         pytest.skip("forked workers need Linux and a single-threaded process")
     with pytest.raises(RuntimeError, match="ended before finishing"):
         map_draws(_Dies(os.getpid(), tmp_path / "died"), 50, seeds=None, n_jobs=2, chunk_size=1)
+
+
+_BACKGROUND = """
+import json, threading, warnings
+from synergy_stats.errors import OptionError
+from synergy_stats.inference.parallel import start_background
+
+
+def slow_sum(n):
+    warnings.warn("a warning from the background", UserWarning, stacklevel=2)
+    return sum(range(n))
+
+
+def fails():
+    raise OptionError("bad option in the background")
+
+
+assert threading.active_count() == 1
+job = start_background(slow_sum, 10**6)
+forked = job._proc is not None
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    value = job.result()
+try:
+    start_background(fails).result()
+    error = None
+except OptionError as exc:
+    error = str(exc)
+stopped = start_background(sum, range(10**9))
+stopped.cancel()
+try:
+    stopped.result()
+    cancelled = False
+except RuntimeError:
+    cancelled = True
+print(json.dumps({"forked": forked, "value": value, "warnings": [str(w.message) for w in caught],
+                  "error": error, "cancelled": cancelled, "threads": threading.active_count()}))
+"""
+
+
+def test_background_call_forks_and_returns_value_warnings_and_errors():
+    # pytest runs threads, so the forked call is checked in a fresh interpreter
+    import json
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("forking needs Linux")
+    run = subprocess.run(
+        [sys.executable, "-c", _BACKGROUND], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout.strip().splitlines()[-1])
+    assert got["forked"] and got["value"] == sum(range(10**6))
+    assert got["warnings"] == ["a warning from the background"]  # nothing reported is lost
+    assert got["error"] == "bad option in the background"
+    assert got["cancelled"] and got["threads"] == 1
+
+
+def test_background_call_runs_inline_where_forking_is_unsafe(monkeypatch):
+    import warnings
+
+    from synergy_stats.inference import parallel
+
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+
+    def noisy(x):
+        warnings.warn("inline warning", UserWarning, stacklevel=2)
+        return x * 2
+
+    job = parallel.start_background(noisy, 21)
+    with pytest.warns(UserWarning, match="inline warning"):
+        assert job.result() == 42

@@ -44,12 +44,14 @@ from synergy_stats.errors import OptionError
 from synergy_stats.inference.progress import ProgressLike, make_progress
 
 __all__ = [
+    "Background",
     "DrawOutput",
     "DrawTask",
     "SeedPlan",
     "check_n_jobs",
     "map_draws",
     "seed_plan",
+    "start_background",
 ]
 
 
@@ -211,6 +213,106 @@ def can_fork() -> bool:
         and "fork" in mp.get_all_start_methods()
         and threading.active_count() == 1
     )
+
+
+class Background:
+    """A call running in a forked process (:func:`start_background`): :meth:`result` waits.
+
+    Warnings the call raised are raised again in this process by :meth:`result`, so that
+    nothing the call reported is lost.
+    """
+
+    def __init__(self, proc: Any = None, pipe: Any = None, done: tuple[Any, ...] | None = None):
+        self._proc = proc
+        self._pipe = pipe
+        self._done = done
+
+    def result(self) -> Any:
+        """The call's return value; its exception is raised here."""
+        import warnings
+
+        if self._done is None:
+            try:
+                self._done = self._pipe.recv()
+            except EOFError:
+                self._done = ("error", RuntimeError("the background process ended early"), [])
+            finally:
+                self._close()
+        kind, value, caught = self._done
+        self._done = (kind, value, [])  # the warnings are raised once
+        for w in caught:
+            warnings.warn_explicit(w[0], w[1], w[2], w[3])
+        if kind == "error":
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the process if it still runs (its result is dropped)."""
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.terminate()
+        if self._done is None:
+            self._done = ("error", RuntimeError("the background call was cancelled"), [])
+        self._close()
+
+    def _close(self) -> None:
+        if self._proc is not None:
+            self._proc.join()
+            self._pipe.close()
+            self._proc = self._pipe = None
+
+
+def _call(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``("ok", value, warnings)`` or ``("error", exception, warnings)`` of ``fn(*args)``."""
+    import warnings
+
+    from synergy_stats._blas import one_blas_thread
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with one_blas_thread():
+                out: tuple[Any, ...] = ("ok", fn(*args))
+        except Exception as exc:
+            out = ("error", exc)
+    kept = [(w.message, w.category, w.filename, w.lineno) for w in caught]
+    return (*out, kept)
+
+
+def _background_body(fn: Callable[..., Any], args: tuple[Any, ...], pipe: Any) -> None:
+    try:
+        done = _call(fn, args)
+        try:
+            pipe.send(done)
+        except Exception as exc:  # a value or exception that does not pickle
+            text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            pipe.send(("error", RuntimeError(f"background result not sent: {text}"), done[2]))
+    finally:
+        pipe.close()
+        os._exit(0)  # no atexit handlers or buffers inherited from the parent
+
+
+def start_background(fn: Callable[..., Any], *args: Any) -> Background:
+    """Start ``fn(*args)`` in a forked process (BLAS on one thread) and return at once.
+
+    For work that needs nothing from the steps before it (a power simulation of the
+    design): it runs while this process goes on. Where forking is not safe
+    (:func:`can_fork`), ``fn`` runs here and now; :meth:`Background.result` then returns
+    or raises the same. ``fn`` must not start worker processes of its own (``n_jobs=1``).
+    """
+    if not can_fork():
+        return Background(done=_call(fn, args))
+    import gc
+
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_background_body, args=(fn, args, send), daemon=True)
+    gc.freeze()  # the child's collector leaves the parent's objects (and pages) alone
+    try:
+        proc.start()
+    finally:
+        gc.unfreeze()
+    send.close()
+    return Background(proc, receive)
 
 
 def _mp_context() -> Any:
