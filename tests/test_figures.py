@@ -362,7 +362,7 @@ def draw(k):
 
 assert threading.active_count() == 1
 jobs = _base.start_figures([(lambda k=k: draw(k), out / f"bg{k}") for k in range(3)], n_jobs=2)
-forked = len(jobs._procs)
+forked = sum(w._proc is not None for w in jobs._writers)
 started_threads = threading.active_count() - 1  # the caller may fork again meanwhile
 written = jobs.wait()
 same = all(

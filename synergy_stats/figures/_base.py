@@ -418,14 +418,12 @@ class FigureJobs:
     def __init__(
         self,
         count: int,
-        procs: list[Any] | None = None,
-        pipes: list[Any] | None = None,
+        writers: list[Any] | None = None,
         results: list[tuple[list[Path] | SynergyError, bool]] | None = None,
         drawing_errors: bool = False,
     ) -> None:
         self._count = count
-        self._procs = procs or []
-        self._pipes = pipes or []
+        self._writers = writers or []
         self._results = results
         self._drawing_errors = drawing_errors
 
@@ -448,63 +446,40 @@ class FigureJobs:
 
     def cancel(self) -> None:
         """Stop writers still running (their figures are not reported)."""
-        for proc in self._procs:
-            if proc.is_alive():
-                proc.terminate()
-        self._join()
-
-    def _join(self) -> None:
-        for proc in self._procs:
-            proc.join()
-        for pipe in self._pipes:
-            pipe.close()
-        self._procs, self._pipes = [], []
+        for writer in self._writers:
+            writer.cancel()
+        self._writers = []
 
     def _collect(self) -> list[tuple[list[Path] | SynergyError, bool]]:
         results: list[tuple[list[Path] | SynergyError, bool] | None] = [None] * self._count
-        failure: str | None = None
-        try:
-            for pipe in self._pipes:
-                try:
-                    done, error = pipe.recv()
-                except EOFError:
-                    failure = failure or "a figure writer process ended without its results"
-                    continue
-                for k, written, drawing in done:
-                    results[k] = (written, drawing)
-                if error is not None:
-                    failure = failure or error
-        finally:
-            self._join()
+        writers, self._writers = self._writers, []
+        failure: Exception | None = None
+        for writer in writers:
+            try:
+                done = writer.result()
+            except Exception as exc:  # a writer that failed outside save_figure
+                failure = failure or exc
+                continue
+            for k, written, drawing in done:
+                results[k] = (written, drawing)
         if failure is not None:
-            raise RenderError(f"writing the figures failed: {failure}")
+            raise RenderError(f"writing the figures failed: {failure}") from failure
         missing = [k for k, r in enumerate(results) if r is None]
         if missing:
             raise RenderError(f"figures {missing} were not written by the writer processes")
         return [r for r in results if r is not None]
 
 
-def _writer(claim: Any, pipe: Any) -> None:
-    """Body of a forked figure writer: claim figures until none is left, send the files."""
+def _claim_and_save(claim: Any) -> list[tuple[int, list[Path] | SynergyError, bool]]:
+    """Body of a forked figure writer: claim figures until none is left."""
     done: list[tuple[int, list[Path] | SynergyError, bool]] = []
-    error: str | None = None
-    try:
-        while True:
-            with claim.get_lock():
-                k = int(claim.value)
-                claim.value = k + 1
-            if k >= len(_PENDING):
-                break
-            done.append(_save_pending(k))
-    except BaseException as exc:  # reported to the parent, which raises
-        import traceback
-
-        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    try:
-        pipe.send((done, error))
-    finally:
-        pipe.close()
-        os._exit(0)  # no atexit handlers or buffers inherited from the parent
+    while True:
+        with claim.get_lock():
+            k = int(claim.value)
+            claim.value = k + 1
+        if k >= len(_PENDING):
+            return done
+        done.append(_save_pending(k))
 
 
 def start_figures(
@@ -515,9 +490,10 @@ def start_figures(
 ) -> FigureJobs:
     """Start drawing and saving figures in forked processes; see :func:`save_figures`.
 
-    The caller goes on while up to ``n_jobs`` writers work; :meth:`FigureJobs.wait` returns
-    what :func:`save_figures` would. No thread is started, so the caller may fork again
-    (the resampling pool) while the writers run.
+    The caller goes on while up to ``n_jobs`` writers
+    (:func:`synergy_stats.inference.parallel.start_background`) work;
+    :meth:`FigureJobs.wait` returns what :func:`save_figures` would. No thread is started,
+    so the caller may fork again (the resampling pool) while the writers run.
     """
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
         raise OptionError(f"n_jobs={n_jobs!r} is not accepted; give a positive integer")
@@ -526,8 +502,9 @@ def start_figures(
     if context is None:
         results = [_make_and_save(item, path) for item, path in pending]
         return FigureJobs(len(pending), results=results, drawing_errors=drawing_errors)
-    import gc
     import importlib
+
+    from synergy_stats.inference.parallel import start_background
 
     # what every writer would otherwise import on its own: the three backends and the
     # font subsetter of the PDF backend
@@ -535,22 +512,13 @@ def start_figures(
         importlib.import_module(f"matplotlib.backends.{name}")
     _PENDING[:] = pending
     claim = context.Value("i", 0)
-    procs, pipes = [], []
-    # objects frozen before the fork are never visited by the writers' garbage collector,
-    # so their memory pages stay shared instead of being copied
-    gc.freeze()
     try:
-        for _ in range(min(n_jobs, len(pending))):
-            receive, send = context.Pipe(duplex=False)
-            proc = context.Process(target=_writer, args=(claim, send), daemon=True)
-            proc.start()
-            send.close()
-            procs.append(proc)
-            pipes.append(receive)
+        writers = [
+            start_background(_claim_and_save, claim) for _ in range(min(n_jobs, len(pending)))
+        ]
     finally:
-        gc.unfreeze()
         _PENDING.clear()  # the writers hold their own copy
-    return FigureJobs(len(pending), procs, pipes, drawing_errors=drawing_errors)
+    return FigureJobs(len(pending), writers, drawing_errors=drawing_errors)
 
 
 def save_figures(
