@@ -137,6 +137,10 @@ class ReportContext:
     seed: int = DEFAULT_SEED
     seeds: dict[str, int] = field(default_factory=dict)
     figures: list[FigureRef] = field(default_factory=list)
+    #: file names of figures still being written (no other step may take them)
+    _taken: list[Path] = field(default_factory=list, repr=False, init=False)
+    #: work started by the steps' ``prepare`` (:meth:`start_background`)
+    _background: dict[str, Any] = field(default_factory=dict, repr=False, init=False)
 
     @property
     def instrument(self) -> Instrument:
@@ -242,12 +246,8 @@ class ReportContext:
             n_jobs=n_jobs,
             drawing_errors=drawing_errors,
         )
-        taken = [path for files in targets for path in files]
-        self._taken.extend(taken)
+        self._taken.extend(path for files in targets for path in files)
         return PendingFigures(self, list(figures), targets, jobs)
-
-    _taken: list[Path] = field(default_factory=list, repr=False, init=False)
-    _background: dict[str, Any] = field(default_factory=dict, repr=False, init=False)
 
     def start_background(self, key: str, fn: Callable[..., Any], *args: Any) -> None:
         """Start ``fn(*args)`` in a forked process for a later step (see ``prepare``).
@@ -541,8 +541,9 @@ def run_report(
     out = Path(out_dir)
     _prepare(out, overwrite)
     ctx = ReportContext(survey=survey, out_dir=out, lang=lang, seed=seed)
-    named: list[tuple[str, Section | PendingSection]] = []
-    slots: list[int] = []  # the record of each named section's step
+    # each step's section (or pending section) and the index of the step's record
+    named: list[tuple[str, Section | PendingSection, int]] = []
+    unfinished: list[PendingSection] = []  # cancelled if the run stops before finishing
     failed: list[tuple[str, str]] = []
     records: list[StepRecord] = []
     started = datetime.now(UTC)
@@ -582,25 +583,25 @@ def run_report(
                         status,
                     )
                 )
+                if isinstance(section, PendingSection):
+                    unfinished.append(section)
                 if section is not None:
-                    named.append((name, section))
-                    slots.append(len(records) - 1)
+                    named.append((name, section, len(records) - 1))
                 bar.update()
         # sections whose work went on in other processes while the later steps ran
         finished: list[tuple[str, Section]] = []
-        for k, (name, section) in enumerate(named):
+        for name, section, r in named:
             if isinstance(section, Section):
                 finished.append((name, section))
                 continue
             t0 = time.perf_counter()
             failed_as: str | None = None
-            named[k] = (name, Section(name, ""))  # finished (or failed): nothing to cancel
+            unfinished.remove(section)
             try:
                 done = section.finish()
             except SynergyError as exc:
                 failed_as = f"failed: {type(exc).__name__}"
                 done = failure(name, exc)
-            r = slots[k]
             records[r] = replace(
                 records[r],
                 seconds=records[r].seconds + time.perf_counter() - t0,
@@ -609,9 +610,8 @@ def run_report(
             if done is not None:
                 finished.append((name, done))
     finally:
-        for _, section in named:
-            if isinstance(section, PendingSection):
-                section.cancel()
+        for pending in unfinished:
+            pending.cancel()
         ctx._cancel_background()
     from synergy_stats.report_manifest import build_manifest, manifest_section
 

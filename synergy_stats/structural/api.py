@@ -62,6 +62,23 @@ def _as_spec(model: str | ModelSpec) -> ModelSpec:
     )
 
 
+def _partable(
+    spec: ModelSpec, options: FitOptions, data_columns: list[str], n_groups: int
+) -> ParTable:
+    """The parameter table of ``spec`` under the fit's options (``sem()`` and ``refit()``)."""
+    return build_partable(
+        spec,
+        data_columns=data_columns,
+        n_groups=n_groups,
+        meanstructure=options.meanstructure,
+        auto=options.auto,
+        std_lv=options.std_lv,
+        fixed_x=options.fixed_x,
+        group_equal=options.group_equal,
+        group_partial=options.group_partial,
+    )
+
+
 @single_threaded
 def sem(
     model: str | ModelSpec,
@@ -237,17 +254,7 @@ def sem(
         level=level,
         engine=engine,
     )
-    pt = build_partable(
-        spec,
-        data_columns=list(data.columns),
-        n_groups=n_groups,
-        meanstructure=options.meanstructure,
-        auto=auto,
-        std_lv=std_lv,
-        fixed_x=fixed_x,
-        group_equal=options.group_equal,
-        group_partial=options.group_partial,
-    )
+    pt = _partable(spec, options, list(data.columns), n_groups)
     groups, n_dropped = prepare_data(data, pt, group, group_labels, fiml=options.fiml)
     return fit_groups(
         spec, pt, groups, options, group_labels=group_labels, n_dropped=n_dropped, se=se
@@ -1013,17 +1020,7 @@ def refit(
             f"refit() keeps the data of the fit: {unknown} are not among its observed "
             f"variables {model_vars}; call sem() again with the new model"
         )
-    pt = build_partable(
-        spec,
-        data_columns=model_vars,
-        n_groups=result.n_groups,
-        meanstructure=options.meanstructure,
-        auto=options.auto,
-        std_lv=options.std_lv,
-        fixed_x=options.fixed_x,
-        group_equal=options.group_equal,
-        group_partial=options.group_partial,
-    )
+    pt = _partable(spec, options, model_vars, result.n_groups)
     if pt.observed != old.observed:
         pt = replace_observed(pt, old.observed)
     if fiml and pt.exogenous_x != old.exogenous_x:
